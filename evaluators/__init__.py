@@ -1,0 +1,1 @@
+"""The evaluation engine: tasks, runner, metrics, and the VIRTUE model."""

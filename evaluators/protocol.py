@@ -1,0 +1,75 @@
+"""Where the runner and the models meet: Item in, L2-normalised embeddings out.
+
+The runner never special-cases a model; a model never sees a task.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Sequence
+
+import torch
+
+# Texts carry the Phi-3.5-V image token, as MMEB and SCaR store them; each embedder's processor
+# replaces it with its own backbone's token (Qwen2-VL: <|vision_start|><|image_pad|><|vision_end|>).
+IMAGE_TOKEN = "<|image_1|>"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing to embed: a text, optionally an image (a file path) and a region in that image."""
+
+    text: str = ""
+    image: str | None = None  # absolute or cwd-relative path of the image file
+    box_xyxy: tuple[float, float, float, float] | None = None  # original-image pixels
+    point_xy: tuple[float, float] | None = None  # original-image pixels
+    mask_rle: tuple[tuple[int, int], str] | None = None  # ((h, w), counts) COCO compressed RLE
+    instruction: str = ""  # kept separately for models that take it apart from the text
+    meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def has_region(self) -> bool:
+        return self.box_xyxy is not None or self.point_xy is not None or self.mask_rle is not None
+
+    def key(self) -> str:
+        """Content hash identifying this item across tasks (for dedupe and the embedding cache)."""
+        payload = json.dumps(
+            [self.text, self.image, self.box_xyxy, self.point_xy, self.mask_rle, self.instruction],
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class EmbedderInfo:
+    """What a result file records about the model that produced it."""
+
+    name: str  # registry name, e.g. "virtue-2b" or "clip-vit-l-14+crop"
+    model_id: str  # HF id or local path
+    revision: str = ""
+    family: str = ""
+    dtype: str = "float32"
+    device: str = "cpu"
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies embeddings this model produces; changes whenever an output could change."""
+        payload = json.dumps(
+            [self.name, self.model_id, self.revision, self.family, self.dtype, sorted(self.options.items())],
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.blake2b(payload.encode("utf-8"), digest_size=12).hexdigest()
+
+
+class Embedder(Protocol):
+    name: str
+    info: EmbedderInfo
+
+    def encode(self, items: Sequence[Item], batch_size: int) -> torch.Tensor:
+        """(len(items), d) float tensor, each row L2-normalised, on CPU."""
+        ...

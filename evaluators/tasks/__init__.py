@@ -1,0 +1,1 @@
+"""Tasks: queries with their local candidate lists. catalog.py holds the declarative metadata."""

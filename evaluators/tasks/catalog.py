@@ -1,0 +1,133 @@
+"""Declarative metadata of every task: name, benchmark, meta-task, IND/OOD, expected sizes.
+
+The single source of truth for task names; the evaluators and the leaderboard both read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCAR = "scar"
+MMEB = "mmeb"
+
+MMEB_META_TASKS = ("Classification", "VQA", "Retrieval", "Grounding")
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    name: str  # the task's name in results and leaderboards
+    benchmark: str  # "scar" | "mmeb"
+    meta_task: str | None = None  # MMEB meta-task; None for SCaR
+    ind: bool | None = None  # MMEB: has MMEB-train data (IND) or not (OOD)
+    num_queries: int | None = None  # expected query count of the official release
+    num_candidates: int | None = None  # expected candidates per query
+    in_average: bool = True  # CIFAR-100 is runnable but never averaged
+    files: tuple[str, ...] = ()  # official file names / subset folder
+    source: str | None = None  # SCaR: the `scar build` source whose eval split feeds it
+
+
+def _mmeb(name: str, meta: str, ind: bool, n_cand: int = 1000) -> TaskInfo:
+    return TaskInfo(
+        name=name,
+        benchmark=MMEB,
+        meta_task=meta,
+        ind=ind,
+        num_queries=1000,
+        num_candidates=n_cand,
+        files=(f"{name}/test-00000-of-00001.parquet",),
+    )
+
+
+def _scar(name: str, official_stem: str, source: str, n: int) -> TaskInfo:
+    return TaskInfo(
+        name=name,
+        benchmark=SCAR,
+        num_queries=n,
+        num_candidates=10,
+        files=(f"SCAR_{official_stem}_val_filtered.parquet",),
+        source=source,
+    )
+
+
+SCAR_TASKS: tuple[TaskInfo, ...] = (
+    _scar("RefCOCO+", "RefCOCO_plus", "refcoco+", 2764),
+    _scar("RefCOCOg", "RefCOCOg", "refcocog", 1539),
+    _scar("VisualGenome", "VisualGenome", "vg", 15571),
+    _scar("COCO-Stuff", "COCO_Stuff", "cocostuff", 17903),
+    _scar("ADE20K", "ADE20K", "ade20k", 9368),
+)
+
+_CLS = "Classification"
+_VQA = "VQA"
+_RET = "Retrieval"
+_GRD = "Grounding"
+
+MMEB_TASKS: tuple[TaskInfo, ...] = (
+    _mmeb("ImageNet-1K", _CLS, True, 1000),
+    _mmeb("N24News", _CLS, True, 24),
+    _mmeb("HatefulMemes", _CLS, True, 2),
+    _mmeb("VOC2007", _CLS, True, 20),
+    _mmeb("SUN397", _CLS, True, 397),
+    _mmeb("Place365", _CLS, False, 365),
+    _mmeb("ImageNet-A", _CLS, False, 1000),
+    _mmeb("ImageNet-R", _CLS, False, 200),
+    _mmeb("ObjectNet", _CLS, False, 313),
+    _mmeb("Country211", _CLS, False, 211),
+    _mmeb("OK-VQA", _VQA, True),
+    _mmeb("A-OKVQA", _VQA, True),
+    _mmeb("DocVQA", _VQA, True),
+    _mmeb("InfographicsVQA", _VQA, True),
+    _mmeb("ChartQA", _VQA, True),
+    _mmeb("Visual7W", _VQA, True),
+    _mmeb("ScienceQA", _VQA, False),
+    _mmeb("VizWiz", _VQA, False),
+    _mmeb("GQA", _VQA, False),
+    _mmeb("TextVQA", _VQA, False),
+    _mmeb("VisDial", _RET, True),
+    _mmeb("CIRR", _RET, True),
+    _mmeb("VisualNews_t2i", _RET, True),
+    _mmeb("VisualNews_i2t", _RET, True),
+    _mmeb("MSCOCO_t2i", _RET, True),
+    _mmeb("MSCOCO_i2t", _RET, True),
+    _mmeb("NIGHTS", _RET, True),
+    _mmeb("WebQA", _RET, True),
+    _mmeb("FashionIQ", _RET, False),
+    _mmeb("Wiki-SS-NQ", _RET, False),
+    _mmeb("OVEN", _RET, False),
+    _mmeb("EDIS", _RET, False),
+    _mmeb("MSCOCO", _GRD, True),
+    _mmeb("RefCOCO", _GRD, False),
+    _mmeb("RefCOCO-Matching", _GRD, False),
+    _mmeb("Visual7W-Pointing", _GRD, False),
+)
+
+# Runnable, but belongs to no average.
+MMEB_EXTRA_TASKS: tuple[TaskInfo, ...] = (
+    TaskInfo(
+        name="CIFAR-100",
+        benchmark=MMEB,
+        meta_task=_CLS,
+        ind=False,
+        num_queries=1000,
+        num_candidates=100,
+        in_average=False,
+        files=("CIFAR-100/test-00000-of-00001.parquet",),
+    ),
+)
+
+ALL_TASKS: dict[str, TaskInfo] = {t.name: t for t in (*SCAR_TASKS, *MMEB_TASKS, *MMEB_EXTRA_TASKS)}
+
+
+def task(name: str) -> TaskInfo:
+    try:
+        return ALL_TASKS[name]
+    except KeyError:
+        raise KeyError(f"unknown task {name!r}") from None
+
+
+def averaged(benchmark: str) -> tuple[TaskInfo, ...]:
+    return tuple(t for t in ALL_TASKS.values() if t.benchmark == benchmark and t.in_average)
+
+
+assert len(MMEB_TASKS) == 36 and sum(t.ind for t in MMEB_TASKS) == 20
+assert [sum(t.meta_task == m for t in MMEB_TASKS) for m in MMEB_META_TASKS] == [10, 10, 12, 4]

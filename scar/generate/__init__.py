@@ -1,0 +1,37 @@
+"""Captioners and hard-negative generators, chosen with `scar build --generator NAME`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+from scar.errors import ScarError
+from scar.generate.base import Generator
+
+# name -> (module, summary). Each module provides add_arguments(parser) and from_args(args) -> Generator.
+_GENERATORS: dict[str, tuple[str, str]] = {
+    "offline": ("scar.generate.offline", "rule-based, deterministic, no network"),
+    "llm": ("scar.generate.llm", "an LLM through the openai client (OpenAI or any compatible server)"),
+}
+
+
+def _module(name: str):
+    return importlib.import_module(_GENERATORS[name][0])
+
+
+def add_generator_arguments(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("generation")
+    g.add_argument("--generator", default="offline", choices=sorted(_GENERATORS), help="caption generator")
+    for name in sorted(_GENERATORS):
+        module = _module(name)
+        if hasattr(module, "add_arguments"):
+            module.add_arguments(parser)
+
+
+def make_generator(args: argparse.Namespace) -> Generator:
+    if args.generator not in _GENERATORS:
+        raise ScarError(f"unknown generator {args.generator!r}; available: {', '.join(sorted(_GENERATORS))}")
+    return _module(args.generator).from_args(args)
+
+
+__all__ = ["Generator", "add_generator_arguments", "make_generator"]

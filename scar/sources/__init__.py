@@ -1,0 +1,54 @@
+"""Source loaders, one module per raw format, registered by name."""
+
+from __future__ import annotations
+
+import importlib
+
+from scar.errors import ScarError
+from scar.sources.base import Record, Source, SourceOptions, add_source_arguments, options_from_args
+
+# name -> "module:factory". Modules are imported on first use so a missing optional file
+# format never slows the CLI down.
+_REGISTRY: dict[str, tuple[str, str]] = {
+    "demo": ("scar.sources.demo:DemoSource", "procedurally rendered scenes, no download (train and eval)"),
+}
+
+
+def register(name: str, target: str, summary: str) -> None:
+    _REGISTRY[name] = (target, summary)
+
+
+def _load_builtin_registrations() -> None:
+    # Real-dataset loaders register themselves in scar.sources.registry_real (if present).
+    try:
+        importlib.import_module("scar.sources.registry_real")
+    except ModuleNotFoundError as exc:
+        if exc.name != "scar.sources.registry_real":
+            raise
+
+
+def available() -> dict[str, str]:
+    _load_builtin_registrations()
+    return {name: summary for name, (_, summary) in sorted(_REGISTRY.items())}
+
+
+def make_source(name: str, options: SourceOptions) -> Source:
+    _load_builtin_registrations()
+    if name not in _REGISTRY:
+        raise ScarError(f"unknown source {name!r}; available: {', '.join(sorted(_REGISTRY))}")
+    target, _ = _REGISTRY[name]
+    module_name, attr = target.split(":")
+    factory = getattr(importlib.import_module(module_name), attr)
+    return factory(options)
+
+
+__all__ = [
+    "Record",
+    "Source",
+    "SourceOptions",
+    "add_source_arguments",
+    "available",
+    "make_source",
+    "options_from_args",
+    "register",
+]
