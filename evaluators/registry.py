@@ -39,7 +39,7 @@ def register(spec: ModelSpec) -> None:
 
 
 def _load_registrations() -> None:
-    for module in ("baselines.models", "evaluators.virtue"):
+    for module in ("baselines.models", "baselines.vlm2vec", "evaluators.virtue"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -115,7 +115,14 @@ MMEB_EXTRA_TASKS: tuple[TaskInfo, ...] = (
     ),
 )
 
-ALL_TASKS: dict[str, TaskInfo] = {t.name: t for t in (*SCAR_TASKS, *MMEB_TASKS, *MMEB_EXTRA_TASKS)}
+# The embedded demo source's eval split: SCaR-shaped, for trying the toolkit anywhere; never averaged.
+SCAR_EXTRA_TASKS: tuple[TaskInfo, ...] = (
+    TaskInfo(name="Demo", benchmark=SCAR, num_candidates=10, in_average=False, source="demo"),
+)
+
+ALL_TASKS: dict[str, TaskInfo] = {
+    t.name: t for t in (*SCAR_TASKS, *SCAR_EXTRA_TASKS, *MMEB_TASKS, *MMEB_EXTRA_TASKS)
+}
 
 
 def task(name: str) -> TaskInfo:
