@@ -16,7 +16,14 @@ _GENERATORS: dict[str, tuple[str, str]] = {
 
 
 def _module(name: str):
-    return importlib.import_module(_GENERATORS[name][0])
+    """The generator's module, or None when this installation lacks it."""
+    module_name = _GENERATORS[name][0]
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        return None
 
 
 def add_generator_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,14 +31,17 @@ def add_generator_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--generator", default="offline", choices=sorted(_GENERATORS), help="caption generator")
     for name in sorted(_GENERATORS):
         module = _module(name)
-        if hasattr(module, "add_arguments"):
+        if module is not None and hasattr(module, "add_arguments"):
             module.add_arguments(parser)
 
 
 def make_generator(args: argparse.Namespace) -> Generator:
     if args.generator not in _GENERATORS:
         raise ScarError(f"unknown generator {args.generator!r}; available: {', '.join(sorted(_GENERATORS))}")
-    return _module(args.generator).from_args(args)
+    module = _module(args.generator)
+    if module is None:
+        raise ScarError(f"generator {args.generator!r} is not available in this installation")
+    return module.from_args(args)
 
 
 __all__ = ["Generator", "add_generator_arguments", "make_generator"]

@@ -1,0 +1,7 @@
+"""`python -m scar ...` (and `torchrun ... -m scar eval ...`) runs the CLI."""
+
+import sys
+
+from scar.cli import main
+
+sys.exit(main())

@@ -1,0 +1,201 @@
+"""`scar validate DIR`: check every row of every shard against the SCaR rules.
+
+Works on a `scar build` output directory and on official files that carry only the four official
+columns (rules that need extension columns are then skipped for those rows).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterator
+
+import pyarrow.parquet as pq
+
+from scar.errors import ScarError
+from scar.schema import NEG_TYPES, NEGATIVES_PER_TYPE, NUM_CANDIDATES, OFFICIAL_EVAL_COLUMNS, box_inside_image, rle_to_mask
+
+RULES: dict[str, str] = {
+    "unreadable_file": "the Parquet file cannot be read",
+    "missing_columns": "an official column is missing",
+    "candidate_count": f"tgt_text must hold exactly {NUM_CANDIDATES} captions",
+    "candidates_not_distinct": "the candidates must be distinct (case-insensitive) and non-empty",
+    "gold_not_first": "tgt_text[0] must be the gold caption (names all caption parts; equals pos_text)",
+    "neg_types": f"neg_types must hold {NEGATIVES_PER_TYPE} of each of {', '.join(NEG_TYPES)}",
+    "bad_box": "bbox must be 4 finite numbers with positive width and height",
+    "box_outside_image": "bbox must lie inside the image",
+    "bad_rle": "mask RLE must decode",
+    "mask_size_mismatch": "mask RLE size must equal the image size",
+    "point_outside_region": "point must lie inside the mask (or the box when there is no mask)",
+    "image_path_absolute": "qry_image_path must be relative",
+    "image_path_dotdot": "qry_image_path must not contain '..'",
+    "image_missing": "qry_image_path must exist under the images root",
+    "duplicate_id": "row ids must be unique",
+}
+
+
+@dataclass
+class ValidationReport:
+    files: int = 0
+    rows: int = 0
+    failures: Counter = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def fail(self, rule: str, where: str, max_examples: int = 3) -> None:
+        self.failures[rule] += 1
+        ex = self.examples.setdefault(rule, [])
+        if len(ex) < max_examples:
+            ex.append(where)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def _shards(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    files = sorted(p for p in root.rglob("*.parquet") if not any(part.startswith(".") for part in p.relative_to(root).parts))
+    return files
+
+
+def _images_root(root: Path, images: Path | None) -> Path:
+    if images is not None:
+        return images
+    stats = (root if root.is_dir() else root.parent) / "stats.json"
+    if stats.exists():
+        try:
+            recorded = json.loads(stats.read_text("utf-8")).get("images_root")
+        except ValueError:
+            recorded = None
+        if recorded:
+            return Path(recorded)
+    return (root if root.is_dir() else root.parent) / "images"
+
+
+def _rows(path: Path) -> Iterator[dict[str, Any]]:
+    parquet = pq.ParquetFile(path)
+    for batch in parquet.iter_batches(batch_size=4096):
+        yield from batch.to_pylist()
+
+
+def check_row(row: dict[str, Any], images_root: Path, seen_images: dict[str, bool]) -> list[str]:
+    """Names of the rules this row breaks."""
+    broken: list[str] = []
+    cands = row.get("tgt_text") or []
+    if len(cands) != NUM_CANDIDATES:
+        broken.append("candidate_count")
+    normalised = [str(c).strip().lower() for c in cands]
+    if any(not c for c in normalised) or len(set(normalised)) != len(normalised):
+        broken.append("candidates_not_distinct")
+
+    parts = row.get("caption_parts")
+    if cands:
+        gold = str(cands[0]).lower()
+        if parts and not all(str(parts[k]).strip().lower() in gold for k in ("object", "relation", "scene")):
+            broken.append("gold_not_first")
+        elif row.get("pos_text") is not None and row["pos_text"] != cands[0]:
+            broken.append("gold_not_first")
+    if "neg_types" in row and row["neg_types"] is not None:
+        counts = Counter(row["neg_types"])
+        if len(row["neg_types"]) != NUM_CANDIDATES - 1 or any(counts[t] != NEGATIVES_PER_TYPE for t in NEG_TYPES):
+            broken.append("neg_types")
+
+    box = row.get("bbox")
+    box_ok = box is not None and len(box) == 4 and all(v is not None and math.isfinite(v) for v in box)
+    box_ok = box_ok and box[2] > 0 and box[3] > 0
+    if not box_ok:
+        broken.append("bad_box")
+    width, height = row.get("image_width"), row.get("image_height")
+    if box_ok and width and height and not box_inside_image(box, width, height):
+        broken.append("box_outside_image")
+
+    mask_array = None
+    mask = row.get("mask")
+    if mask is not None:
+        try:
+            mask_array = rle_to_mask(mask)
+        except Exception:  # pycocotools raises assorted types on corrupt counts
+            broken.append("bad_rle")
+        else:
+            if width and height and list(mask_array.shape) != [height, width]:
+                broken.append("mask_size_mismatch")
+                mask_array = None
+    point = row.get("point")
+    if point is not None:
+        x, y = point
+        if mask_array is not None:
+            xi, yi = int(math.floor(x)), int(math.floor(y))
+            inside = 0 <= yi < mask_array.shape[0] and 0 <= xi < mask_array.shape[1] and bool(mask_array[yi, xi])
+        elif box_ok:
+            inside = box[0] <= x <= box[0] + box[2] and box[1] <= y <= box[1] + box[3]
+        else:
+            inside = True  # already reported as a bad box
+        if not inside:
+            broken.append("point_outside_region")
+
+    image_path = str(row.get("qry_image_path") or "")
+    posix = PurePosixPath(image_path.replace("\\", "/"))
+    if posix.is_absolute() or (len(image_path) > 1 and image_path[1] == ":"):
+        broken.append("image_path_absolute")
+    elif ".." in posix.parts:
+        broken.append("image_path_dotdot")
+    else:
+        if image_path not in seen_images:
+            seen_images[image_path] = bool(image_path) and (images_root / image_path).is_file()
+        if not seen_images[image_path]:
+            broken.append("image_missing")
+    return broken
+
+
+def validate(root: Path, images: Path | None = None) -> ValidationReport:
+    if not root.exists():
+        raise ScarError(f"{root}: no such file or directory")
+    shards = _shards(root)
+    if not shards:
+        raise ScarError(f"{root}: no Parquet shards found")
+    images_root = _images_root(root, images)
+    report = ValidationReport()
+    seen_images: dict[str, bool] = {}
+    seen_ids: set[str] = set()
+    for path in shards:
+        report.files += 1
+        try:
+            columns = set(pq.read_schema(path).names)
+            rows = _rows(path)
+            missing = [c for c in OFFICIAL_EVAL_COLUMNS if c not in columns]
+            if missing:
+                report.fail("missing_columns", f"{path}: {', '.join(missing)}")
+                continue
+            for index, row in enumerate(rows):
+                report.rows += 1
+                where = f"{path} row {index}" + (f" ({row['id']})" if row.get("id") else "")
+                for rule in check_row(row, images_root, seen_images):
+                    report.fail(rule, where)
+                row_id = row.get("id")
+                if row_id:
+                    if row_id in seen_ids:
+                        report.fail("duplicate_id", where)
+                    seen_ids.add(row_id)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            report.fail("unreadable_file", f"{path}: {type(exc).__name__}: {exc}".splitlines()[0])
+    return report
+
+
+def _ratio_hint(report: ValidationReport) -> str:
+    return f"{report.files} files, {report.rows:,} rows"
+
+
+def print_report(report: ValidationReport, console: Any) -> None:
+    if report.ok:
+        console.print(f"[green]OK[/green]: {_ratio_hint(report)}, every rule holds")
+        return
+    console.print(f"[red]FAILED[/red]: {_ratio_hint(report)}; rows or files breaking each rule:")
+    for rule, count in sorted(report.failures.items(), key=lambda kv: (-kv[1], kv[0])):
+        console.print(f"  {rule:<24} {count:>9,}  {RULES.get(rule, '')}")
+        for where in report.examples.get(rule, []):
+            console.print(f"      e.g. {where}", markup=False, highlight=False)
+
