@@ -1,19 +1,40 @@
 """Models by name. A name may carry a region-variant suffix: `clip-vit-l-14+crop`.
 
-`load_embedder` is the one entry point the runner and the CLI use.
+`load_embedder` is the one entry point the runner and the CLI use. `--model` takes
+  - a registered name (`scar models` lists them), or
+  - a local directory or an HF hub id together with `--family` (`./my-clip+crop --family clip`).
+
+A loader is a "module:function" with the signature
+    load(spec: ModelSpec, variant: str | None, device: str, dtype: str,
+         model_path: str | None = None, **options) -> Embedder
+where `model_path` is the local directory or hub id to `from_pretrained` (None: use `spec.hf_id`
+at `spec.revision`). Registrations live beside their embedders (baselines.models, baselines.vlm2vec,
+evaluators.virtue) and are imported lazily, so listing models loads no weights.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from baselines.regions import REGION_VARIANTS
 from evaluators.protocol import Embedder
 from scar.errors import ScarError
 
-REGION_VARIANTS = ("crop", "circle", "boxtext")
+__all__ = [
+    "REGION_VARIANTS",
+    "ModelSpec",
+    "register",
+    "register_family",
+    "families",
+    "models",
+    "split_variant",
+    "resolve",
+    "load_embedder",
+]
 
 
 @dataclass(frozen=True)
@@ -21,11 +42,12 @@ class ModelSpec:
     name: str
     family: str  # "virtue" | "vlm2vec" | "clip" | "siglip" | "openclip" ...
     hf_id: str
-    loader: str  # "module:function" taking (model_path, spec, **options) -> Embedder
+    loader: str  # "module:function", see the module docstring for its signature
     revision: str = "main"
-    defaults: dict[str, Any] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)  # options passed to the loader unless overridden
     default_region: str | None = None  # the region variant used when the name has none
     summary: str = ""
+    native_regions: tuple[str, ...] = ()  # prompts the model takes itself ("box", "point", "mask"); () = region-blind
 
 
 _MODELS: dict[str, ModelSpec] = {}
@@ -36,6 +58,11 @@ _FAMILY_LOADERS: dict[str, str] = {}
 def register(spec: ModelSpec) -> None:
     _MODELS[spec.name] = spec
     _FAMILY_LOADERS.setdefault(spec.family, spec.loader)
+
+
+def register_family(family: str, loader: str) -> None:
+    """Make `--family F` available for local directories and hub ids even without a registered name."""
+    _FAMILY_LOADERS[family] = loader
 
 
 def _load_registrations() -> None:
@@ -52,10 +79,19 @@ def models() -> dict[str, ModelSpec]:
     return dict(sorted(_MODELS.items()))
 
 
+def families() -> dict[str, str]:
+    """family -> loader, for every family `--family` accepts."""
+    _load_registrations()
+    return dict(sorted(_FAMILY_LOADERS.items()))
+
+
 def split_variant(name: str) -> tuple[str, str | None]:
-    base, plus, variant = name.partition("+")
+    """`clip-vit-l-14+crop` -> (`clip-vit-l-14`, `crop`); the suffix is the text after the last `+`."""
+    base, plus, variant = name.rpartition("+")
     if not plus:
         return name, None
+    if not base:
+        raise ScarError(f"model name {name!r} has a region variant but no model")
     if variant not in REGION_VARIANTS:
         raise ScarError(f"unknown region variant '+{variant}' in {name!r}; choose from {', '.join(REGION_VARIANTS)}")
     return base, variant
@@ -64,19 +100,43 @@ def split_variant(name: str) -> tuple[str, str | None]:
 def resolve(name: str, family: str | None = None) -> tuple[ModelSpec, str | None]:
     """Registry name, local directory or HF id (with family) -> (spec, region variant)."""
     _load_registrations()
-    base, variant = split_variant(name)
+    # a directory whose own name holds a "+" is taken whole
+    base, variant = (name, None) if "+" in name and Path(name).is_dir() else split_variant(name)
     if base in _MODELS:
         return _MODELS[base], variant
     if family is None:
-        hint = "a local directory" if Path(base).exists() else "an unknown name"
-        raise ScarError(f"{base!r} is {hint}; pass --family ({', '.join(sorted(_FAMILY_LOADERS))}) or use one of `scar models`")
+        if Path(base).exists():
+            raise ScarError(f"{base!r} is a local directory: pass --family ({', '.join(sorted(_FAMILY_LOADERS))})")
+        close = difflib.get_close_matches(base, list(_MODELS), n=3, cutoff=0.5)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        raise ScarError(
+            f"unknown model {base!r}; {hint}see `scar models`, or pass --family "
+            f"({', '.join(sorted(_FAMILY_LOADERS))}) for a local directory or HF id"
+        )
     if family not in _FAMILY_LOADERS:
         raise ScarError(f"unknown family {family!r}; available: {', '.join(sorted(_FAMILY_LOADERS))}")
     return ModelSpec(name=base, family=family, hf_id=base, loader=_FAMILY_LOADERS[family]), variant
 
 
-def load_embedder(name: str, family: str | None = None, **options: Any) -> Embedder:
+def load_embedder(
+    name: str, family: str | None = None, device: str = "cpu", dtype: str = "float32", **options: Any
+) -> Embedder:
+    """Build the embedder `name` names. Options set to None are dropped, so unset CLI flags keep the
+    model's defaults; `revision` overrides the spec's, `model_path` loads a registered model's weights
+    from a local copy."""
     spec, variant = resolve(name, family)
+    registered = _MODELS.get(spec.name) is spec
+    options = {key: value for key, value in options.items() if value is not None}
+    if "revision" in options:
+        spec = replace(spec, revision=str(options.pop("revision")))
+    model_path = options.pop("model_path", None) or (None if registered else spec.hf_id)
     module_name, fn = spec.loader.split(":")
     loader = getattr(importlib.import_module(module_name), fn)
-    return loader(spec=spec, variant=variant or spec.default_region, **{**spec.defaults, **options})
+    return loader(
+        spec=spec,
+        variant=variant or spec.default_region,
+        device=device,
+        dtype=dtype,
+        model_path=model_path,
+        **{**spec.defaults, **options},
+    )
