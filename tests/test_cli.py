@@ -1,0 +1,52 @@
+import os
+
+import pytest
+
+from scar.cli import main
+
+
+def _one_line_error(capsys):
+    err = capsys.readouterr().err.strip()
+    assert err and "Traceback" not in err
+    assert len(err.splitlines()) == 1, err
+    return err
+
+
+def test_unknown_source(tmp_path, capsys):
+    assert main(["build", "--source", "nope", "--out", str(tmp_path)]) == 2
+    assert "unknown source 'nope'" in _one_line_error(capsys)
+
+
+def test_limit_zero(tmp_path, capsys):
+    assert main(["build", "--source", "demo", "--out", str(tmp_path), "--limit", "0"]) == 2
+    assert "--limit" in _one_line_error(capsys)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere; covered by the next test")
+def test_unwritable_out_dir_permissions(tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    assert main(["build", "--source", "demo", "--out", str(locked / "out")]) == 2
+    assert "cannot write" in _one_line_error(capsys)
+
+
+def test_unwritable_out_dir(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["build", "--source", "demo", "--out", str(blocker / "out")]) == 2
+    assert "cannot write to output directory" in _one_line_error(capsys)
+
+
+def test_shard_index_out_of_range(tmp_path, capsys):
+    assert main(["build", "--source", "demo", "--out", str(tmp_path), "--num-shards", "2", "--shard-index", "2"]) == 2
+    assert "--shard-index" in _one_line_error(capsys)
+
+
+def test_validate_missing_dir(tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "missing")]) == 2
+    assert "no such file" in _one_line_error(capsys)
+
+
+def test_unknown_command(capsys):
+    assert main(["frobnicate"]) == 2
+    assert "invalid choice" in _one_line_error(capsys)

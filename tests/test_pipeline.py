@@ -1,0 +1,125 @@
+import json
+import os
+
+import pyarrow.parquet as pq
+import pytest
+
+import scar.pipeline as pipeline
+import scar.sources
+from scar.errors import ScarError
+from scar.pipeline import BuildConfig, build
+from scar.sources.base import SourceOptions
+from scar.validate import validate
+from tests.pipeline_fixtures import SeededGenerator
+
+scar.sources.register("synthetic", "tests.pipeline_fixtures:SyntheticSource", "test fixture")
+
+
+def _config(out, seed=0, **kw):
+    opts = SourceOptions(images=out / "images", extra={"images": kw.pop("images", 20)})
+    return BuildConfig(source="synthetic", out=out, source_options=opts, seed=seed, progress=False, **kw)
+
+
+def _rows(out):
+    rows = []
+    for path in sorted(out.glob("synthetic/*.parquet")):
+        rows.extend(pq.read_table(path).to_pylist())
+    return rows
+
+
+def test_same_seed_same_rows_other_seed_other_rows(tmp_path):
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    build(_config(a, seed=1, shard_size=16), SeededGenerator(1))
+    build(_config(b, seed=1, shard_size=16), SeededGenerator(1))
+    build(_config(c, seed=2, shard_size=16), SeededGenerator(2))
+    assert _rows(a) == _rows(b)
+    assert [r["id"] for r in _rows(a)] == [r["id"] for r in _rows(c)]
+    assert [r["tgt_text"] for r in _rows(a)] != [r["tgt_text"] for r in _rows(c)]
+
+
+def test_outputs_layout_stats_and_rejections(tmp_path):
+    out = tmp_path / "out"
+    result = build(_config(out, shard_size=16), SeededGenerator(0))
+    # 20 images x 3 records per split; every 7th record (by position) is a loader rejection.
+    per_split_records = 60
+    rejected = sum(1 for i in range(per_split_records) if i % 7 == 6)
+    assert result.samples == 2 * (per_split_records - rejected)
+    assert sorted(p.name for p in (out / "synthetic").glob("*.parquet")) == [
+        f"{s}-{i:05d}.parquet" for s in ("eval", "train") for i in range(4)
+    ]
+    stats = json.loads((out / "stats.json").read_text())
+    train = stats["sources"]["synthetic"]["splits"]["train"]
+    assert train["records"] == per_split_records
+    assert train["samples"] == per_split_records - rejected
+    assert train["rejections"]["counts"] == {"synthetic: synthetic bad record": rejected}
+    assert train["neg_types"] == {t: 3 * train["samples"] for t in ("object", "relation", "scene")}
+    assert stats["sources"]["synthetic"]["generator_usage"] == {"requests": 2 * train["samples"]}
+    card = (out / "dataset_card.md").read_text()
+    assert "synthetic bad record" in card and "| synthetic | train | 4 |" in card
+    assert validate(out).ok
+
+
+def test_limit_counts_entities(tmp_path):
+    out = tmp_path / "out"
+    build(_config(out, limit=10, splits=("eval",)), SeededGenerator(0))
+    assert len(_rows(out)) == 10
+
+
+def test_killed_mid_shard_then_rerun_gives_the_uninterrupted_rows(tmp_path, monkeypatch):
+    full = tmp_path / "full"
+    build(_config(full, shard_size=16), SeededGenerator(0))
+
+    out = tmp_path / "killed"
+    real_replace = os.replace
+    parquet_renames = []
+
+    def dying_replace(src, dst):
+        if str(dst).endswith(".parquet"):
+            parquet_renames.append(dst)
+            if len(parquet_renames) == 3:  # the temp file of shard 3 is fully written: die before the rename
+                raise KeyboardInterrupt
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(pipeline.os, "replace", dying_replace)
+    with pytest.raises(KeyboardInterrupt):
+        build(_config(out, shard_size=16), SeededGenerator(0))
+    monkeypatch.setattr(pipeline.os, "replace", real_replace)
+    assert len(list((out / "synthetic").glob("*.parquet"))) == 2
+    assert list((out / "synthetic").glob(".*.tmp-*")), "the killed shard's temp file is left behind"
+
+    result = build(_config(out, shard_size=16), SeededGenerator(0))
+    assert result.skipped == 2 and result.written == 6
+    assert _rows(out) == _rows(full)
+    splits = lambda d: json.loads((d / "stats.json").read_text())["sources"]["synthetic"]["splits"]  # noqa: E731
+    assert splits(out) == splits(full)
+    assert validate(out).ok
+
+
+def test_budget_stop_then_rerun_continues(tmp_path):
+    full = tmp_path / "full"
+    build(_config(full, shard_size=16), SeededGenerator(0))
+    out = tmp_path / "budget"
+    first = build(_config(out, shard_size=16), SeededGenerator(0, budget=30))
+    assert first.stopped_by_budget and first.written == 2
+    second = build(_config(out, shard_size=16), SeededGenerator(0))
+    assert second.stopped_by_budget is None and second.skipped == 2
+    assert _rows(out) == _rows(full)
+
+
+def test_workers_partition_the_shards(tmp_path):
+    full = tmp_path / "full"
+    build(_config(full, shard_size=16), SeededGenerator(0))
+    out = tmp_path / "workers"
+    for index in (1, 0, 2):  # any order
+        build(_config(out, shard_size=16, num_shards=3, shard_index=index), SeededGenerator(0))
+    assert _rows(out) == _rows(full)
+    assert json.loads((out / "stats.json").read_text())["sources"]["synthetic"]["splits"] == json.loads(
+        (full / "stats.json").read_text()
+    )["sources"]["synthetic"]["splits"]
+
+
+def test_rebuild_with_other_settings_is_refused(tmp_path):
+    out = tmp_path / "out"
+    build(_config(out, seed=0, limit=5), SeededGenerator(0))
+    with pytest.raises(ScarError, match="other settings.*seed"):
+        build(_config(out, seed=1, limit=5), SeededGenerator(1))
