@@ -1,0 +1,212 @@
+"""`scar eval` and `scar tasks`: argument definitions and entry functions (wired in scar/cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import scar
+from evaluators import distributed
+from evaluators.metrics import OFFICIAL, STRICT
+from evaluators.registry import load_embedder
+from evaluators.results import result_path, write_summary, write_task_result
+from evaluators.runner import EncodeStats, TaskScore, evaluate, load_tasks, select_tasks
+from evaluators.tasks.catalog import ALL_TASKS
+from scar.errors import ScarError
+
+# --------------------------------------------------------------------------- scar eval
+
+
+def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p = parser
+    p.add_argument("--model", required=True, help="registry name (e.g. virtue-2b, clip-vit-l-14+crop), a local directory or an HF id")
+    p.add_argument("--family", default=None, help="model family when --model is a path or HF id (see `scar models`)")
+    p.add_argument("--tasks", default="scar", help="scar | mmeb | all | comma-separated task names (see `scar tasks`)")
+    p.add_argument("--scar-root", type=Path, default=None, help="a `scar build` output folder or the SCaR-Eval Parquet folder")
+    p.add_argument("--scar-images", type=Path, default=None, help="SCaR images root (default: stats.json images_root, else <scar-root>/images)")
+    p.add_argument("--mmeb-root", type=Path, default=None, help="local TIGER-Lab/MMEB-eval copy (<Task>/test-*.parquet); omitted: the HF hub")
+    p.add_argument("--mmeb-images", type=Path, default=None, help="where MMEB images.zip was unpacked (default: <mmeb-root>/images)")
+    p.add_argument("--out", type=Path, default=Path("results"), help="results folder (default: results)")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--device", default=None, help="cuda | cpu | cuda:N (default: cuda when available)")
+    p.add_argument("--dtype", default=None, help="float32 | bfloat16 | float16 (default: the model's own)")
+    p.add_argument("--limit", type=int, default=None, help="use only the first N queries of each task (smoke tests)")
+    p.add_argument("--strict-ties", action="store_true", help="count a score tie with the gold as wrong (default: official v1 rule, first index wins)")
+    p.add_argument("--skip-bad", action="store_true", help="skip queries whose images are missing or broken (counted per reason in the result)")
+    p.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default: <out>/.embed-cache)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    g = p.add_argument_group("model options (passed to the model loader)")
+    g.add_argument("--image-resolution", default=None, help="e.g. high (1344x1344 as in the official eval), low, or WxH")
+    g.add_argument("--virtue-compat", action="store_true", default=None, help="VIRTUE: reproduce the released code's quirks")
+    g.add_argument("--sam-checkpoint", type=Path, default=None, help="VIRTUE: SAM2.1 checkpoint file")
+    g.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE", help="any other loader option (repeatable; VALUE parsed as JSON when it can be)")
+    return p
+
+
+def model_options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for name in ("image_resolution", "virtue_compat", "sam_checkpoint"):
+        value = getattr(args, name, None)
+        if value is not None:
+            options[name] = str(value) if isinstance(value, Path) else value
+    for pair in getattr(args, "model_option", []) or []:
+        key, eq, raw = pair.partition("=")
+        if not eq or not key.strip():
+            raise ScarError(f"--model-option expects KEY=VALUE, got {pair!r}")
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        options[key.strip().replace("-", "_")] = value
+    return options
+
+
+def _hardware(device: str) -> str:
+    if device.startswith("cuda") and torch.cuda.is_available():
+        index = torch.device(device).index or 0
+        return torch.cuda.get_device_name(index)
+    return f"{platform.processor() or platform.machine()} CPU"
+
+
+def _record(
+    score: TaskScore, embedder: Any, tie_rule: str, wall: float, limit: int | None, stats: EncodeStats, world: int, n_tasks: int
+) -> dict[str, Any]:
+    info = embedder.info
+    task = score.task.info
+    return {
+        "schema": "scar-result/1",
+        "benchmark": task.benchmark,
+        "task": task.name,
+        "meta_task": task.meta_task,
+        "ind": task.ind,
+        "model": info.name,
+        "model_id": info.model_id,
+        "revision": info.revision,
+        "family": info.family,
+        **score.summary.as_dict(),
+        "tie_rule": tie_rule,
+        "dataset_fingerprint": score.task.fingerprint,
+        "toolkit_version": scar.__version__,
+        "device": info.device,
+        "dtype": info.dtype,
+        "wall_seconds": round(wall, 3),  # the whole run's wall time, shared by its tasks
+        "limit": limit,
+        # extras (not read by the leaderboard)
+        "num_skipped": sum(score.skipped.values()),
+        "skipped": score.skipped,
+        "expected_num_queries": task.num_queries,
+        "files": list(score.task.files),
+        "hardware": _hardware(info.device),
+        "world_size": world,
+        "model_fingerprint": info.fingerprint,
+        "run": {
+            "tasks": n_tasks,
+            "unique_items": stats.unique,
+            "item_references": stats.references,
+            "cached_items": stats.cached,
+            "encoded_items": stats.encoded,
+        },
+    }
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    requested = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    ctx = distributed.init_from_env(requested)
+    try:
+        if args.batch_size < 1:
+            raise ScarError("--batch-size must be at least 1")
+        if args.limit is not None and args.limit < 1:
+            raise ScarError("--limit must be at least 1")
+        progress = not args.no_progress and ctx.is_main
+        tie_rule = STRICT if args.strict_ties else OFFICIAL
+        infos = select_tasks(args.tasks)
+        tasks = load_tasks(
+            infos,
+            scar_root=args.scar_root,
+            scar_images=args.scar_images,
+            mmeb_root=args.mmeb_root,
+            mmeb_images=args.mmeb_images,
+            limit=args.limit,
+            skip_bad=args.skip_bad,
+            progress=progress,
+        )
+        loader_kwargs: dict[str, Any] = {"device": ctx.device_for(requested), **model_options(args)}
+        if args.dtype is not None:
+            loader_kwargs["dtype"] = args.dtype
+        embedder = load_embedder(args.model, family=args.family, **loader_kwargs)
+        cache_dir = args.cache_dir or Path(args.out) / ".embed-cache"
+        scores, stats = evaluate(
+            embedder, tasks, cache_dir, batch_size=args.batch_size, tie_rule=tie_rule, ctx=ctx,
+            skip_bad=args.skip_bad, progress=progress,
+        )  # fmt: skip
+        if ctx.is_main:
+            wall = time.perf_counter() - started
+            for score in scores:
+                record = _record(score, embedder, tie_rule, wall, args.limit, stats, ctx.world_size, len(scores))
+                write_task_result(args.out, record)
+            summary = write_summary(args.out, embedder.info.name)
+            _print_scores(scores, stats, summary, tie_rule)
+        distributed.barrier(ctx)
+        return 0
+    finally:
+        distributed.shutdown(ctx)
+
+
+def _print_scores(scores: list[TaskScore], stats: EncodeStats, summary: Path, tie_rule: str) -> None:
+    print(f"{'task':<20} {'P@1':>7} {'R@5':>7} {'MRR':>7} {'n':>7}")
+    for s in scores:
+        m = s.summary
+        skipped = f"  ({sum(s.skipped.values())} skipped)" if s.skipped else ""
+        print(f"{s.task.name:<20} {100 * m.precision_at_1:7.2f} {100 * m.recall_at_5:7.2f} {100 * m.mrr:7.2f} {m.num_pred:7d}{skipped}")
+    print(
+        f"tie rule {tie_rule}; {stats.unique} unique items for {stats.references} references "
+        f"({stats.dedup_ratio:.2f}x), {stats.cached} cached, {stats.encoded} encoded; summary: {summary}"
+    )
+
+
+# --------------------------------------------------------------------------- scar tasks
+
+
+def add_tasks_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--benchmark", choices=("scar", "mmeb"), default=None, help="only this benchmark")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+def run_tasks(args: argparse.Namespace) -> int:
+    rows = [t for t in ALL_TASKS.values() if args.benchmark in (None, t.benchmark)]
+    if getattr(args, "json", False):
+        print(json.dumps([t.__dict__ | {"files": list(t.files)} for t in rows], indent=2))
+        return 0
+    print(f"{'task':<20} {'bench':<5} {'meta-task':<15} {'split':<5} {'queries':>8} {'cands':>6}  averaged")
+    for t in rows:
+        split = "" if t.ind is None else ("IND" if t.ind else "OOD")
+        n_q = "" if t.num_queries is None else str(t.num_queries)
+        n_c = "" if t.num_candidates is None else str(t.num_candidates)
+        print(f"{t.name:<20} {t.benchmark:<5} {t.meta_task or '':<15} {split:<5} {n_q:>8} {n_c:>6}  {'yes' if t.in_average else 'no'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m evaluators eval|tasks ...` (the same as `scar eval|tasks`)."""
+    parser = argparse.ArgumentParser(prog="python -m evaluators")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_eval_arguments(sub.add_parser("eval", help="evaluate a model on SCaR / MMEB tasks"))
+    add_tasks_arguments(sub.add_parser("tasks", help="list the tasks"))
+    args = parser.parse_args(argv)
+    try:
+        return run_eval(args) if args.command == "eval" else run_tasks(args)
+    except ScarError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+__all__ = ["add_eval_arguments", "run_eval", "add_tasks_arguments", "run_tasks", "main", "result_path"]

@@ -1,0 +1,311 @@
+"""The evaluation engine: pick tasks, encode each unique item once (cached, sharded over ranks), score.
+
+Phases: load tasks -> collect unique items (Item.key) -> read image sizes from headers and order by
+cost -> encode what the cache lacks, batch by batch, appending to the cache -> score every query
+against its own candidates.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+from tqdm.auto import tqdm
+
+from evaluators import distributed
+from evaluators.cache import EmbeddingCache
+from evaluators.distributed import DistContext
+from evaluators.metrics import OFFICIAL, RankSummary, gold_rank, summarize_ranks
+from evaluators.protocol import Embedder, Item
+from evaluators.tasks.base import LoadedTask
+from evaluators.tasks.catalog import ALL_TASKS, MMEB, SCAR, TaskInfo, averaged
+from evaluators.tasks.mmeb import check_layout, load_mmeb_task
+from evaluators.tasks.scar import load_scar_task
+from scar.errors import InputFileError, ScarError
+
+# ---------------------------------------------------------------- task selection and loading
+
+
+def select_tasks(spec: str) -> list[TaskInfo]:
+    """`scar`, `mmeb`, `all` (= both averaged sets) or comma-separated task names (case-insensitive)."""
+    chosen: list[TaskInfo] = []
+    by_lower = {name.lower(): info for name, info in ALL_TASKS.items()}
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        low = part.lower()
+        if low in (SCAR, MMEB):
+            group = list(averaged(low))
+        elif low == "all":
+            group = [*averaged(SCAR), *averaged(MMEB)]
+        elif low in by_lower:
+            group = [by_lower[low]]
+        else:
+            raise ScarError(f"unknown task {part!r}; see `scar tasks` (or use scar, mmeb, all)")
+        chosen.extend(t for t in group if t not in chosen)
+    if not chosen:
+        raise ScarError("no tasks selected (--tasks is empty)")
+    return chosen
+
+
+def load_tasks(
+    infos: Sequence[TaskInfo],
+    *,
+    scar_root: Path | None = None,
+    scar_images: Path | None = None,
+    mmeb_root: Path | None = None,
+    mmeb_images: Path | None = None,
+    limit: int | None = None,
+    skip_bad: bool = False,
+    progress: bool = True,
+) -> list[LoadedTask]:
+    if any(t.benchmark == SCAR for t in infos) and scar_root is None:
+        raise ScarError("SCaR tasks need --scar-root (a `scar build` output or the SCaR-Eval Parquet folder)")
+    if mmeb_root is not None and any(t.benchmark == MMEB for t in infos):
+        check_layout(Path(mmeb_root))
+    loaded = []
+    for info in tqdm(infos, desc="load tasks", unit="task", disable=not progress):
+        if info.benchmark == SCAR:
+            assert scar_root is not None
+            task = load_scar_task(info, Path(scar_root), scar_images, limit=limit, skip_bad=skip_bad)
+        else:
+            task = load_mmeb_task(info, mmeb_root, mmeb_images, limit=limit, skip_bad=skip_bad)
+        if not task.queries:
+            where = ", ".join(task.files) or info.name
+            raise ScarError(f"{where}: task {info.name} has no usable queries")
+        loaded.append(task)
+    return loaded
+
+
+# ---------------------------------------------------------------- unique items and their cost
+
+
+def unique_items(tasks: Iterable[LoadedTask]) -> tuple[dict[str, Item], dict[str, str], int]:
+    """key -> item (first seen), image path -> the first record naming it, and the reference count."""
+    items: dict[str, Item] = {}
+    image_record: dict[str, str] = {}
+    references = 0
+    for task in tasks:
+        for query in task.queries:
+            for item in query.items():
+                references += 1
+                items.setdefault(item.key(), item)
+                if item.image is not None:
+                    image_record.setdefault(item.image, query.record)
+    return items, image_record, references
+
+
+def image_pixels(path: str) -> int:
+    """Width x height from the file header (PIL opens lazily, nothing is decoded)."""
+    with Image.open(path) as im:
+        w, h = im.size
+    return int(w) * int(h)
+
+
+def order_by_cost(
+    items: dict[str, Item],
+    image_record: dict[str, str],
+    skip_bad: bool,
+    progress: bool,
+) -> tuple[list[str], dict[str, str]]:
+    """Keys, most expensive first (image pixels, then text length), and images that failed to open."""
+    pixels: dict[str, int] = {}
+    bad: dict[str, str] = {}
+    for path in tqdm(sorted(image_record), desc="read image sizes", unit="img", disable=not progress):
+        try:
+            pixels[path] = image_pixels(path)
+        except (OSError, ValueError, Image.DecompressionBombError) as exc:
+            if not skip_bad:
+                raise InputFileError(path, f"image failed to decode: {exc}", record=image_record[path]) from None
+            bad[path] = f"image failed to decode: {type(exc).__name__}"
+
+    def cost(key: str) -> tuple[int, int, str]:
+        item = items[key]
+        px = pixels.get(item.image, 0) if item.image is not None else 0
+        return (-px, -len(item.text), key)
+
+    keys = sorted((k for k, it in items.items() if it.image not in bad), key=cost)
+    return keys, bad
+
+
+# ---------------------------------------------------------------- encoding
+
+
+@dataclass
+class EncodeStats:
+    references: int = 0  # item occurrences over all queries and candidates
+    unique: int = 0
+    cached: int = 0  # found in the cache at start
+    encoded: int = 0  # computed in this run (all ranks)
+    encode_seconds: float = 0.0  # time inside Embedder.encode on rank 0
+    bad_images: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def dedup_ratio(self) -> float:
+        return self.references / self.unique if self.unique else 1.0
+
+
+def _decodes(path: str) -> str | None:
+    try:
+        with Image.open(path) as im:
+            im.load()
+        return None
+    except Exception as exc:  # PIL raises many types for a broken file
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _encode_batch(
+    embedder: Embedder, items: list[Item], keys: list[str], batch_size: int, skip_bad: bool, records: dict[str, str]
+) -> tuple[list[str], np.ndarray, dict[str, str]]:
+    """Encode one batch; an exception is blamed on an image that does not decode when one doesn't."""
+    try:
+        emb = embedder.encode(items, batch_size)
+    except ScarError:
+        raise
+    except Exception:
+        broken = {p: why for p in sorted({i.image for i in items if i.image}) if (why := _decodes(p))}
+        if not broken:
+            raise
+        if not skip_bad:
+            path, why = next(iter(broken.items()))
+            raise InputFileError(path, f"image failed to decode: {why}", record=records.get(path)) from None
+        keep = [(k, it) for k, it in zip(keys, items) if it.image not in broken]
+        if not keep:
+            return [], np.zeros((0, 0), dtype=np.float32), broken
+        keys, items = [k for k, _ in keep], [it for _, it in keep]
+        emb = embedder.encode(items, batch_size)
+        return keys, _as_array(emb, len(items), embedder), broken
+    return keys, _as_array(emb, len(items), embedder), {}
+
+
+def _as_array(emb: torch.Tensor | np.ndarray, n: int, embedder: Embedder) -> np.ndarray:
+    arr = emb.detach().float().cpu().numpy() if isinstance(emb, torch.Tensor) else np.asarray(emb, dtype=np.float32)
+    if arr.ndim != 2 or arr.shape[0] != n:
+        raise ScarError(f"model {embedder.name} returned embeddings of shape {arr.shape} for {n} items")
+    return arr
+
+
+def encode_missing(
+    embedder: Embedder,
+    items: dict[str, Item],
+    ordered_keys: list[str],
+    cache: EmbeddingCache | None,
+    batch_size: int,
+    ctx: DistContext,
+    stats: EncodeStats,
+    records: dict[str, str],
+    skip_bad: bool = False,
+    progress: bool = True,
+) -> None:
+    """Encode every key the cache lacks; rank 0 decides the work list and stores all results."""
+    todo: list[str] = cache.missing(ordered_keys) if ctx.is_main and cache is not None else []
+    todo = distributed.broadcast(todo, ctx)
+    stats.cached = len(ordered_keys) - len(todo)
+    mine = todo[ctx.rank :: ctx.world_size]  # strided: ranks get batches of similar cost
+    batches = [mine[i : i + batch_size] for i in range(0, len(mine), batch_size)]
+    rounds = distributed.all_max(len(batches), ctx)
+    bar = tqdm(total=len(todo), desc=f"encode ({embedder.name})", unit="item", disable=not (progress and ctx.is_main))
+    try:
+        for r in range(rounds):
+            result: tuple[list[str], np.ndarray, dict[str, str]] = ([], np.zeros((0, 0), np.float32), {})
+            if r < len(batches):
+                keys = batches[r]
+                t0 = time.perf_counter()
+                result = _encode_batch(embedder, [items[k] for k in keys], keys, batch_size, skip_bad, records)
+                stats.encode_seconds += time.perf_counter() - t0
+            gathered = distributed.gather_to_main(result, ctx)
+            if gathered is None:
+                continue
+            for keys, emb, broken in gathered:
+                stats.bad_images.update(broken)
+                if keys and cache is not None:
+                    cache.put(keys, emb)
+                stats.encoded += len(keys)
+                bar.update(len(keys))
+    finally:
+        bar.close()
+
+
+# ---------------------------------------------------------------- scoring
+
+
+@dataclass
+class TaskScore:
+    task: LoadedTask
+    summary: RankSummary
+    skipped: dict[str, int]
+
+
+def score_task(
+    task: LoadedTask, cache: EmbeddingCache, tie_rule: str, bad_images: dict[str, str]
+) -> TaskScore:
+    """Rank each query's own candidates by cosine (dot of L2-normalised rows) and summarise."""
+    skipped = dict(task.skipped)
+    usable = []
+    for query in task.queries:
+        reason = next((bad_images[i.image] for i in query.items() if i.image in bad_images), None)
+        if reason is not None:
+            skipped[reason] = skipped.get(reason, 0) + 1
+        else:
+            usable.append(query)
+    keys: dict[str, int] = {}
+    for query in usable:
+        for item in query.items():
+            keys.setdefault(item.key(), len(keys))
+    emb = cache.get(list(keys)) if keys else np.zeros((0, 0), np.float32)
+    ranks = []
+    for query in usable:
+        q = emb[keys[query.item.key()]]
+        cand = np.fromiter((keys[c.key()] for c in query.candidates), dtype=np.int64, count=len(query.candidates))
+        # Score each distinct item once: the same item in two slots then ties exactly, as in v1's dict lookup.
+        uniq, inverse = np.unique(cand, return_inverse=True)
+        scores = (emb[uniq] @ q)[inverse]
+        ranks.append(gold_rank(scores, query.gold, tie_rule))
+    return TaskScore(task=task, summary=summarize_ranks(ranks), skipped=skipped)
+
+
+# ---------------------------------------------------------------- whole run
+
+
+def evaluate(
+    embedder: Embedder,
+    tasks: Sequence[LoadedTask],
+    cache_dir: Path,
+    *,
+    batch_size: int = 16,
+    tie_rule: str = OFFICIAL,
+    ctx: DistContext | None = None,
+    skip_bad: bool = False,
+    progress: bool = True,
+) -> tuple[list[TaskScore], EncodeStats]:
+    """Encode what is missing and score every task; the scores come back on rank 0 only."""
+    ctx = ctx or DistContext()
+    items, image_record, references = unique_items(tasks)
+    stats = EncodeStats(references=references, unique=len(items))
+    cache = EmbeddingCache(cache_dir, embedder.info.fingerprint) if ctx.is_main else None
+    try:
+        if ctx.is_main:
+            ordered, bad = order_by_cost(items, image_record, skip_bad, progress)
+        else:
+            ordered, bad = [], {}
+        ordered, bad = distributed.broadcast((ordered, bad), ctx)
+        stats.bad_images.update(bad)
+        encode_missing(
+            embedder, items, ordered, cache, batch_size, ctx, stats, image_record, skip_bad=skip_bad, progress=progress
+        )
+        if not ctx.is_main:
+            return [], stats
+        assert cache is not None
+        scores = [
+            score_task(t, cache, tie_rule, stats.bad_images)
+            for t in tqdm(tasks, desc="score", unit="task", disable=not progress)
+        ]
+        return scores, stats
+    finally:
+        if cache is not None:
+            cache.close()

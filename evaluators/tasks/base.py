@@ -1,0 +1,77 @@
+"""A loaded task: its catalog entry plus queries, each with its own local candidate list."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from evaluators.protocol import Item
+from evaluators.tasks.catalog import TaskInfo
+from scar.errors import InputFileError
+
+
+@dataclass(frozen=True)
+class Query:
+    item: Item
+    candidates: tuple[Item, ...]
+    gold: int = 0
+    record: str = ""  # where it came from, for error messages: "file.parquet row 12"
+
+    def items(self) -> Iterable[Item]:
+        yield self.item
+        yield from self.candidates
+
+
+@dataclass
+class LoadedTask:
+    info: TaskInfo
+    queries: list[Query]
+    fingerprint: str  # identifies the task's data (file contents + limit)
+    files: tuple[str, ...] = ()
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> count (only with skip_bad)
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+
+def file_fingerprint(paths: Iterable[Path], *extra: object) -> str:
+    """Content hash of the files (in the given order) and any extra parameters such as the limit."""
+    h = hashlib.blake2b(digest_size=12)
+    for path in paths:
+        h.update(Path(path).name.encode("utf-8") + b"\0")
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    h.update(repr(extra).encode("utf-8"))
+    return h.hexdigest()
+
+
+class MissingImage(InputFileError):
+    """A record names an image file that does not exist."""
+
+
+def resolve_image(images_root: Path, relative: str, file: Path, record: str) -> str:
+    """Join a stored relative image path with the images root; the file must exist."""
+    path = os.path.join(images_root, relative)
+    if not os.path.isfile(path):
+        raise MissingImage(file, f"image not found: {path}", record=record)
+    return path
+
+
+def check_candidates(texts: object, file: Path, record: str, expected: int | None = None) -> list:
+    if not isinstance(texts, list) or not texts:
+        raise InputFileError(file, "empty candidate list", record=record)
+    if expected is not None and len(texts) != expected:
+        raise InputFileError(file, f"ragged candidate list: {len(texts)} candidates, expected {expected}", record=record)
+    return texts
+
+
+def apply_limit(n: int, limit: int | None) -> int:
+    return n if limit is None else min(n, max(0, int(limit)))

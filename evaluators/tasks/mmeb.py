@@ -1,0 +1,130 @@
+"""MMEB tasks (VLM2Vec v1 eval set): a local copy of TIGER-Lab/MMEB-eval or the hub through `datasets`.
+
+Rows carry `qry_text`, `qry_img_path` ("" when none), `tgt_text` (list) and `tgt_img_path` (list, ""
+for a text-only candidate); gold is index 0. Texts keep the `<|image_1|>` token: each embedder
+replaces it with its own backbone's token.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+import pyarrow.parquet as pq
+
+from evaluators.protocol import Item
+from evaluators.tasks.base import LoadedTask, MissingImage, Query, check_candidates, file_fingerprint, resolve_image
+from evaluators.tasks.catalog import ALL_TASKS, MMEB, TaskInfo
+from scar.errors import InputFileError, ScarError
+
+HUB_DATASET = "TIGER-Lab/MMEB-eval"
+COLUMNS = ("qry_text", "qry_img_path", "tgt_text", "tgt_img_path")
+
+
+def images_root_for(mmeb_root: Path | None, mmeb_images: Path | None) -> Path | None:
+    if mmeb_images is not None:
+        return Path(mmeb_images)
+    if mmeb_root is None:
+        return None
+    return mmeb_root / "images" if (mmeb_root / "images").is_dir() else mmeb_root
+
+
+def check_layout(mmeb_root: Path) -> None:
+    """An --mmeb-root must hold at least one `<Task>/test-*.parquet` of a known MMEB task."""
+    if not mmeb_root.is_dir():
+        raise ScarError(f"--mmeb-root {mmeb_root}: not a directory")
+    known = [t.name for t in ALL_TASKS.values() if t.benchmark == MMEB]
+    if not any(any((mmeb_root / name).glob("test-*.parquet")) for name in known):
+        raise ScarError(
+            f"--mmeb-root {mmeb_root}: not an MMEB-eval copy (expected <Task>/test-*.parquet, e.g. "
+            f"{mmeb_root / 'ImageNet-1K' / 'test-00000-of-00001.parquet'})"
+        )
+
+
+def task_files(info: TaskInfo, mmeb_root: Path) -> list[Path]:
+    files = sorted((mmeb_root / info.name).glob("test-*.parquet"))
+    if not files:
+        raise ScarError(f"MMEB task {info.name}: no data; expected {mmeb_root / info.name / 'test-*.parquet'}")
+    return files
+
+
+def _local_rows(path: Path) -> Iterable[dict[str, Any]]:
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises several types for a bad file
+        raise InputFileError(path, f"not a readable Parquet file: {exc}") from None
+    missing = [c for c in COLUMNS if c not in table.column_names]
+    if missing:
+        raise InputFileError(path, f"missing column(s) {', '.join(missing)}")
+    cols = {c: table.column(c).to_pylist() for c in COLUMNS}
+    for i in range(table.num_rows):
+        yield {c: cols[c][i] for c in COLUMNS}
+
+
+def _hub_rows(name: str) -> tuple[Iterable[dict[str, Any]], str]:
+    import datasets
+
+    try:
+        ds = datasets.load_dataset(HUB_DATASET, name, split="test")
+    except Exception as exc:  # offline, unknown subset, ...
+        raise ScarError(f"MMEB task {name}: cannot load {HUB_DATASET} from the hub ({exc}); pass --mmeb-root") from None
+    return ds, str(getattr(ds, "_fingerprint", ""))
+
+
+def _query(
+    row: dict[str, Any], images_root: Path | None, where: Path | str, record: str
+) -> Query:
+    def image(rel: Any) -> str | None:
+        if rel is None or rel == "":
+            return None
+        if not isinstance(rel, str):
+            raise InputFileError(where, f"image path must be a string, got {rel!r}", record=record)
+        if images_root is None:
+            raise ScarError(f"{where} [{record}]: MMEB images needed; pass --mmeb-images")
+        return resolve_image(images_root, rel, Path(str(where)), record)
+
+    texts = check_candidates(row["tgt_text"], where, record)
+    paths = row["tgt_img_path"]
+    if not isinstance(paths, list) or len(paths) != len(texts):
+        n = len(paths) if isinstance(paths, list) else paths
+        raise InputFileError(where, f"ragged candidates: {len(texts)} tgt_text vs {n} tgt_img_path", record=record)
+    qry_text = row["qry_text"] or ""
+    return Query(
+        item=Item(text=qry_text, image=image(row["qry_img_path"])),
+        candidates=tuple(Item(text=t or "", image=image(p)) for t, p in zip(texts, paths)),
+        record=f"{where} [{record}]",
+    )
+
+
+def load_mmeb_task(
+    info: TaskInfo,
+    mmeb_root: Path | None,
+    mmeb_images: Path | None = None,
+    limit: int | None = None,
+    skip_bad: bool = False,
+) -> LoadedTask:
+    images_root = images_root_for(mmeb_root, mmeb_images)
+    if mmeb_root is not None:
+        files = task_files(info, Path(mmeb_root))
+        sources: list[tuple[Path | str, Iterable[dict[str, Any]]]] = [(f, _local_rows(f)) for f in files]
+        fingerprint = file_fingerprint(files, limit)
+        file_names = tuple(map(str, files))
+    else:
+        rows, hub_fp = _hub_rows(info.name)
+        sources = [(f"{HUB_DATASET}/{info.name}", rows)]
+        fingerprint = f"hub:{hub_fp}:{limit}"
+        file_names = (f"hf://{HUB_DATASET}/{info.name}",)
+    task = LoadedTask(info=info, queries=[], fingerprint=fingerprint, files=file_names)
+    taken = 0
+    for where, rows in sources:
+        for i, row in enumerate(rows):
+            if limit is not None and taken >= limit:
+                break
+            taken += 1
+            try:
+                task.queries.append(_query(row, images_root, where, f"row {i}"))
+            except MissingImage:
+                if not skip_bad:
+                    raise
+                task.skip("image not found")
+    return task

@@ -1,0 +1,142 @@
+"""SCaR tasks: read a `scar build` output directory or the official SCaR-Eval Parquet files.
+
+The query item is the image + region + the query text built exactly as the official loader
+(sony/virtue `scar_image_i2t.py`) builds it; the candidates are the 10 captions, gold at index 0.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import pyarrow.parquet as pq
+
+from evaluators.protocol import IMAGE_TOKEN, Item
+from evaluators.tasks.base import LoadedTask, MissingImage, Query, apply_limit, check_candidates, file_fingerprint, resolve_image
+from evaluators.tasks.catalog import TaskInfo
+from scar.errors import InputFileError, ScarError
+from scar.schema import NUM_CANDIDATES, OFFICIAL_EVAL_COLUMNS
+
+_EXTENSION_COLUMNS = ("point", "mask")
+
+
+def official_query_text(qry_text: str, bbox_xywh: Sequence[Any]) -> str:
+    """The official SCaR query text, with the image token left as the `<|image_1|>` placeholder.
+
+    Mirrors: strip the token, `process_input_text("", backbone, text=..., add_image_token=True)`
+    (token + " " + (" " + text)), then `.replace(" \\n", "\\n") + "\\n"` and the box as a Python list
+    of corners. The box keeps the stored number type, so it prints as the official code prints it.
+    """
+    text = qry_text.replace(IMAGE_TOKEN, "")
+    prompt = ""
+    if text:
+        prompt = prompt + " " + text
+    prompt = IMAGE_TOKEN + " " + prompt
+    prompt = prompt.replace(" \n", "\n") + "\n"
+    x, y, w, h = bbox_xywh
+    return f"{prompt}Referring object bbox: {[x, y, x + w, y + h]}"
+
+
+def images_root_for(scar_root: Path, scar_images: Path | None) -> Path:
+    """--scar-images, else `images_root` recorded in `<scar-root>/stats.json`, else `<scar-root>/images`."""
+    if scar_images is not None:
+        return Path(scar_images)
+    stats = scar_root / "stats.json"
+    if stats.is_file():
+        try:
+            recorded = json.loads(stats.read_text(encoding="utf-8")).get("images_root")
+        except (json.JSONDecodeError, AttributeError) as exc:
+            raise InputFileError(stats, f"not a JSON object: {exc}") from None
+        if recorded:
+            path = Path(recorded)
+            return path if path.is_absolute() else scar_root / path
+    return scar_root / "images"
+
+
+def task_files(info: TaskInfo, scar_root: Path) -> list[Path]:
+    """The task's Parquet files: `<root>/<source>/eval-*.parquet` (scar build) or the official file."""
+    built = sorted((scar_root / info.source).glob("eval-*.parquet")) if info.source else []
+    if built:
+        return built
+    for name in info.files:
+        if (scar_root / name).is_file():
+            return [scar_root / name]
+    expected = [str(scar_root / (info.source or "?") / "eval-*.parquet")] + [str(scar_root / f) for f in info.files]
+    raise ScarError(f"SCaR task {info.name}: no data; expected {' or '.join(expected)}")
+
+
+def _read_rows(path: Path) -> dict[str, list]:
+    try:
+        schema = pq.read_schema(path)
+    except Exception as exc:  # pyarrow raises several types for a bad file
+        raise InputFileError(path, f"not a readable Parquet file: {exc}") from None
+    missing = [c for c in OFFICIAL_EVAL_COLUMNS if c not in schema.names]
+    if missing:
+        raise InputFileError(path, f"missing column(s) {', '.join(missing)}")
+    columns = list(OFFICIAL_EVAL_COLUMNS) + [c for c in _EXTENSION_COLUMNS if c in schema.names]
+    table = pq.read_table(path, columns=columns)
+    return {c: table.column(c).to_pylist() for c in columns}
+
+
+def _region(row: dict[str, Any], path: Path, record: str) -> dict[str, Any]:
+    bbox = row["bbox"]
+    if not isinstance(bbox, list) or len(bbox) != 4 or any(not isinstance(v, (int, float)) for v in bbox):
+        raise InputFileError(path, f"bbox must be 4 numbers (xywh), got {bbox!r}", record=record)
+    x, y, w, h = bbox
+    region: dict[str, Any] = {"box_xyxy": (float(x), float(y), float(x + w), float(y + h))}
+    point = row.get("point")
+    if point is not None:
+        region["point_xy"] = (float(point[0]), float(point[1]))
+    mask = row.get("mask")
+    if mask is not None:
+        region["mask_rle"] = ((int(mask["size"][0]), int(mask["size"][1])), str(mask["counts"]))
+    return region
+
+
+def load_scar_task(
+    info: TaskInfo,
+    scar_root: Path,
+    scar_images: Path | None = None,
+    limit: int | None = None,
+    skip_bad: bool = False,
+) -> LoadedTask:
+    scar_root = Path(scar_root)
+    files = task_files(info, scar_root)
+    images_root = images_root_for(scar_root, scar_images)
+    task = LoadedTask(info=info, queries=[], fingerprint=file_fingerprint(files, limit), files=tuple(map(str, files)))
+    remaining = limit
+    for path in files:
+        cols = _read_rows(path)
+        n = apply_limit(len(cols["qry_text"]), remaining)
+        for i in range(n):
+            row = {c: v[i] for c, v in cols.items()}
+            record = f"row {i}"
+            qry_text, image_rel = row["qry_text"], row["qry_image_path"]
+            if not isinstance(qry_text, str) or not isinstance(image_rel, str) or not image_rel:
+                raise InputFileError(path, "qry_text and qry_image_path must be non-empty strings", record=record)
+            candidates = check_candidates(row["tgt_text"], path, record, expected=NUM_CANDIDATES)
+            if any(not isinstance(t, str) for t in candidates):
+                raise InputFileError(path, "tgt_text must hold strings", record=record)
+            region = _region(row, path, record)
+            try:
+                image = resolve_image(images_root, image_rel, path, record)
+            except MissingImage:
+                if not skip_bad:
+                    raise
+                task.skip("image not found")
+                continue
+            query = Item(
+                text=official_query_text(qry_text, row["bbox"]),
+                image=image,
+                instruction=qry_text.replace(IMAGE_TOKEN, "").strip(),
+                **region,
+            )
+            task.queries.append(
+                Query(item=query, candidates=tuple(Item(text=t) for t in candidates), record=f"{path} [{record}]")
+            )
+        if remaining is not None:
+            remaining -= n
+            if remaining <= 0:
+                break
+    return task
