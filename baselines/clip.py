@@ -1,0 +1,214 @@
+"""One dual-encoder embedder for CLIP, OpenCLIP (HF-format LAION checkpoints) and SigLIP.
+
+Loaded with transformers `AutoModel` / `AutoProcessor.from_pretrained(path or hub id, revision)`,
+so a local directory and a hub id take the same path.
+
+What an item becomes (text = `Item.text` with `<|image_1|>` removed, whitespace trimmed):
+  - image and text: the fusion rule `fusion` (default "sum");
+  - image only:     the image embedding;
+  - text only:      the text embedding (also for an item with neither: the embedding of "").
+Fusion rules:
+  - "sum"  (default) the raw projected image features plus the raw projected text features, then
+           L2-normalised: what VLM2Vec v1's MMEB evaluation of CLIP/SigLIP does in its
+           "multimodal" mode (evaluation/eval_clip.py sums `get_image_features` and
+           `get_text_features`; scores are cosines), so published MMEB baseline rows are comparable;
+  - "mean" the mean of the L2-normalised image and text embeddings (each modality weighs the same);
+  - "image" the image embedding alone, the instruction text ignored.
+The region variant (crop / circle / boxtext) is applied by baselines.regions before any of this.
+Every output row is L2-normalised, float32, on CPU.
+
+Text padding follows each family's training: CLIP pads to the longest text in the batch and pools
+at the end-of-text token; SigLIP pads to the fixed `max_length` (64) it was trained with and pools
+the last position, so its embeddings do not depend on what else is in the batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Sequence
+
+import torch
+import torch.nn.functional as F
+
+from baselines.regions import check_variant, prepare
+from evaluators.protocol import IMAGE_TOKEN, EmbedderInfo, Item
+from evaluators.registry import ModelSpec
+from scar.errors import ScarError
+
+log = logging.getLogger(__name__)
+
+FUSIONS = ("sum", "mean", "image")
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+IMAGE_LOADERS = 8  # threads decoding images for one batch (PIL releases the GIL while decoding)
+
+
+def torch_dtype(dtype: str) -> torch.dtype:
+    if dtype not in DTYPES:
+        raise ScarError(f"unknown dtype {dtype!r}; choose from {', '.join(DTYPES)}")
+    return DTYPES[dtype]
+
+
+def query_text(text: str) -> str:
+    """The text a CLIP-style text tower sees: no image token, no stray whitespace."""
+    return text.replace(IMAGE_TOKEN, "").replace(" \n", "\n").strip()
+
+
+def pooled(output: Any) -> torch.Tensor:
+    """`get_*_features` returns a tensor in transformers 4 and an output whose pooler_output is the
+    projected feature in transformers 5."""
+    return output if isinstance(output, torch.Tensor) else output.pooler_output
+
+
+class DualEncoderEmbedder:
+    """CLIP-style embedder: separate image and text towers sharing one embedding space."""
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        processor: Any,
+        info: EmbedderInfo,
+        variant: str | None,
+        fusion: str,
+        text_padding: str,
+        max_length: int,
+        image_size: int,
+    ) -> None:
+        self.model = model
+        self.processor = processor
+        self.info = info
+        self.name = info.name
+        self.variant = variant
+        self.fusion = fusion
+        self.text_padding = text_padding
+        self.max_length = max_length
+        self.image_size = image_size
+        self.interpolate = image_size != int(model.config.vision_config.image_size)
+        self.device = torch.device(info.device)
+        self.dtype = torch_dtype(info.dtype)
+
+    def encode(self, items: Sequence[Item], batch_size: int) -> torch.Tensor:
+        if batch_size < 1:
+            raise ScarError(f"batch size must be at least 1, got {batch_size}")
+        chunks = [self._encode_batch(items[start : start + batch_size]) for start in range(0, len(items), batch_size)]
+        if not chunks:
+            return torch.empty(0, self.embedding_dim)
+        return torch.cat(chunks)
+
+    @property
+    def embedding_dim(self) -> int:
+        config = self.model.config
+        return int(getattr(config, "projection_dim", None) or config.text_config.hidden_size)
+
+    def _encode_batch(self, items: Sequence[Item]) -> torch.Tensor:
+        with ThreadPoolExecutor(max_workers=min(IMAGE_LOADERS, len(items))) as pool:
+            shown = list(pool.map(lambda item: prepare(item, self.variant), items))
+        images = [(row, image) for row, (image, _) in enumerate(shown) if image is not None]
+        texts = [
+            (row, query_text(text))
+            for row, (image, text) in enumerate(shown)
+            if image is None or (self.fusion != "image" and query_text(text))
+        ]
+        out = torch.zeros(len(items), self.embedding_dim)
+        with torch.inference_mode():
+            if images:
+                image_rows = torch.tensor([row for row, _ in images])
+                out[image_rows] = self._image_features([image for _, image in images])
+            if texts:
+                text_rows = torch.tensor([row for row, _ in texts])
+                text_features = self._text_features([text for _, text in texts])
+                has_image = torch.tensor([shown[row][0] is not None for row, _ in texts])
+                fused = text_rows[has_image]
+                only_text = text_rows[~has_image]
+                out[only_text] = text_features[~has_image]
+                if len(fused):
+                    if self.fusion == "sum":
+                        out[fused] = out[fused] + text_features[has_image]
+                    else:  # mean of unit vectors; the final normalisation makes it the same as their sum
+                        out[fused] = F.normalize(out[fused], dim=-1) + F.normalize(text_features[has_image], dim=-1)
+        return F.normalize(out, dim=-1)
+
+    def _image_features(self, images: list) -> torch.Tensor:
+        processor = self.processor.image_processor
+        resize = {}
+        if self.interpolate:  # CLIP resizes the short side then centre-crops; SigLIP resizes to a square
+            square = {"height": self.image_size, "width": self.image_size}
+            resize = {"size": {"shortest_edge": self.image_size}, "crop_size": square} if getattr(processor, "do_center_crop", False) else {"size": square}
+        pixels = processor(images=images, return_tensors="pt", **resize)["pixel_values"]
+        extra = {"interpolate_pos_encoding": True} if self.interpolate else {}
+        features = pooled(self.model.get_image_features(pixel_values=pixels.to(self.device, self.dtype), **extra))
+        return features.float().cpu()
+
+    def _text_features(self, texts: list[str]) -> torch.Tensor:
+        tokens = self.processor.tokenizer(
+            texts, padding=self.text_padding, truncation=True, max_length=self.max_length, return_tensors="pt"
+        )
+        kwargs = {"input_ids": tokens["input_ids"].to(self.device)}
+        if "attention_mask" in tokens and self.text_padding != "max_length":
+            kwargs["attention_mask"] = tokens["attention_mask"].to(self.device)
+        return pooled(self.model.get_text_features(**kwargs)).float().cpu()
+
+
+def text_settings(family: str, model: torch.nn.Module) -> tuple[str, int]:
+    """(padding mode, max text length) for a family; the length is the model's position table size."""
+    max_length = int(model.config.text_config.max_position_embeddings)
+    return ("max_length" if family == "siglip" else "longest"), max_length
+
+
+def load(
+    spec: ModelSpec,
+    variant: str | None,
+    device: str = "cpu",
+    dtype: str = "float32",
+    model_path: str | None = None,
+    fusion: str = "sum",
+    image_size: int | None = None,
+    attn_implementation: str = "sdpa",
+    **options: Any,
+) -> DualEncoderEmbedder:
+    """Registry loader for the clip / openclip / siglip families (see evaluators.registry).
+
+    `image_size` resizes images to that many pixels (square) instead of the checkpoint's own size,
+    interpolating the position embeddings; None keeps the checkpoint's. Options meant for other
+    families (e.g. `sam_checkpoint`) are ignored and left out of the fingerprint.
+    """
+    from transformers import AutoModel, AutoProcessor
+
+    if options:
+        log.info("%s ignores options it does not take: %s", spec.name, ", ".join(sorted(options)))
+    check_variant(variant)
+    if fusion not in FUSIONS:
+        raise ScarError(f"unknown fusion {fusion!r} for {spec.name}; choose from {', '.join(FUSIONS)}")
+    source = model_path or spec.hf_id
+    revision = None if model_path else spec.revision
+    try:
+        model = AutoModel.from_pretrained(
+            source, revision=revision, dtype=torch_dtype(dtype), attn_implementation=attn_implementation
+        )
+        processor = AutoProcessor.from_pretrained(source, revision=revision)
+    except (OSError, ValueError, ImportError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise ScarError(f"cannot load {spec.family} model from {source!r}: {first_line}") from None
+    if not hasattr(model, "get_image_features") or not hasattr(model, "get_text_features"):
+        raise ScarError(f"{source!r} is a {model.__class__.__name__}, not a dual encoder (family {spec.family})")
+    model.to(device).eval()
+    padding, max_length = text_settings(spec.family, model)
+    native_size = int(model.config.vision_config.image_size)
+    image_size = int(image_size or native_size)
+    name = spec.name + (f"+{variant}" if variant else "")
+    info = EmbedderInfo(
+        name=name,
+        model_id=source,
+        revision="" if model_path else spec.revision,
+        family=spec.family,
+        dtype=dtype,
+        device=device,
+        options={
+            "region": variant,
+            "fusion": fusion,
+            "image_size": image_size,
+            "text_padding": padding,
+            "max_length": max_length,
+        },
+    )
+    return DualEncoderEmbedder(model, processor, info, variant, fusion, padding, max_length, image_size)

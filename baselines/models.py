@@ -1,0 +1,45 @@
+"""Registrations of the CLIP-family baselines (imported lazily by evaluators.registry).
+
+Revisions are pinned to "main" of the hub repositories: pass `revision=` (or `--revision`) to pin a
+commit for a published run; the result file records whichever was used.
+"""
+
+from __future__ import annotations
+
+from evaluators.registry import ModelSpec, register, register_family
+
+LOADER = "baselines.clip:load"
+
+for family in ("clip", "openclip", "siglip"):
+    register_family(family, LOADER)
+
+register(
+    ModelSpec(
+        name="clip-vit-l-14",
+        family="clip",
+        hf_id="openai/clip-vit-large-patch14",
+        loader=LOADER,
+        defaults={"image_size": 224, "fusion": "sum"},
+        summary="OpenAI CLIP ViT-L/14, 224 px; EOS-token text pooling, CLS image pooling, projection 768",
+    )
+)
+register(
+    ModelSpec(
+        name="openclip-vit-l-14",
+        family="openclip",
+        hf_id="laion/CLIP-ViT-L-14-laion2B-s32B-b82K",
+        loader=LOADER,
+        defaults={"image_size": 224, "fusion": "sum"},
+        summary="OpenCLIP ViT-L/14 trained on LAION-2B (HF-format weights), 224 px; pooling as CLIP, projection 768",
+    )
+)
+register(
+    ModelSpec(
+        name="siglip-so400m",
+        family="siglip",
+        hf_id="google/siglip-so400m-patch14-384",
+        loader=LOADER,
+        defaults={"image_size": 384, "fusion": "sum"},
+        summary="SigLIP So400m/14, 384 px; last-token text pooling (texts padded to 64), attention-pool image head, 1152-d",
+    )
+)
