@@ -1,0 +1,237 @@
+"""COCO instances JSON (any split, any year): polygons and RLE masks -> entities.
+
+`scar build --source coco --annotations instances_val2017.json --images DIR`. Several
+`--annotations` files may be given; each file's SCaR split comes from its name ("train" in the
+file name -> train, anything else, e.g. val/test/minival -> eval) unless `extra["split"]` names
+one. Files of the same split are merged by image id, which is how COCO-Stuff joins its stuff
+and thing annotations. Image paths are the image entry's `file_name`, looked up under the
+images root directly or under a folder named after the annotation file (train2017/, val2014/...).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from scar.errors import InputFileError
+from scar.schema import Rejected, Split
+from scar.sources.base import Record, SourceOptions
+from pycocotools import mask as mask_utils
+
+from scar.sources.common import (
+    Candidate,
+    box_region,
+    ImageIndex,
+    ImageMeta,
+    check_images_option,
+    clean_category,
+    coco_rle,
+    emit_image,
+    fit_box,
+    mask_candidate_region,
+    parse_box,
+    polygon_parts,
+    polygon_point,
+    polygons_to_rle,
+    read_json,
+    rle_point,
+    text_problem,
+)
+
+_SPLIT_FOLDER = re.compile(r"(train|val|test|minival)(\d{4})")
+
+
+@dataclass
+class CocoFile:
+    """One parsed COCO-format file, indexed by image."""
+
+    path: Path
+    images: dict[Any, dict[str, Any]] = field(default_factory=dict)
+    anns_by_image: dict[Any, list[dict[str, Any]]] = field(default_factory=dict)
+    categories: dict[Any, str] = field(default_factory=dict)
+    problems: list[Rejected] = field(default_factory=list)  # records unusable before any image is known
+
+
+def load_coco_file(path: Path, source: str) -> CocoFile:
+    data = read_json(path)
+    if not isinstance(data, dict) or not isinstance(data.get("images"), list) or not isinstance(data.get("annotations"), list):
+        raise InputFileError(path, "not a COCO annotation file (needs 'images' and 'annotations' lists)")
+    out = CocoFile(path=Path(path))
+    for cat in data.get("categories") or []:
+        if isinstance(cat, dict) and "id" in cat and isinstance(cat.get("name"), str) and not text_problem(cat["name"]):
+            out.categories[cat["id"]] = clean_category(cat["name"])
+    for img in data["images"]:
+        if isinstance(img, dict) and _hashable(img.get("id")):
+            out.images[img["id"]] = img
+        else:
+            out.problems.append(Rejected(source, f"{source}:image ?", "malformed image entry", file=str(path)))
+    for ann in data["annotations"]:
+        if not isinstance(ann, dict) or not _hashable(ann.get("image_id")):
+            out.problems.append(Rejected(source, f"{source}:ann ?", "malformed annotation", file=str(path)))
+            continue
+        out.anns_by_image.setdefault(ann["image_id"], []).append(ann)
+    for image_id, anns in out.anns_by_image.items():
+        if image_id not in out.images:
+            for ann in anns:
+                out.problems.append(
+                    Rejected(source, f"{source}:{image_id}:{ann.get('id')}", "image id points nowhere", file=str(path))
+                )
+    return out
+
+
+def _hashable(value: object) -> bool:
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
+def split_of_file(path: Path, options: SourceOptions) -> Split:
+    forced = options.extra.get("split")
+    if forced in ("train", "eval"):
+        return forced
+    return "train" if "train" in Path(path).name.lower() else "eval"
+
+
+def image_folder_hint(path: Path) -> str | None:
+    """'instances_train2017.json' -> 'train2017' (where COCO keeps that split's images)."""
+    match = _SPLIT_FOLDER.search(Path(path).stem.lower())
+    return match.group(0) if match else None
+
+
+def image_meta(
+    source: str, img: dict[str, Any], file: Path, index: ImageIndex, scene: str | None = None
+) -> tuple[ImageMeta | None, Rejected | None]:
+    """Checked image entry -> ImageMeta, or the reason the whole image is unusable."""
+    image_id = img.get("id")
+    record = f"{source}:{image_id}"
+    width, height, name = img.get("width"), img.get("height"), img.get("file_name")
+    if not isinstance(width, int) or not isinstance(height, int) or width <= 0 or height <= 0:
+        return None, Rejected(source, record, "bad image size", file=str(file), detail=f"{width}x{height}")
+    if not isinstance(name, str) or not name:
+        return None, Rejected(source, record, "image without file name", file=str(file))
+    if text_problem(name):
+        return None, Rejected(source, record, "non-UTF-8 text", file=str(file), detail="file_name")
+    hint = image_folder_hint(file)
+    candidates = [name] + ([f"{hint}/{name}"] if hint else [])
+    rel = index.first_existing(candidates)
+    if rel is None:
+        return None, Rejected(source, record, "missing image file", file=str(file), detail=name)
+    return ImageMeta(image_id=str(image_id), image_path=rel, width=width, height=height, scene=scene), None
+
+
+def coco_candidate(
+    source: str,
+    image: ImageMeta,
+    ann: dict[str, Any],
+    categories: dict[Any, str],
+    file: Path,
+    texts: tuple[str, ...] = (),
+    category_filter: Callable[[Any], str | None] | None = None,
+) -> Candidate | Rejected:
+    """One COCO annotation -> a checked candidate (full-image RLE, area) or why not."""
+    ann_id = ann.get("id")
+    record = f"{source}:{image.image_id}:{ann_id}"
+
+    def reject(reason: str, detail: str = "") -> Rejected:
+        return Rejected(source, record, reason, file=str(file), detail=detail)
+
+    category = categories.get(ann.get("category_id"))
+    if category is None:
+        return reject("unknown category id", str(ann.get("category_id")))
+    if category_filter is not None:
+        reason = category_filter(ann.get("category_id"))
+        if reason:
+            return reject(reason)
+    if ann.get("iscrowd"):
+        return reject("crowd region")
+    box = parse_box(ann.get("bbox"))
+    if box is None:
+        return reject("invalid box", str(ann.get("bbox")))
+    box, reason = fit_box(box, image.width, image.height)
+    if box is None:
+        return reject(reason or "invalid box", str(ann.get("bbox")))
+    w, h = image.width, image.height
+    seg = ann.get("segmentation")
+    if seg is None:
+        return Candidate(str(ann_id), category, box, box[2] * box[3], box_region(box), texts=texts)
+    if isinstance(seg, list):
+        parts, reason = polygon_parts(seg)
+        if reason:
+            return reject(reason)
+        rle = polygons_to_rle(parts, h, w)
+        make_point: Callable[[], tuple[float, float] | None] = lambda: polygon_point(parts, box, w, h)  # noqa: E731
+    elif isinstance(seg, dict):
+        rle, reason = coco_rle(seg, h, w)
+        if rle is None:
+            return reject(reason or "malformed RLE", f"size {seg.get('size')} vs image {h}x{w}")
+        make_point = lambda: rle_point(rle, box, w, h)  # noqa: E731
+    else:
+        return reject("malformed segmentation")
+    area = float(mask_utils.area(rle))
+    if area <= 0:
+        return reject("empty mask")
+    return Candidate(
+        str(ann_id), category, box, area, lambda: mask_candidate_region(rle, box, make_point), texts=texts
+    )
+
+
+class CocoSource:
+    """`coco`: any COCO instances JSON, polygons and uncompressed (crowd) RLE."""
+
+    name = "coco"
+
+    def __init__(self, options: SourceOptions) -> None:
+        if not options.annotations:
+            raise InputFileError("--annotations", f"source {self.name!r} needs at least one COCO annotation file")
+        self.options = options
+        self.images = ImageIndex(options.images, check=check_images_option(options))
+        self._files: dict[Path, CocoFile] = {}
+
+    def files_for(self, split: Split) -> list[Path]:
+        return [Path(p) for p in self.options.annotations if split_of_file(Path(p), self.options) == split]
+
+    def coco_file(self, path: Path) -> CocoFile:
+        if path not in self._files:
+            self._files[path] = load_coco_file(path, self.name)
+        return self._files[path]
+
+    def category_filter(self, category_id: Any) -> str | None:
+        return None
+
+    def iter_records(self, split: Split) -> Iterator[Record]:
+        files = [self.coco_file(p) for p in self.files_for(split)]
+        yield from self.iter_merged(split, files)
+        # Parsed files are only needed for the split at hand.
+        for f in files:
+            self._files.pop(f.path, None)
+
+    def iter_merged(self, split: Split, files: list[CocoFile]) -> Iterator[Record]:
+        for f in files:
+            yield from f.problems
+        categories: dict[Any, str] = {}
+        for f in files:
+            categories.update(f.categories)
+        # image id -> (entry, file of the entry, [(ann, file)])
+        merged: dict[Any, tuple[dict[str, Any], Path, list[tuple[dict[str, Any], Path]]]] = {}
+        for f in files:
+            for image_id, img in f.images.items():
+                if image_id not in merged:
+                    merged[image_id] = (img, f.path, [])
+            for image_id, anns in f.anns_by_image.items():
+                if image_id in merged:
+                    merged[image_id][2].extend((a, f.path) for a in anns)
+        for image_id in sorted(merged, key=_sort_key):
+            img, img_file, anns = merged[image_id]
+            if not anns:
+                continue
+            meta, rejected = image_meta(self.name, img, img_file, self.images)
+            if meta is None:
+                assert rejected is not None
+                yield Rejected(rejected.source, rejected.record, rejected.reason, rejected.file, f"{len(anns)} annotations; {rejected.detail}")
+                continue
+            items = [coco_candidate(self.name, meta, a, categories, p, category_filter=self.category_filter) for a, p in anns]
+            yield from emit_image(self.name, split, meta, items, self.options)
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    return (0, value) if isinstance(value, int) else (1, str(value))

@@ -1,0 +1,169 @@
+"""RefCOCO, RefCOCO+ and RefCOCOg in the `refer` layout (github lichengunc/refer).
+
+`<root>/<dataset>/refs(<split_by>).p` (a Python-2 pickle, loaded with the restricted unpickler)
+lists the referred objects; `<root>/<dataset>/instances.json` (COCO 2014) holds their images,
+polygons and categories. One entity per ref: the COCO object's box and mask, its category, and the
+ref's sentences as source texts. The ref's own `file_name` carries a suffix and is not a real file:
+the image file comes from `instances['images']`.
+
+Split mapping: ref split `train` -> SCaR train; every other split (val, test, testA, testB, testC)
+-> SCaR eval. `extra["eval_splits"]` (e.g. ["val"]) restricts eval to the listed ref splits.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+from scar.errors import InputFileError
+from scar.schema import Rejected, Split
+from scar.sources.base import Record, SourceOptions
+from scar.sources.coco import CocoFile, coco_candidate, image_meta, load_coco_file
+from scar.sources.common import (
+    Candidate,
+    ImageIndex,
+    ImageMeta,
+    box_region,
+    check_images_option,
+    emit_image,
+    fit_box,
+    parse_box,
+    require_file,
+    text_problem,
+)
+from scar.sources.safe_pickle import load_pickle
+
+DEFAULT_SPLIT_BY = {"refcoco": "unc", "refcoco+": "unc", "refcocog": "umd"}
+SPLIT_BYS = {"refcoco": ("unc", "google"), "refcoco+": ("unc",), "refcocog": ("umd", "google")}
+
+
+def _plain(value: Any) -> Any:
+    """Pickle loaded with encoding='bytes' -> str keys and texts. Invalid UTF-8 is kept as lone
+    surrogates so the sentence holding it is rejected by `text_problem`, not the whole file."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="surrogateescape")
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def scar_split(ref_split: str, eval_splits: tuple[str, ...] | None) -> Split | None:
+    if ref_split == "train":
+        return "train"
+    if eval_splits is None or ref_split in eval_splits:
+        return "eval"
+    return None
+
+
+class ReferSource:
+    """Base of the three RefCOCO-family sources; subclasses set `name`."""
+
+    name = "refcoco"
+
+    def __init__(self, options: SourceOptions) -> None:
+        if options.root is None:
+            raise InputFileError("--root", f"source {self.name!r} needs --root (the folder holding {self.name}/)")
+        self.options = options
+        self.split_by = options.split_by or DEFAULT_SPLIT_BY[self.name]
+        if self.split_by not in SPLIT_BYS[self.name]:
+            raise InputFileError(
+                "--split-by", f"{self.name} has no {self.split_by!r} split; choose from {', '.join(SPLIT_BYS[self.name])}"
+            )
+        folder = Path(options.root) / self.name
+        self.refs_path = require_file(folder / f"refs({self.split_by}).p", "refs file")
+        self.instances_path = require_file(folder / "instances.json", "instances file")
+        eval_splits = options.extra.get("eval_splits")
+        self.eval_splits = tuple(eval_splits) if eval_splits else None
+        self.images = ImageIndex(options.images, check=check_images_option(options))
+        self._refs: list[Any] | None = None
+        self._coco: CocoFile | None = None
+
+    def _load(self) -> tuple[list[Any], CocoFile]:
+        if self._refs is None:
+            refs = _plain(load_pickle(self.refs_path, encoding="bytes"))
+            if not isinstance(refs, list):
+                raise InputFileError(self.refs_path, "expected a list of refs")
+            self._refs = refs
+        if self._coco is None:
+            self._coco = load_coco_file(self.instances_path, self.name)
+        return self._refs, self._coco
+
+    def iter_records(self, split: Split) -> Iterator[Record]:
+        refs, coco = self._load()
+        anns_by_id = {a.get("id"): a for anns in coco.anns_by_image.values() for a in anns}
+        by_image: dict[Any, list[dict[str, Any]]] = {}
+        for i, ref in enumerate(refs):
+            if not isinstance(ref, dict) or not isinstance(ref.get("split"), str):
+                yield Rejected(self.name, f"{self.name}:ref #{i}", "malformed ref", file=str(self.refs_path))
+                continue
+            if scar_split(ref["split"], self.eval_splits) != split:
+                continue
+            image_id = ref.get("image_id")
+            if not isinstance(image_id, (int, str)) or image_id not in coco.images:
+                yield Rejected(
+                    self.name, f"{self.name}:ref {ref.get('ref_id')}", "image id points nowhere", file=str(self.refs_path),
+                    detail=f"image_id {image_id}",
+                )
+                continue
+            by_image.setdefault(image_id, []).append(ref)
+        for image_id in sorted(by_image, key=lambda v: (isinstance(v, str), v)):
+            image_refs = sorted(by_image[image_id], key=lambda r: str(r.get("ref_id")))
+            meta, rejected = image_meta(self.name, coco.images[image_id], self.instances_path, self.images)
+            if meta is None:
+                assert rejected is not None
+                yield Rejected(self.name, rejected.record, rejected.reason, rejected.file, f"{len(image_refs)} refs; {rejected.detail}")
+                continue
+            items = [self._candidate(ref, meta, coco, anns_by_id) for ref in image_refs]
+            pool = self._neighbour_pool(coco.anns_by_image.get(image_id, []), coco, meta)
+            yield from emit_image(self.name, split, meta, items, self.options, neighbours_from=pool)
+
+    def _candidate(
+        self, ref: dict[str, Any], meta: ImageMeta, coco: CocoFile, anns_by_id: dict[Any, dict[str, Any]]
+    ) -> Candidate | Rejected:
+        record = f"{self.name}:{meta.image_id}:ref {ref.get('ref_id')}"
+        ann = anns_by_id.get(ref.get("ann_id"))
+        if ann is None:
+            return Rejected(self.name, record, "ann id points nowhere", file=str(self.refs_path), detail=f"ann_id {ref.get('ann_id')}")
+        if str(ann.get("image_id")) != meta.image_id:
+            return Rejected(self.name, record, "ann belongs to another image", file=str(self.refs_path))
+        texts: list[str] = []
+        bad_text = False
+        for sent in ref.get("sentences") or []:
+            text = sent.get("sent") or sent.get("raw") if isinstance(sent, dict) else None
+            if text is None:
+                continue
+            if text_problem(text):
+                bad_text = True
+                continue
+            if text.strip():
+                texts.append(" ".join(text.split()))
+        if not texts:
+            reason = "non-UTF-8 text" if bad_text else "no referring sentence"
+            return Rejected(self.name, record, reason, file=str(self.refs_path))
+        return coco_candidate(self.name, meta, ann, coco.categories, self.instances_path, texts=tuple(texts))
+
+    def _neighbour_pool(self, anns: list[dict[str, Any]], coco: CocoFile, meta: ImageMeta) -> list[Candidate]:
+        pool = []
+        for ann in anns:
+            category = coco.categories.get(ann.get("category_id"))
+            box = parse_box(ann.get("bbox"))
+            if category is None or box is None:
+                continue
+            box, _ = fit_box(box, meta.width, meta.height)
+            if box is not None:
+                pool.append(Candidate(str(ann.get("id")), category, box, box[2] * box[3], box_region(box)))
+        return pool
+
+
+class RefCOCO(ReferSource):
+    name = "refcoco"
+
+
+class RefCOCOPlus(ReferSource):
+    name = "refcoco+"
+
+
+class RefCOCOg(ReferSource):
+    name = "refcocog"
