@@ -96,7 +96,8 @@ class ReferSource:
         by_image: dict[Any, list[dict[str, Any]]] = {}
         for i, ref in enumerate(refs):
             if not isinstance(ref, dict) or not isinstance(ref.get("split"), str):
-                yield Rejected(self.name, f"{self.name}:ref #{i}", "malformed ref", file=str(self.refs_path))
+                if split == "train":  # a ref without a split belongs to neither; count it once
+                    yield Rejected(self.name, f"{self.name}:ref #{i}", "malformed ref", file=str(self.refs_path))
                 continue
             if scar_split(ref["split"], self.eval_splits) != split:
                 continue

@@ -40,6 +40,13 @@ _ALLOWED: frozenset[tuple[str, str]] = frozenset(
 )
 
 
+def _latin1_bytes(text: object, encoding: str = "latin1") -> bytes:
+    """Stand-in for `_codecs.encode`, which Python 3 protocol-2 pickles use to spell bytes."""
+    if not isinstance(text, str) or encoding.lower().replace("-", "") != "latin1":
+        raise pickle.UnpicklingError(f"_codecs.encode with {encoding!r} is not plain data")
+    return text.encode("latin1")
+
+
 class UnsafePickleError(ScarError):
     """The pickle names a global that is not plain data; it was refused, never executed."""
 
@@ -52,6 +59,8 @@ class _RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in _ALLOWED:
             return super().find_class(module, name)
+        if (module, name) == ("_codecs", "encode"):
+            return _latin1_bytes
         raise UnsafePickleError(
             f"{self._path}: refused to load pickle: it asks for {module}.{name}, which is not plain data "
             "(only containers, strings, numbers and numpy arrays are allowed)"
