@@ -517,3 +517,60 @@ def _skip_ws(buf: str, pos: int) -> int:
 def _refill(handle: Any, buf: str, pos: int, consumed: int, chunk_chars: int) -> tuple[str, int, int, bool]:
     more = handle.read(chunk_chars)
     return buf[pos:] + more, 0, consumed + pos, len(more) < chunk_chars
+
+
+# ---------------------------------------------------------------- label maps (semantic / instance PNGs)
+
+
+def read_png(path: Path) -> np.ndarray:
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            return np.asarray(im)
+    except FileNotFoundError:
+        raise InputFileError(path, "file not found") from None
+    except (OSError, ValueError) as exc:
+        raise InputFileError(path, f"cannot read PNG: {exc}") from None
+
+
+def label_candidates(
+    source: str,
+    image: ImageMeta,
+    labels: np.ndarray,
+    info: dict[int, tuple[str, str | None]],
+    file: Path,
+) -> list[Candidate | Rejected]:
+    """One region per label of a label image (0 = nothing). `info[label]` = (entity id, category or
+    None when the class has no name). Boxes and areas for all labels come from one pass each."""
+    counts = np.bincount(labels.ravel())
+    slices = ndimage.find_objects(labels)
+    out: list[Candidate | Rejected] = []
+    for label in sorted(info):
+        entity_id, category = info[label]
+        if label <= 0 or label >= len(counts) or counts[label] == 0:
+            continue
+        if category is None:
+            out.append(Rejected(source, f"{source}:{image.image_id}:{entity_id}", "unknown category id", file=str(file)))
+            continue
+        sl = slices[label - 1]
+        assert sl is not None
+        x0, y0 = sl[1].start, sl[0].start
+        box = (float(x0), float(y0), float(sl[1].stop - x0), float(sl[0].stop - y0))
+        out.append(Candidate(entity_id, category, box, float(counts[label]), _label_region(labels, label, sl, box, image)))
+    return out
+
+
+def _label_region(
+    labels: np.ndarray, label: int, sl: tuple[slice, slice], box: Box, image: ImageMeta
+) -> Callable[[], RegionResult]:
+    def make() -> RegionResult:
+        crop = labels[sl] == label
+        x0, y0 = sl[1].start, sl[0].start
+        p = point_in_window(crop, x0, y0)
+        if p is None:
+            return None, "empty mask"
+        rle = bool_mask_to_rle(crop, x0, y0, image.height, image.width)
+        return Region(box_xywh=box, point_xy=p, mask_rle=rle_to_json(rle)), None
+
+    return make

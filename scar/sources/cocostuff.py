@@ -1,0 +1,148 @@
+"""COCO-Stuff 164K: stuff regions (JSON RLE or `stuffthingmaps` PNGs) plus COCO things.
+
+Two ways in, chosen by what is given:
+- JSON: `--annotations stuff_val2017.json --annotations instances_val2017.json` (COCO format;
+  stuff segmentations are RLE). Files of one split are merged by image id. Category 183 "other"
+  is the stuff files' placeholder for all things and is rejected as such.
+- Maps: `--root DIR` holding `stuffthingmaps_trainval2017/{train2017,val2017}/*.png` (or
+  `extra["maps"]` pointing at that folder), used when no stuff JSON is given. Pixel value = class
+  id - 1, 255 = unlabeled. Each stuff class present becomes one semantic region; thing classes
+  too, unless a COCO instances JSON is given, which then supplies the things as instances. Class
+  names come from the JSON categories or from `labels.txt` ("id: name" lines, as in the
+  cocostuff repository) at `--root` or `extra["labels"]`.
+Split: a file or map folder with "train" in its name -> train, otherwise (val) -> eval.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from scar.errors import InputFileError
+from scar.schema import Rejected, Split
+from scar.sources.base import Record, SourceOptions
+from scar.sources.coco import CocoFile, CocoSource, coco_candidate, split_of_file
+from scar.sources.common import (
+    Candidate,
+    ImageIndex,
+    ImageMeta,
+    check_images_option,
+    clean_category,
+    emit_image,
+    label_candidates,
+    read_png,
+)
+
+OTHER_ID = 183  # stuff JSON placeholder covering every thing pixel
+FIRST_STUFF_ID = 92
+UNLABELED = 255
+MAPS_FOLDER = "stuffthingmaps_trainval2017"
+
+
+def read_labels(path: Path) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        key, sep, name = line.partition(":")
+        if sep and key.strip().isdigit() and name.strip():
+            names[int(key)] = clean_category(name)
+    return names
+
+
+def map_candidates(
+    source: str, image: ImageMeta, values: np.ndarray, names: dict[int, str], skip_below: int, file: Path
+) -> list[Candidate | Rejected]:
+    """One semantic region per class present in a stuffthingmaps PNG (value = class id - 1)."""
+    labels = values.astype(np.int32) + 1  # label = class id; unlabeled (255) -> 0
+    labels[values == UNLABELED] = 0
+    present = np.flatnonzero(np.bincount(labels.ravel(), minlength=257)[1:]) + 1
+    info = {int(c): (f"class{c}", names.get(int(c))) for c in present if c >= skip_below}
+    return label_candidates(source, image, labels, info, file)
+
+
+class CocoStuffSource(CocoSource):
+    name = "cocostuff"
+
+    def __init__(self, options: SourceOptions) -> None:
+        self.options = options
+        self.images = ImageIndex(options.images, check=check_images_option(options))
+        self._files: dict[Path, CocoFile] = {}
+        self.maps_dir = self._find_maps()
+        if not options.annotations and self.maps_dir is None:
+            raise InputFileError(
+                "--annotations/--root", "cocostuff needs a stuff JSON (--annotations) or stuffthingmaps PNGs under --root"
+            )
+
+    def _find_maps(self) -> Path | None:
+        given = self.options.extra.get("maps")
+        if given:
+            if not Path(given).is_dir():
+                raise InputFileError(given, "stuffthingmaps folder not found")
+            return Path(given)
+        root = self.options.root
+        if root is None:
+            return None
+        for candidate in (Path(root) / MAPS_FOLDER, Path(root)):
+            if candidate.is_dir() and any(p.is_dir() and p.name.endswith(("2017", "2014")) for p in candidate.iterdir()):
+                return candidate
+        return None
+
+    def category_filter(self, category_id: Any) -> str | None:
+        return "stuff 'other' region (things placeholder)" if category_id == OTHER_ID else None
+
+    def iter_records(self, split: Split) -> Iterator[Record]:
+        files = [self.coco_file(p) for p in self.files_for(split)]
+        has_stuff_json = any(any(int(c) >= FIRST_STUFF_ID for c in f.categories if isinstance(c, int)) for f in files)
+        if has_stuff_json or self.maps_dir is None:
+            yield from self.iter_merged(split, files)
+        else:
+            yield from self._iter_maps(split, files)
+        for f in files:
+            self._files.pop(f.path, None)
+
+    def _names(self, files: list[CocoFile]) -> dict[int, str]:
+        names: dict[int, str] = {}
+        labels = self.options.extra.get("labels") or (Path(self.options.root) / "labels.txt" if self.options.root else None)
+        if labels and Path(labels).is_file():
+            names.update(read_labels(Path(labels)))
+        for f in files:
+            names.update({int(k): v for k, v in f.categories.items() if isinstance(k, int)})
+        return names
+
+    def _iter_maps(self, split: Split, files: list[CocoFile]) -> Iterator[Record]:
+        assert self.maps_dir is not None
+        for f in files:
+            yield from f.problems
+        names = self._names(files)
+        categories = {k: v for f in files for k, v in f.categories.items()}
+        entries = {img_id: img for f in files for img_id, img in f.images.items()}
+        thing_anns: dict[Any, list[tuple[dict[str, Any], Path]]] = {}
+        for f in files:
+            for img_id, anns in f.anns_by_image.items():
+                thing_anns.setdefault(img_id, []).extend((a, f.path) for a in anns)
+        things = bool(files)
+        folders = sorted(p for p in self.maps_dir.iterdir() if p.is_dir() and split_of_file(p, self.options) == split)
+        for folder in folders:
+            for png in sorted(folder.glob("*.png")):
+                stem = png.stem
+                image_id: Any = int(stem) if stem.isdigit() else stem
+                entry = entries.get(image_id)
+                labels = read_png(png)
+                if labels.ndim != 2:
+                    raise InputFileError(png, f"label map must be single-channel, got shape {labels.shape}")
+                height, width = labels.shape
+                record = f"{self.name}:{image_id}"
+                file_name = entry.get("file_name") if entry else None
+                file_name = file_name if isinstance(file_name, str) and file_name else f"{stem}.jpg"
+                if entry and (entry.get("width"), entry.get("height")) != (width, height):
+                    yield Rejected(self.name, record, "label map size disagrees with image", file=str(png))
+                    continue
+                rel = self.images.first_existing([f"{folder.name}/{file_name}", file_name])
+                if rel is None:
+                    yield Rejected(self.name, record, "missing image file", file=str(png), detail=file_name)
+                    continue
+                meta = ImageMeta(image_id=str(image_id), image_path=rel, width=width, height=height)
+                items = map_candidates(self.name, meta, labels, names, FIRST_STUFF_ID if things else 0, png)
+                items += [coco_candidate(self.name, meta, a, categories, p) for a, p in thing_anns.get(image_id, [])]
+                yield from emit_image(self.name, split, meta, items, self.options)
