@@ -1,0 +1,196 @@
+"""Online transport: AsyncOpenAI with bounded concurrency, retries, timeouts and format fallback.
+
+The openai client's own retries are off (max_retries=0) so that every HTTP attempt is counted,
+budgeted and backed off here: exponential backoff with jitter on 429, 5xx, timeouts and dropped
+connections, honouring Retry-After. Errors that retrying cannot fix (bad key, unknown model)
+stop the build with a sanitized one-line ScarError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import openai
+
+from scar.errors import ScarError
+from scar.generate.llm.images import ImageRef, data_url, render_marked
+from scar.generate.llm.request import ChatRequest, Reply
+from scar.generate.llm.secrets import Redactor, short_error
+from scar.generate.llm.usage import Budget, Price
+
+log = logging.getLogger("scar.llm")
+
+FORMAT_LEVELS = ("json_schema", "json_object", "none")
+REQUEST_FAILED = "llm request failed"
+
+
+class TransportFailure(Exception):
+    """A request that still failed after all retries; the entity becomes a Rejected with this reason."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = REQUEST_FAILED
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6  # retries after the first attempt
+    base_s: float = 1.0
+    max_s: float = 60.0
+    max_retry_after_s: float = 600.0
+
+    def delay(self, attempt: int, retry_after: float | None, rng: np.random.Generator) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_retry_after_s)
+        ceiling = min(self.max_s, self.base_s * (2**attempt))
+        return float(ceiling * (0.5 + 0.5 * rng.random()))  # "equal jitter": never 0, never above ceiling
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    if headers is None:
+        return None
+    try:
+        ms = headers.get("retry-after-ms")
+        if ms is not None:
+            return float(ms) / 1000.0
+        value = headers.get("retry-after")
+        if value is None:
+            return None
+        try:
+            return float(value)
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+class ImageEncoder:
+    """Renders marked images off the event loop, keeping a few recent ones (the caption and verify steps share one)."""
+
+    def __init__(self, keep: int = 256) -> None:
+        self._recent: OrderedDict[ImageRef, str] = OrderedDict()
+        self._keep = keep
+
+    def url_now(self, ref: ImageRef) -> str:
+        url = self._recent.get(ref)
+        if url is None:
+            url = data_url(render_marked(ref))
+            self._recent[ref] = url
+            while len(self._recent) > self._keep:
+                self._recent.popitem(last=False)
+        else:
+            self._recent.move_to_end(ref)
+        return url
+
+    async def body(self, request: ChatRequest, response_format: str) -> dict[str, Any]:
+        refs = [p for m in request.messages for p in m.parts if isinstance(p, ImageRef) and p not in self._recent]
+        if refs:  # PIL decodes/encodes outside the GIL for the most part
+            urls = await asyncio.to_thread(lambda: {r: data_url(render_marked(r)) for r in refs})
+            for ref, url in urls.items():
+                self._recent[ref] = url
+        return request.body(self.url_now, response_format)
+
+
+class OnlineTransport:
+    is_batch = False
+
+    def __init__(
+        self,
+        make_client: Callable[[], openai.AsyncOpenAI],
+        concurrency: int,
+        timeout_s: float,
+        retry: RetryPolicy,
+        budget: Budget,
+        price: Price | None,
+        redact: Redactor,
+        images: ImageEncoder,
+        rng: np.random.Generator,
+    ) -> None:
+        self._make_client = make_client
+        self._client: openai.AsyncOpenAI | None = None
+        self._sem: asyncio.Semaphore | None = None
+        self._concurrency = concurrency
+        self._timeout_s = timeout_s
+        self._retry = retry
+        self._budget = budget
+        self._price = price
+        self._redact = redact
+        self._images = images
+        self._rng = rng
+        self._format_level = 0
+
+    def _ready(self) -> tuple[openai.AsyncOpenAI, asyncio.Semaphore]:
+        if self._client is None:
+            self._client = self._make_client()
+        if self._sem is None:
+            self._sem = asyncio.Semaphore(self._concurrency)
+        return self._client, self._sem
+
+    async def send(self, request: ChatRequest) -> Reply:
+        client, sem = self._ready()
+        usage = self._budget.usage
+        attempt = 0
+        while True:
+            level = self._format_level
+            retry_after: float | None = None
+            async with sem:
+                self._budget.reserve_request()  # inside the slot, so the cost check sees replies already in
+                body = await self._images.body(request, FORMAT_LEVELS[level])
+                try:
+                    raw = await client.chat.completions.with_raw_response.create(**body, timeout=self._timeout_s)
+                    completion = json.loads(raw.content)
+                except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
+                    if self._format_unsupported(exc) and level + 1 < len(FORMAT_LEVELS):
+                        if self._format_level == level:
+                            self._format_level = level + 1
+                            usage.format_fallbacks += 1
+                            log.warning("server refused response_format=%s; falling back to %s",
+                                        FORMAT_LEVELS[level], FORMAT_LEVELS[level + 1])
+                        continue
+                    raise ScarError(f"LLM server rejected the request: {short_error(exc, self._redact)}") from None
+                except (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError) as exc:
+                    raise ScarError(f"LLM server refused us: {short_error(exc, self._redact)}") from None
+                except (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError,
+                        openai.ConflictError) as exc:
+                    failure = short_error(exc, self._redact)
+                    response = getattr(exc, "response", None)
+                    retry_after = retry_after_seconds(getattr(response, "headers", None))
+                except openai.APIStatusError as exc:  # other 4xx/5xx: retry 5xx-like codes only
+                    failure = short_error(exc, self._redact)
+                    if exc.status_code < 500 and exc.status_code not in (408, 409, 425, 429):
+                        raise ScarError(f"LLM server rejected the request: {failure}") from None
+                    retry_after = retry_after_seconds(exc.response.headers)
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    failure = "server sent a reply that is not a JSON chat completion"
+                else:
+                    reply = Reply.from_completion(completion)
+                    self._budget.charge(self._price, reply.prompt_tokens, reply.completion_tokens, batch=False)
+                    return reply
+            if attempt >= self._retry.attempts:
+                raise TransportFailure(f"{failure} (after {attempt + 1} attempts)")
+            delay = self._retry.delay(attempt, retry_after, self._rng)
+            log.info("retrying %s request in %.2fs: %s", request.step, delay, failure)
+            usage.retries += 1
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    @staticmethod
+    def _format_unsupported(exc: openai.APIStatusError) -> bool:
+        text = str(getattr(exc, "message", "")) + " " + str(getattr(exc, "body", ""))
+        return any(w in text.lower() for w in ("response_format", "json_schema", "json_object", "structured output"))
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+        self._sem = None

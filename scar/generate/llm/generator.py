@@ -1,0 +1,213 @@
+"""LLMGenerator: the Generator protocol on top of the flow, the cache and a transport."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import openai
+
+from scar.errors import BudgetExhausted, ScarError
+from scar.generate.llm.batch import BatchSettings, BatchTransport
+from scar.generate.llm.cache import NoCache, ResponseCache
+from scar.generate.llm.client import ImageEncoder, OnlineTransport, RetryPolicy
+from scar.generate.llm.flow import EntityFlow, FlowSettings
+from scar.generate.llm.images import MarkStyle
+from scar.generate.llm.prompts import load_prompts
+from scar.generate.llm.request import ChatRequest, Reply, SamplingParams
+from scar.generate.llm.secrets import Redactor, short_error
+from scar.generate.llm.taxonomy import load_object_swap_check
+from scar.generate.llm.usage import Budget, PriceTable, Usage
+from scar.schema import Entity, GeneratorInfo, Rejected, Sample
+from scar.seeding import rng_for
+
+log = logging.getLogger("scar.llm")
+OPENAI_DEFAULT_KEY_ENV = "OPENAI_API_KEY"
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    model: str
+    seed: int
+    out: Path
+    base_url: str | None = None
+    api_key_env: str = OPENAI_DEFAULT_KEY_ENV
+    mode: str = "online"  # online | batch
+    concurrency: int = 16
+    max_retries: int = 2
+    http_retries: int = 6
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 60.0
+    request_timeout_s: float = 120.0
+    max_cost: float | None = None
+    max_requests: int | None = None
+    use_cache: bool = True
+    cache_path: Path | None = None  # default <out>/.llm-cache.sqlite
+    price_table: Path | None = None
+    temperature: float = 0.0
+    max_tokens: int = 1024
+    mark: MarkStyle = "box"
+    image_max_side: int = 1024
+    batch_dir: Path | None = None  # default <out>/.llm-batch
+    batch_poll_s: float = 30.0
+    batch_max_lines: int = 50_000
+    batch_max_bytes: int = 180 * 1024 * 1024
+
+
+class Gateway:
+    """Cache first, then the transport; identical requests in flight at once are sent once."""
+
+    def __init__(self, cache: ResponseCache | NoCache, transport: OnlineTransport | BatchTransport, usage: Usage) -> None:
+        self._cache = cache
+        self._transport = transport
+        self._usage = usage
+        self._inflight: dict[str, asyncio.Future[Reply]] = {}
+
+    async def complete(self, request: ChatRequest) -> Reply:
+        key = request.cache_key()
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._usage.cache_hits += 1
+            return hit
+        if key in self._inflight:  # the same request is already on its way: share its reply
+            self._usage.cache_hits += 1
+            return await asyncio.shield(self._inflight[key])
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            reply = await self._transport.send(request)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters re-raise it, nobody else must
+            raise
+        finally:
+            self._inflight.pop(key, None)
+        self._cache.put(key, request.step, reply)
+        future.set_result(reply)
+        return reply
+
+
+class LLMGenerator:
+    def __init__(self, config: LLMConfig) -> None:
+        self.config = config
+        prompts = load_prompts()
+        self.info = GeneratorInfo(name="llm", model=config.model, prompt_version=prompts.version, seed=config.seed)
+        self._prices = PriceTable.load(config.price_table)
+        price = self._prices.get(config.model)
+        if price is None:
+            if config.max_cost is not None:
+                raise ScarError(
+                    f"--max-cost needs a price for model {config.model!r}; add it with --price-table FILE"
+                )
+            log.warning("no price known for model %s: cost is reported as 0", config.model)
+        self._redact = Redactor()
+        self.usage = Usage()
+        self._budget = Budget(self.usage, config.max_requests, config.max_cost)
+        self._cache: ResponseCache | NoCache = (
+            ResponseCache(config.cache_path or config.out / ".llm-cache.sqlite") if config.use_cache else NoCache()
+        )
+        images = ImageEncoder()
+        retry = RetryPolicy(attempts=config.http_retries, base_s=config.backoff_base_s, max_s=config.backoff_max_s)
+        jitter = rng_for(config.seed, "llm-backoff-jitter")  # timing only; never changes rows
+        self._transport: OnlineTransport | BatchTransport
+        if config.mode == "batch":
+            settings = BatchSettings(
+                state_dir=config.batch_dir or config.out / ".llm-batch",
+                poll_interval_s=config.batch_poll_s,
+                max_lines=config.batch_max_lines,
+                max_bytes=config.batch_max_bytes,
+            )
+            self._transport = BatchTransport(
+                self._make_client, settings, retry, self._budget, price, self._redact, images, jitter, self._cache.put
+            )
+        elif config.mode == "online":
+            self._transport = OnlineTransport(
+                self._make_client, config.concurrency, config.request_timeout_s, retry, self._budget, price,
+                self._redact, images, jitter,
+            )  # fmt: skip
+        else:
+            raise ScarError(f"unknown --llm-mode {config.mode!r}; expected online or batch")
+        self._gateway = Gateway(self._cache, self._transport, self.usage)
+        params = SamplingParams(config.model, config.temperature, config.seed, config.max_tokens)
+        settings_ = FlowSettings(self.info, params, config.max_retries, config.mark, config.image_max_side)
+        self._flow = EntityFlow(prompts, self._gateway.complete, settings_, self.usage, load_object_swap_check())
+        self._loop = asyncio.new_event_loop()
+
+    def _make_client(self) -> openai.AsyncOpenAI:
+        """Created on the first request that misses the cache, so a fully cached rerun needs no key."""
+        key = os.environ.get(self.config.api_key_env, "")
+        if not key:
+            if self.config.base_url is None:
+                raise ScarError(
+                    f"environment variable {self.config.api_key_env} is not set; export your API key there "
+                    "(or name another variable with --llm-api-key-env)"
+                )
+            key = "unused"  # local OpenAI-compatible servers often need no key
+        self._redact.set_secret(key)
+        return openai.AsyncOpenAI(
+            api_key=key, base_url=self.config.base_url, max_retries=0, timeout=self.config.request_timeout_s
+        )
+
+    # ------------------------------------------------------------ Generator protocol
+
+    def generate(self, entities: Sequence[Entity], images_root: Path | None) -> list[Sample | Rejected]:
+        if self._loop.is_closed():
+            raise ScarError("the LLM generator was closed")
+        try:
+            return self._loop.run_until_complete(self._generate(list(entities), images_root))
+        except (ScarError, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # never let a raw exception (with who knows what text) escape unsanitized
+            raise ScarError(f"LLM generation failed: {short_error(exc, self._redact)}") from None
+
+    async def _generate(self, entities: list[Entity], images_root: Path | None) -> list[Sample | Rejected]:
+        if isinstance(self._transport, BatchTransport):
+            outcomes = await self._transport.run([self._flow.run(e, images_root) for e in entities])
+        else:
+            outcomes = await self._run_online(entities, images_root)
+        errors = [o for o in outcomes if isinstance(o, BaseException)]
+        for kind in (lambda e: not isinstance(e, ScarError), lambda e: not isinstance(e, BudgetExhausted)):
+            for error in errors:
+                if kind(error):
+                    raise error
+        if errors:
+            raise errors[0]
+        return outcomes  # type: ignore[return-value]
+
+    async def _run_online(self, entities: list[Entity], images_root: Path | None) -> list[Any]:
+        """A pool of workers over the entities; after a budget stop or fatal error no new entity starts."""
+        outcomes: list[Any] = [None] * len(entities)
+        todo = iter(range(len(entities)))
+        stop = False
+
+        async def worker() -> None:
+            nonlocal stop
+            for i in todo:
+                if stop:
+                    outcomes[i] = BudgetExhausted("stopped")
+                    continue
+                try:
+                    outcomes[i] = await self._flow.run(entities[i], images_root)
+                except Exception as exc:
+                    outcomes[i] = exc
+                    stop = True
+
+        workers = max(1, min(len(entities), self.config.concurrency * 2))
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        return outcomes
+
+    def stats(self) -> dict[str, Any]:
+        return {"model": self.config.model, "mode": self.config.mode, **self.usage.to_dict()}
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        try:
+            self._loop.run_until_complete(self._transport.aclose())
+        finally:
+            self._loop.close()
+            self._cache.close()
