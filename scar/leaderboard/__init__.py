@@ -1,0 +1,72 @@
+"""`scar leaderboard`: measured results + published numbers -> Markdown tables, CSV/JSON and a plot.
+
+Outputs in `--out`: scar.md, mmeb.md, mmeb_tasks.md, scar.png, leaderboard.csv, leaderboard.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from scar.errors import ScarError
+from scar.leaderboard.export import write_exports
+from scar.leaderboard.measured import load_measured
+from scar.leaderboard.model import Row
+from scar.leaderboard.plot import write_scar_plot
+from scar.leaderboard.render import render_mmeb_tasks, render_summary, table_rows
+from scar.leaderboard.reported import DEFAULT_PATH, load_reported
+
+__all__ = ["add_arguments", "run", "build_leaderboard", "load_measured", "load_reported", "Row"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--results",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a results directory written by `scar eval` (repeatable)",
+    )
+    parser.add_argument("--out", type=Path, default=Path("leaderboards"), help="output directory (default leaderboards/)")
+    parser.add_argument(
+        "--include-reported", action="store_true", help="add the published numbers (cited) beside the measured ones"
+    )
+    parser.add_argument(
+        "--reported", type=Path, default=DEFAULT_PATH, metavar="PATH", help="published numbers file (default: %(default)s)"
+    )
+
+
+def build_leaderboard(
+    results_dirs: list[Path], out: Path, include_reported: bool = False, reported_path: Path = DEFAULT_PATH
+) -> list[Path]:
+    """Read, render and write every output; returns the files written."""
+    rows: list[Row] = load_measured(results_dirs)
+    if include_reported:
+        rows += load_reported(reported_path)
+    if not rows:
+        where = ", ".join(map(str, results_dirs)) or "no --results given"
+        raise ScarError(f"no results to tabulate ({where}); pass --results DIR or --include-reported")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ScarError(f"cannot create output directory {out}: {exc.strerror or exc}") from None
+    ordered = table_rows(rows)
+    written = []
+    for name, text in (
+        ("scar.md", render_summary(ordered, "scar")),
+        ("mmeb.md", render_summary(ordered, "mmeb")),
+        ("mmeb_tasks.md", render_mmeb_tasks(ordered)),
+    ):
+        path = out / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    written.append(write_scar_plot(ordered, out / "scar.png"))
+    written += write_exports(ordered, out)
+    return written
+
+
+def run(args: argparse.Namespace) -> int:
+    written = build_leaderboard(list(args.results), args.out, args.include_reported, args.reported)
+    print(f"leaderboards written to {args.out}/: {', '.join(p.name for p in written)}")
+    return 0

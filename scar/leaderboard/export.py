@@ -1,0 +1,98 @@
+"""leaderboard.csv / leaderboard.json: the tables' rows for other tools, same order, full precision."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+from scar.leaderboard.model import EXTRA_COLUMNS, MMEB_COLUMNS, MMEB_TASK_NAMES, SCAR_COLUMNS, Row
+
+SCHEMA = "scar-leaderboard/1"
+_META_FIELDS = (
+    "benchmark",
+    "kind",
+    "model",
+    "variant",
+    "label",
+    "group",
+    "source",
+    "averaging",
+    "tie_rule",
+    "limit",
+    "tasks_done",
+    "tasks_total",
+    "flags",
+    "recomputed_overall",
+)
+
+
+def value_columns() -> list[str]:
+    seen: dict[str, None] = {}
+    for name in (*SCAR_COLUMNS, *EXTRA_COLUMNS["scar"], *MMEB_COLUMNS, *MMEB_TASK_NAMES, *EXTRA_COLUMNS["mmeb"]):
+        seen.setdefault(name, None)
+    return list(seen)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def row_record(row: Row) -> dict[str, Any]:
+    order = {name: i for i, name in enumerate(value_columns())}
+    return {
+        "benchmark": row.benchmark,
+        "kind": row.kind,
+        "model": row.model,
+        "variant": row.variant,
+        "label": row.label,
+        "group": row.group,
+        "source": row.source,
+        "averaging": row.averaging,
+        "tie_rule": row.tie_rule,
+        "limit": row.limit,
+        "tasks_done": row.tasks_done if row.kind == "measured" else None,
+        "tasks_total": row.tasks_total if row.kind == "measured" else None,
+        "flags": list(row.flags),
+        "notes": list(row.notes),
+        "recomputed_overall": _round(row.recomputed_overall),
+        "values": {k: _round(row.values[k]) for k in sorted(row.values, key=lambda k: order.get(k, len(order)))},
+    }
+
+
+def to_json(rows: Sequence[Row]) -> str:
+    doc = {
+        "schema": SCHEMA,
+        "metric": "precision@1, percent",
+        "rows": [row_record(r) for r in rows],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def to_csv(rows: Sequence[Row]) -> str:
+    columns = value_columns()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([*_META_FIELDS, *columns])
+    for row in rows:
+        record = row_record(row)
+        source = row.source or {}
+        meta = {
+            **record,
+            "source": f"{source['paper']}, {source['table']}" if source else "measured",
+            "flags": ";".join(row.flags),
+        }
+        writer.writerow(
+            [("" if meta[f] is None else meta[f]) for f in _META_FIELDS]
+            + [("" if record["values"].get(c) is None else record["values"][c]) for c in columns]
+        )
+    return buffer.getvalue()
+
+
+def write_exports(rows: Sequence[Row], out: Path) -> list[Path]:
+    paths = [out / "leaderboard.csv", out / "leaderboard.json"]
+    paths[0].write_text(to_csv(rows), encoding="utf-8")
+    paths[1].write_text(to_json(rows), encoding="utf-8")
+    return paths

@@ -1,0 +1,136 @@
+"""Measured results: `<results>/<model_slug>/<task_slug>.json` files written by `scar eval`.
+
+One row per (model, tie rule, subsample limit): mixing a strict-tie or subsampled run into a full
+official-rule row would make its averages meaningless.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+from evaluators.tasks.catalog import ALL_TASKS, averaged
+
+from scar.errors import InputFileError, ScarError
+from scar.leaderboard.aggregate import aggregates
+from scar.leaderboard.model import MEASURED, Row
+
+RESULT_SCHEMA = "scar-result/1"
+SUMMARY_SCHEMA_PREFIX = "scar-summary/"
+METRIC = "precision@1"
+_REQUIRED = ("schema", "benchmark", "task", "model", METRIC)
+
+
+@dataclass(frozen=True)
+class Result:
+    path: Path
+    benchmark: str
+    task: str
+    model: str
+    score: float  # percent
+    tie_rule: str
+    limit: int | None
+
+
+def result_files(results_dir: Path) -> list[Path]:
+    """The per-task JSON files of a results directory (or of one model's directory), sorted."""
+    if not results_dir.is_dir():
+        raise ScarError(f"results directory not found: {results_dir}")
+    files = [*results_dir.glob("*.json"), *results_dir.glob("*/*.json")]
+    return sorted(p for p in files if p.is_file() and p.name != "summary.json")
+
+
+def read_result(path: Path) -> Result | None:
+    """One result file, validated; None for a summary file. Bad files raise a one-line error naming the file."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputFileError(path, f"not a readable JSON results file ({exc})") from None
+    if not isinstance(doc, dict):
+        raise InputFileError(path, f"expected a JSON object, found {type(doc).__name__}")
+    schema = doc.get("schema")
+    if isinstance(schema, str) and schema.startswith(SUMMARY_SCHEMA_PREFIX):
+        return None
+    if schema != RESULT_SCHEMA:
+        raise InputFileError(path, f"expected schema {RESULT_SCHEMA!r}, found {schema!r}")
+    missing = [k for k in _REQUIRED if k not in doc]
+    if missing:
+        raise InputFileError(path, f"missing key(s) {', '.join(missing)}")
+    task = doc["task"]
+    info = ALL_TASKS.get(task) if isinstance(task, str) else None
+    if info is None:
+        raise InputFileError(path, f"unknown task {task!r} (see `scar tasks`)")
+    if doc["benchmark"] != info.benchmark:
+        raise InputFileError(path, f"task {task!r} belongs to {info.benchmark!r}, file says {doc['benchmark']!r}")
+    score = doc[METRIC]
+    if isinstance(score, bool) or not isinstance(score, (int, float)) or not 0 <= score <= 1 or math.isnan(score):
+        raise InputFileError(path, f"{METRIC} must be a fraction in [0, 1], found {score!r}")
+    model = doc["model"]
+    if not isinstance(model, str) or not model:
+        raise InputFileError(path, "model must be a non-empty string")
+    limit = doc.get("limit")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+        raise InputFileError(path, f"limit must be an integer or null, found {limit!r}")
+    tie_rule = doc.get("tie_rule", "official")
+    if tie_rule not in ("official", "strict"):
+        raise InputFileError(path, f"tie_rule must be 'official' or 'strict', found {tie_rule!r}")
+    return Result(path, info.benchmark, task, model, 100.0 * float(score), tie_rule, limit)
+
+
+def display_name(model: str) -> str:
+    """Registry names and HF ids as they are; a local directory by its last component (paths vary by machine)."""
+    base, plus, variant = model.partition("+")
+    looks_local = base.startswith(("/", ".", "~", "\\")) or PureWindowsPath(base).drive != ""
+    if looks_local:
+        parts = (PureWindowsPath(base) if "\\" in base else PurePosixPath(base)).parts
+        base = parts[-1] if parts else base
+    return base + plus + variant
+
+
+def load_measured(results_dirs: list[Path]) -> list[Row]:
+    results = [r for d in results_dirs for p in result_files(Path(d)) if (r := read_result(p)) is not None]
+    by_row: dict[tuple[str, str, str, int | None], dict[str, Result]] = {}
+    for res in results:
+        key = (res.benchmark, res.model, res.tie_rule, res.limit)
+        tasks = by_row.setdefault(key, {})
+        other = tasks.get(res.task)
+        if other is not None and other.score != res.score:
+            raise ScarError(
+                f"{res.path}: {res.model} on {res.task} also in {other.path} with a different score "
+                f"({res.score:.2f} vs {other.score:.2f}); pass only one of them"
+            )
+        tasks.setdefault(res.task, res)
+    return [_row(key, tasks) for key, tasks in sorted(by_row.items(), key=lambda kv: _sort_key(kv[0]))]
+
+
+def _sort_key(key: tuple[str, str, str, int | None]) -> tuple[str, str, str, int]:
+    benchmark, model, tie_rule, limit = key
+    return benchmark, model, tie_rule, -1 if limit is None else limit
+
+
+def _row(key: tuple[str, str, str, int | None], tasks: dict[str, Result]) -> Row:
+    benchmark, model, tie_rule, limit = key
+    name = display_name(model)
+    base, plus, variant = name.partition("+")
+    values = {t: r.score for t, r in tasks.items()}
+    for column, value in aggregates(benchmark, values).items():
+        if value is not None:
+            values[column] = value
+    in_average = {t.name for t in averaged(benchmark)}
+    return Row(
+        benchmark=benchmark,
+        kind=MEASURED,
+        model=base,
+        group=base,
+        variant=plus + variant if plus else None,
+        values=values,
+        averaging="mean-of-36-tasks" if benchmark == "mmeb" else "mean-of-5-datasets",
+        tasks_done=len(in_average & set(tasks)),
+        tasks_total=len(in_average),
+        limit=limit,
+        tie_rule=tie_rule,
+        files=sorted(str(r.path) for r in tasks.values()),
+    )
