@@ -85,6 +85,22 @@ def fixed_results(root: Path) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def measured_out(tmp_path_factory) -> Path:
+    """The fixed results set rendered once (measured rows only); tests only read it."""
+    root = tmp_path_factory.mktemp("measured")
+    build_leaderboard([fixed_results(root / "results")], root / "out")
+    return root / "out"
+
+
+@pytest.fixture(scope="module")
+def combined_out(tmp_path_factory) -> Path:
+    """The fixed results set beside the published rows."""
+    root = tmp_path_factory.mktemp("combined")
+    build_leaderboard([fixed_results(root / "results")], root / "out", include_reported=True)
+    return root / "out"
+
+
 def _compare_or_update(produced: Path, expected_dir: Path, names: tuple[str, ...]) -> None:
     for name in names:
         got = (produced / name).read_text(encoding="utf-8")
@@ -150,14 +166,13 @@ def test_uniME_overall_is_the_mean_of_its_four_meta_tasks():
     assert uni.recomputed_overall == pytest.approx((10 * 60.6 + 10 * 52.9 + 12 * 67.9 + 4 * 85.1) / 36)
 
 
-def test_published_mismatch_shows_published_value_with_recomputed_footnote(tmp_path):
-    build_leaderboard([], tmp_path, include_reported=True)
-    scar_md = (tmp_path / "scar.md").read_text(encoding="utf-8")
+def test_published_mismatch_shows_published_value_with_recomputed_footnote():
+    scar_md = (SHIPPED / "scar.md").read_text(encoding="utf-8")  # kept current by the test below
     line = next(l for l in scar_md.splitlines() if l.startswith("| VIRTUE-2B |"))
     ref = line.split("30.4")[1].split(" ")[0]
     assert ref.startswith("[^")
     assert f"{ref}: VIRTUE-2B: published Overall 30.4; the mean of its five published dataset scores is 30.60." in scar_md
-    mmeb_md = (tmp_path / "mmeb.md").read_text(encoding="utf-8")
+    mmeb_md = (SHIPPED / "mmeb.md").read_text(encoding="utf-8")
     uni = next(l for l in mmeb_md.splitlines() if l.startswith("| UniME-7B |"))
     assert "| 66.6[^" in uni and "**66.6**" not in uni
     assert "mean of all 36 tasks" in mmeb_md
@@ -172,10 +187,8 @@ def test_shipped_leaderboards_are_up_to_date(tmp_path):
 # ------------------------------------------------------------------ measured results
 
 
-def test_golden_markdown_for_a_fixed_results_set(tmp_path):
-    results = fixed_results(tmp_path / "results")
-    build_leaderboard([results], tmp_path / "out")
-    _compare_or_update(tmp_path / "out", GOLDEN, TEXT_OUTPUTS)
+def test_golden_markdown_for_a_fixed_results_set(measured_out):
+    _compare_or_update(measured_out, GOLDEN, TEXT_OUTPUTS)
 
 
 def test_measured_aggregates_by_hand(tmp_path):
@@ -192,9 +205,8 @@ def test_measured_aggregates_by_hand(tmp_path):
     assert tiny.group == "tiny-clip" and tiny.variant == "+crop" and tiny.tasks_done == 0
 
 
-def test_partial_results_have_no_overall(tmp_path):
-    out = tmp_path / "out"
-    build_leaderboard([fixed_results(tmp_path / "results")], out)
+def test_partial_results_have_no_overall(measured_out):
+    out = measured_out
     scar_md = (out / "scar.md").read_text(encoding="utf-8")
     crop = next(l for l in scar_md.splitlines() if "↳ +crop" in l)
     assert crop.endswith("| **35.0** | 40.0 | 21.0 | – | – | – (3/5) |")  # 35 beats the full row's 30
@@ -207,9 +219,8 @@ def test_partial_results_have_no_overall(tmp_path):
     assert "Overall" not in records[("mmeb", "clip-vit-l-14")]["values"]
 
 
-def test_subsample_and_strict_rows_are_marked_and_never_bold(tmp_path):
-    out = tmp_path / "out"
-    build_leaderboard([fixed_results(tmp_path / "results")], out)
+def test_subsample_and_strict_rows_are_marked_and_never_bold(measured_out):
+    out = measured_out
     scar_md = (out / "scar.md").read_text(encoding="utf-8")
     sub = next(l for l in scar_md.splitlines() if l.startswith("| virtue-2b |"))
     assert "subsample[^" in sub and "**" not in sub  # 90.0 beats every full row, but is a subsample
@@ -220,9 +231,8 @@ def test_subsample_and_strict_rows_are_marked_and_never_bold(tmp_path):
     assert "| tiny-clip+crop | measured, strict ties[^" in extras and "| clip-vit-l-14 | measured | **50.0** |" in extras
 
 
-def test_measured_and_reported_rows_side_by_side(tmp_path):
-    out = tmp_path / "out"
-    build_leaderboard([fixed_results(tmp_path / "results")], out, include_reported=True)
+def test_measured_and_reported_rows_side_by_side(combined_out):
+    out = combined_out
     lines = (out / "mmeb.md").read_text(encoding="utf-8").splitlines()
     start = next(i for i, l in enumerate(lines) if l.startswith("| VLM2Vec-2B |"))
     assert lines[start + 1].startswith("| vlm2vec-qwen2vl-2b | measured | 50.0 | 20.0 | 60.0 | 80.0 | 46.5 | 50.6 | 48.3 |")
@@ -232,18 +242,16 @@ def test_measured_and_reported_rows_side_by_side(tmp_path):
     assert len(rows) == len(json.loads((out / "leaderboard.json").read_text())["rows"])
 
 
-def test_png_is_written_and_valid_and_deterministic(tmp_path):
-    results = fixed_results(tmp_path / "results")
-    build_leaderboard([results], tmp_path / "a", include_reported=True)
-    build_leaderboard([results], tmp_path / "b", include_reported=True)
-    png = tmp_path / "a" / "scar.png"
+def test_png_is_written_and_valid_and_deterministic(tmp_path, combined_out):
+    build_leaderboard([fixed_results(tmp_path / "results")], tmp_path / "b", include_reported=True)
+    png = combined_out / "scar.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     with Image.open(png) as im:
         im.verify()
     with Image.open(png) as im:
         assert im.size[0] > 800 and im.size[1] > 400
     for name in (*TEXT_OUTPUTS, "scar.png"):
-        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+        assert (combined_out / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 
 def test_display_name_shortens_local_directories_only():
@@ -320,3 +328,10 @@ def test_bad_reported_file_names_the_row(tmp_path):
     with pytest.raises(ScarError) as info:
         load_reported(path)
     assert str(path) in str(info.value) and "row 3" in str(info.value)
+
+
+def test_unwritable_output_is_a_one_line_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    with pytest.raises(ScarError, match="cannot write the leaderboards"):
+        build_leaderboard([], blocker / "out", include_reported=True)

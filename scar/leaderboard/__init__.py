@@ -47,22 +47,22 @@ def build_leaderboard(
     if not rows:
         where = ", ".join(map(str, results_dirs)) or "no --results given"
         raise ScarError(f"no results to tabulate ({where}); pass --results DIR or --include-reported")
+    ordered = table_rows(rows)
+    documents = {
+        "scar.md": render_summary(ordered, "scar"),
+        "mmeb.md": render_summary(ordered, "mmeb"),
+        "mmeb_tasks.md": render_mmeb_tasks(ordered),
+    }
     try:
         out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, text in documents.items():
+            (out / name).write_text(text, encoding="utf-8")
+            written.append(out / name)
+        written.append(write_scar_plot(ordered, out / "scar.png"))
+        written += write_exports(ordered, out)
     except OSError as exc:
-        raise ScarError(f"cannot create output directory {out}: {exc.strerror or exc}") from None
-    ordered = table_rows(rows)
-    written = []
-    for name, text in (
-        ("scar.md", render_summary(ordered, "scar")),
-        ("mmeb.md", render_summary(ordered, "mmeb")),
-        ("mmeb_tasks.md", render_mmeb_tasks(ordered)),
-    ):
-        path = out / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    written.append(write_scar_plot(ordered, out / "scar.png"))
-    written += write_exports(ordered, out)
+        raise ScarError(f"cannot write the leaderboards to {out}: {exc.strerror or exc}") from None
     return written
 
 
