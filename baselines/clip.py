@@ -149,6 +149,17 @@ class DualEncoderEmbedder:
         return pooled(self.model.get_text_features(**kwargs)).float().cpu()
 
 
+def missing_packages_hint(family: str) -> str:
+    """Real SigLIP checkpoints ship a sentencepiece tokenizer, which transformers reads only with
+    the sentencepiece and protobuf packages installed."""
+    import importlib.util
+
+    if family != "siglip":
+        return ""
+    missing = [name for name in ("sentencepiece", "google.protobuf") if importlib.util.find_spec(name.split(".")[0]) is None]
+    return f" (SigLIP's tokenizer needs: {', '.join(m.split('.')[-1] for m in missing)})" if missing else ""
+
+
 def text_settings(family: str, model: torch.nn.Module) -> tuple[str, int]:
     """(padding mode, max text length) for a family; the length is the model's position table size."""
     max_length = int(model.config.text_config.max_position_embeddings)
@@ -186,9 +197,11 @@ def load(
             source, revision=revision, dtype=torch_dtype(dtype), attn_implementation=attn_implementation
         )
         processor = AutoProcessor.from_pretrained(source, revision=revision)
-    except (OSError, ValueError, ImportError) as exc:
+    except ScarError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any loading failure becomes one line naming the source
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-        raise ScarError(f"cannot load {spec.family} model from {source!r}: {first_line}") from None
+        raise ScarError(f"cannot load {spec.family} model from {source!r}: {first_line}{missing_packages_hint(spec.family)}") from None
     if not hasattr(model, "get_image_features") or not hasattr(model, "get_text_features"):
         raise ScarError(f"{source!r} is a {model.__class__.__name__}, not a dual encoder (family {spec.family})")
     model.to(device).eval()

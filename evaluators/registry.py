@@ -118,12 +118,18 @@ def resolve(name: str, family: str | None = None) -> tuple[ModelSpec, str | None
     return ModelSpec(name=base, family=family, hf_id=base, loader=_FAMILY_LOADERS[family]), variant
 
 
+def default_dtype(device: str) -> str:
+    """bf16 on a GPU (how the published numbers were made), float32 elsewhere."""
+    return "bfloat16" if str(device).startswith("cuda") else "float32"
+
+
 def load_embedder(
-    name: str, family: str | None = None, device: str = "cpu", dtype: str = "float32", **options: Any
+    name: str, family: str | None = None, device: str = "cpu", dtype: str | None = None, **options: Any
 ) -> Embedder:
     """Build the embedder `name` names. Options set to None are dropped, so unset CLI flags keep the
     model's defaults; `revision` overrides the spec's, `model_path` loads a registered model's weights
-    from a local copy."""
+    from a local copy; `dtype` None means `default_dtype(device)`."""
+    dtype = dtype or default_dtype(device)
     spec, variant = resolve(name, family)
     registered = _MODELS.get(spec.name) is spec
     options = {key: value for key, value in options.items() if value is not None}
