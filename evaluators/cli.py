@@ -43,6 +43,8 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     p.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default: <out>/.embed-cache)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     g = p.add_argument_group("model options (passed to the model loader)")
+    g.add_argument("--revision", default=None, help="model revision (default: the registry's)")
+    g.add_argument("--model-path", default=None, help="load a registered model's weights from this local copy")
     g.add_argument("--image-resolution", default=None, help="e.g. high (1344x1344 as in the official eval), low, or WxH")
     g.add_argument("--virtue-compat", action="store_true", default=None, help="VIRTUE: reproduce the released code's quirks")
     g.add_argument("--sam-checkpoint", type=Path, default=None, help="VIRTUE: SAM2.1 checkpoint file")
@@ -52,7 +54,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
 
 def model_options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {}
-    for name in ("image_resolution", "virtue_compat", "sam_checkpoint"):
+    for name in ("revision", "model_path", "image_resolution", "virtue_compat", "sam_checkpoint"):
         value = getattr(args, name, None)
         if value is not None:
             options[name] = str(value) if isinstance(value, Path) else value

@@ -84,6 +84,8 @@ def load_tasks(
 
 # ---------------------------------------------------------------- unique items and their cost
 
+BAD_IMAGE = "image failed to decode"  # the skip reason recorded with --skip-bad
+
 
 def unique_items(tasks: Iterable[LoadedTask]) -> tuple[dict[str, Item], dict[str, str], int]:
     """key -> item (first seen), image path -> the first record naming it, and the reference count."""
@@ -122,7 +124,7 @@ def order_by_cost(
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
             if not skip_bad:
                 raise InputFileError(path, f"image failed to decode: {exc}", record=image_record[path]) from None
-            bad[path] = f"image failed to decode: {type(exc).__name__}"
+            bad[path] = BAD_IMAGE
 
     def cost(key: str) -> tuple[int, int, str]:
         item = items[key]
@@ -173,7 +175,8 @@ def _encode_batch(
             raise
         if not skip_bad:
             path, why = next(iter(broken.items()))
-            raise InputFileError(path, f"image failed to decode: {why}", record=records.get(path)) from None
+            raise InputFileError(path, f"{BAD_IMAGE}: {why}", record=records.get(path)) from None
+        broken = {p: BAD_IMAGE for p in broken}
         keep = [(k, it) for k, it in zip(keys, items) if it.image not in broken]
         if not keep:
             return [], np.zeros((0, 0), dtype=np.float32), broken

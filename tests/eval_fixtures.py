@@ -31,15 +31,21 @@ SCAR_INSTRUCTION = (
 )
 
 
+class SimulatedKill(BaseException):
+    """Like a KeyboardInterrupt: not an Exception, so nothing on the way catches it."""
+
+
 class HashEmbedder:
     def __init__(self, name: str, device: str = "cpu", dtype: str = "float32", log: str | None = None,
-                 exit_after_calls: int | None = None, dim: int = DIM) -> None:  # fmt: skip
+                 exit_after_calls: int | None = None, raise_after_calls: int | None = None,
+                 dim: int = DIM) -> None:  # fmt: skip
         self.name = name
         self.info = EmbedderInfo(name=name, model_id="tests/hash", family="test", dtype=dtype, device=device,
                                  options={"dim": dim})  # fmt: skip
         self.dim = dim
         self.log = log
         self.exit_after_calls = exit_after_calls
+        self.raise_after_calls = raise_after_calls
         self.calls = 0
 
     def vector(self, item: Item) -> np.ndarray:
@@ -58,6 +64,8 @@ class HashEmbedder:
     def encode(self, items: Sequence[Item], batch_size: int) -> torch.Tensor:
         if self.exit_after_calls is not None and self.calls >= self.exit_after_calls:
             os._exit(137)  # a hard kill: no cleanup, no flush
+        if self.raise_after_calls is not None and self.calls >= self.raise_after_calls:
+            raise SimulatedKill(f"stopped after {self.calls} batches")
         self.calls += 1
         out = torch.tensor(np.stack([self.vector(i) for i in items]), dtype=torch.float32)
         if self.log:
@@ -66,7 +74,7 @@ class HashEmbedder:
         return out
 
 
-def load_test_embedder(spec: ModelSpec, variant: str | None = None, **options: Any) -> HashEmbedder:
+def load_test_embedder(spec: ModelSpec, variant: str | None = None, model_path: str | None = None, **options: Any) -> HashEmbedder:
     name = spec.name + (f"+{variant}" if variant else "")
     return HashEmbedder(name, **options)
 

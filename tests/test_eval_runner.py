@@ -1,0 +1,168 @@
+"""End to end through the CLI functions with the deterministic test embedder (tests/eval_fixtures.py)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from evaluators.cli import run_eval
+from evaluators.results import RESULT_KEYS, slug
+from scar.errors import InputFileError
+from tests.eval_fixtures import TEST_MODEL, eval_args, mmeb_fixture, register_test_model, scar_fixture, write_image
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _model():
+    register_test_model()
+
+
+def _run(tmp_path, *extra):
+    out = tmp_path / "out"
+    argv = ["--model", TEST_MODEL, "--device", "cpu", "--out", str(out), "--no-progress", *extra]
+    assert run_eval(eval_args(argv)) == 0
+    return out / TEST_MODEL
+
+
+def _read(model_dir, task):
+    return json.loads((model_dir / f"{slug(task)}.json").read_text())
+
+
+@pytest.mark.parametrize("rule", ["official", "strict"])
+def test_scar_scores_equal_hand_computation(tmp_path, rule):
+    expected = scar_fixture(tmp_path / "scar")[rule]
+    extra = ["--strict-ties"] if rule == "strict" else []
+    d = _run(tmp_path, "--tasks", "RefCOCO+", "--scar-root", str(tmp_path / "scar"), *extra)
+    r = _read(d, "RefCOCO+")
+    assert set(RESULT_KEYS) <= set(r)
+    assert r["schema"] == "scar-result/1" and r["benchmark"] == "scar" and r["task"] == "RefCOCO+"
+    assert r["tie_rule"] == rule and r["num_pred"] == 4 and r["limit"] is None
+    assert r["num_correct"] == expected["num_correct"]
+    for key in ("precision@1", "recall@5", "mrr"):
+        assert r[key] == pytest.approx(expected[key]), key
+    assert r["acc"] == r["precision@1"]
+    assert r["model"] == TEST_MODEL and r["model_id"] == "tests/hash" and r["toolkit_version"]
+    s = json.loads((d / "summary.json").read_text())
+    assert s["schema"] == "scar-summary/1" and s["scar"]["tasks"] == {"RefCOCO+": r["precision@1"]}
+    assert s["scar"]["overall"] is None and not s["scar"]["complete"] and len(s["scar"]["missing"]) == 4
+    assert s["mmeb"]["overall"] is None and len(s["mmeb"]["missing"]) == 36
+
+
+def test_mmeb_scores_dedup_and_accumulating_summary(tmp_path, capsys):
+    expected = mmeb_fixture(tmp_path / "mmeb")
+    scar_fixture(tmp_path / "scar")
+    d = _run(tmp_path, "--tasks", "N24News,MSCOCO_t2i", "--mmeb-root", str(tmp_path / "mmeb"))
+    for name in ("N24News", "MSCOCO_t2i"):
+        r = _read(d, name)
+        assert r["precision@1"] == pytest.approx(expected[name]) and r["benchmark"] == "mmeb"
+        assert r["run"]["unique_items"] == expected["unique"] and r["run"]["item_references"] == expected["references"]
+    assert _read(d, "N24News")["meta_task"] == "Classification" and _read(d, "N24News")["ind"] is True
+    assert "1.82x" in capsys.readouterr().out  # 20 references / 11 unique
+    # A later SCaR run into the same folder: the summary covers both, nothing re-encoded for MMEB.
+    _run(tmp_path, "--tasks", "RefCOCO+", "--scar-root", str(tmp_path / "scar"))
+    s = json.loads((d / "summary.json").read_text())
+    assert set(s["mmeb"]["tasks"]) == {"N24News", "MSCOCO_t2i"} and set(s["scar"]["tasks"]) == {"RefCOCO+"}
+    # Rerun: everything comes from the cache.
+    _run(tmp_path, "--tasks", "N24News,MSCOCO_t2i", "--mmeb-root", str(tmp_path / "mmeb"))
+    r = _read(d, "N24News")
+    assert r["run"]["encoded_items"] == 0 and r["run"]["cached_items"] == 11
+    assert r["precision@1"] == pytest.approx(expected["N24News"])
+
+
+def test_resume_after_interrupt_recomputes_only_unfinished(tmp_path):
+    from tests.eval_fixtures import SimulatedKill
+
+    scar_fixture(tmp_path / "scar")
+    log1, log2 = tmp_path / "first.log", tmp_path / "second.log"
+    args = ["--tasks", "RefCOCO+", "--scar-root", str(tmp_path / "scar"), "--batch-size", "4"]
+    with pytest.raises(SimulatedKill):
+        _run(tmp_path, *args, "--model-option", f"log={log1}", "--model-option", "raise_after_calls=3")
+    first = log1.read_text().split()
+    assert len(first) == 12
+    d = _run(tmp_path, *args, "--model-option", f"log={log2}")
+    second = log2.read_text().split()
+    r = _read(d, "RefCOCO+")
+    assert not set(first) & set(second) and len(first) + len(second) == r["run"]["unique_items"]
+    assert r["run"]["cached_items"] == 12 and r["precision@1"] == pytest.approx(0.75)
+
+
+@pytest.mark.slow
+def test_resume_after_kill_recomputes_only_unfinished(tmp_path):
+    scar_fixture(tmp_path / "scar")
+    out, log1, log2 = tmp_path / "out", tmp_path / "first.log", tmp_path / "second.log"
+    common = ["--model", "test-hash", "--device", "cpu", "--tasks", "RefCOCO+", "--scar-root", str(tmp_path / "scar"),
+              "--out", str(out), "--batch-size", "3", "--no-progress"]  # fmt: skip
+    code = (
+        "import sys; from tests.eval_fixtures import register_test_model; register_test_model();"
+        "from evaluators.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    killed = subprocess.run(
+        [sys.executable, "-c", code, "eval", *common, "--model-option", f"log={log1}", "--model-option", "exit_after_calls=2"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert killed.returncode == 137, killed.stderr
+    first = log1.read_text().split()
+    assert len(first) == 6  # two batches of 3 finished before the kill
+    assert not (out / TEST_MODEL / "RefCOCO+.json").exists()
+    _run(tmp_path, "--tasks", "RefCOCO+", "--scar-root", str(tmp_path / "scar"), "--batch-size", "3",
+         "--model-option", f"log={log2}")  # fmt: skip
+    second = log2.read_text().split()
+    r = _read(out / TEST_MODEL, "RefCOCO+")
+    unique = r["run"]["unique_items"]
+    assert not set(first) & set(second) and len(first) + len(second) == unique
+    assert r["run"]["cached_items"] == 6 and r["run"]["encoded_items"] == unique - 6
+    assert r["precision@1"] == pytest.approx(0.75)
+
+
+def test_two_process_gloo_run_equals_one_process(tmp_path):
+    import socket
+
+    import torch.multiprocessing as mp
+
+    from tests.eval_fixtures import distributed_worker
+
+    expected = mmeb_fixture(tmp_path / "mmeb")
+    scar_fixture(tmp_path / "scar")
+    tasks = ["--tasks", "RefCOCO+,N24News,MSCOCO_t2i", "--scar-root", str(tmp_path / "scar"), "--mmeb-root", str(tmp_path / "mmeb")]
+    one = _run(tmp_path / "one", *tasks, "--batch-size", "2")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out2 = tmp_path / "two" / "out"
+    argv = ["--model", TEST_MODEL, "--device", "cpu", "--out", str(out2), "--no-progress", "--batch-size", "2", *tasks]
+    # fork: the children reuse the parent's imports (spawn would import torch twice more, ~20 s here)
+    mp.start_processes(distributed_worker, args=(2, port, argv), nprocs=2, join=True, start_method="fork")
+    two = out2 / TEST_MODEL
+    for name in ("RefCOCO+", "N24News", "MSCOCO_t2i"):
+        a, b = _read(one, name), _read(two, name)
+        assert b["world_size"] == 2
+        for key in ("precision@1", "recall@5", "mrr", "num_correct", "num_pred", "dataset_fingerprint"):
+            assert a[key] == b[key], (name, key)
+        assert b["run"]["encoded_items"] == a["run"]["unique_items"]
+    assert _read(two, "N24News")["precision@1"] == pytest.approx(expected["N24News"])
+
+
+def test_broken_image_names_the_file(tmp_path):
+    scar_fixture(tmp_path / "scar")
+    (tmp_path / "scar" / "images" / "coco" / "img2.png").write_bytes(b"not an image")
+    with pytest.raises(InputFileError, match=r"img2.png \[.*eval-00000.parquet \[row 1\]\]: image failed to decode") as e:
+        _run(tmp_path, "--tasks", "RefCOCO+", "--scar-root", str(tmp_path / "scar"))
+    assert "\n" not in str(e.value)
+    r = _read(_run(tmp_path, "--tasks", "RefCOCO+", "--scar-root", str(tmp_path / "scar"), "--skip-bad"), "RefCOCO+")
+    assert r["skipped"] == {"image failed to decode": 1} and r["num_pred"] == 3 and r["num_correct"] == 3
+
+
+def test_truncated_image_fails_in_the_model_and_is_blamed_or_skipped(tmp_path):
+    scar_fixture(tmp_path / "scar")
+    path = tmp_path / "scar" / "images" / "coco" / "img3.png"
+    write_image(path, size=(64, 64))
+    path.write_bytes(path.read_bytes()[:60])  # header intact, pixel data cut
+    with pytest.raises(InputFileError, match=r"img3.png .*image failed to decode"):
+        _run(tmp_path, "--tasks", "RefCOCO+", "--scar-root", str(tmp_path / "scar"))
+    d = _run(tmp_path, "--tasks", "RefCOCO+", "--scar-root", str(tmp_path / "scar"), "--skip-bad")
+    r = _read(d, "RefCOCO+")
+    assert r["num_pred"] == 3 and r["num_skipped"] == 1  # q2 dropped: q0, q3 right, q1 wrong
+    assert r["num_correct"] == 2 and r["skipped"] == {"image failed to decode": 1}
