@@ -229,10 +229,10 @@ REL_PHRASES: dict[str, tuple[str, ...]] = {
 CONTRADICTS: dict[str, tuple[str, ...]] = {
     "left": ("right", "on", "under", "above", "below"),
     "right": ("left", "on", "under", "above", "below"),
-    "above": ("below", "under", "far", "left", "right"),
-    "below": ("above", "on", "far", "left", "right"),
+    "above": ("below", "under", "front", "on", "far", "left", "right"),
+    "below": ("above", "on", "behind", "far", "left", "right"),
     "on": ("under", "below", "far", "left", "right"),
-    "under": ("on", "above", "far", "left", "right"),
+    "under": ("on", "above", "behind", "far", "left", "right"),
     "front": ("behind", "on", "above", "far", "left", "right"),
     "behind": ("front", "under", "below", "far", "left", "right"),
     "next": ("far", "on", "under", "above", "below"),
@@ -325,7 +325,8 @@ def loosely_true(e: Box, n: Box, diag: float) -> frozenset[str]:
         true.append("right")
     if ecy < ncy + tol_y:
         true.append("above")
-        if hov > 0 and e[3] <= n[1] + 0.75 * nh:
+        # touching or nearly (a floating thing is not "on" what is far below it)
+        if hov > 0 and e[3] <= n[1] + 0.75 * nh and n[1] - e[3] <= 0.25 * max(eh, nh):
             true.append("on")
     if ecy > ncy - tol_y:
         true.append("below")
@@ -424,8 +425,11 @@ class _Scene:
 
 
 class OfflineGenerator:
-    def __init__(self, seed: int = 0, region_kind: RegionKind = "box", taxonomy: Taxonomy | None = None) -> None:
+    def __init__(
+        self, seed: int = 0, region_kind: RegionKind = "box", taxonomy: Taxonomy | None = None, p_frame: float = P_FRAME
+    ) -> None:
         self.seed = int(seed)
+        self.p_frame = p_frame
         self.region_kind: RegionKind = region_kind
         self.info = GeneratorInfo(name=NAME, model=MODEL, prompt_version=PROMPT_VERSION, seed=self.seed)
         self.taxonomy = taxonomy or _default_taxonomy()
@@ -637,12 +641,12 @@ class OfflineGenerator:
             anchors.append((score, nb.category, n))
         anchors.sort(key=lambda t: t[0])
         r_frame, r_next = d.next(), d.next()
-        if anchors and r_frame >= P_FRAME:
+        if anchors and r_frame >= self.p_frame:
             option = self._neighbour_option(e, anchors, noun, diag, r_next, d)
             if option:
                 yield option
         yield self._frame_option(e, w, h, d)
-        if anchors and r_frame < P_FRAME:
+        if anchors and r_frame < self.p_frame:
             option = self._neighbour_option(e, anchors, noun, diag, r_next, d)
             if option:
                 yield option

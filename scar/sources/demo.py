@@ -650,6 +650,14 @@ def render(scene: Scene, rng: np.random.Generator) -> Rendered:
     return Rendered(image, np.asarray(ids).copy(), objects, full_masks)
 
 
+def render_image(seed: int, split: str, index: int) -> tuple[Scene, Rendered, np.random.Generator]:
+    """The picture of one demo image id; the returned rng continues the image's own random stream."""
+    rng = rng_for(seed, "demo", split, index)
+    names = sorted(SCENES)
+    scene = SCENES[names[int(rng.integers(len(names)))]]
+    return scene, render(scene, rng), rng
+
+
 # ---------------------------------------------------------------- masks -> regions, phrases
 
 
@@ -724,12 +732,9 @@ class DemoSource:
             raise ScarError(f"demo source: unknown split {split!r}; expected train or eval")
         out_dir = self.images_root / "demo" / split
         out_dir.mkdir(parents=True, exist_ok=True)
-        scene_names = sorted(SCENES)
         for index in range(self.counts[split]):
-            rng = rng_for(self.options.seed, "demo", split, index)
-            scene = SCENES[scene_names[int(rng.integers(len(scene_names)))]]
             image_id = f"{split}-{index:05d}"
-            rendered = render(scene, rng)
+            scene, rendered, rng = render_image(self.options.seed, split, index)
             rel_path = f"demo/{split}/{image_id}.png"
             write_png(rendered.image, out_dir / f"{image_id}.png")
             yield from self._records(split, image_id, rel_path, scene.name, rendered, rng)
