@@ -159,7 +159,7 @@ def coco_candidate(
         if reason:
             return reject(reason)
         rle = polygons_to_rle(parts, h, w)
-        make_point: Callable[[], tuple[float, float] | None] = lambda: polygon_point(parts, box, w, h)  # noqa: E731
+        make_point: Callable[[], tuple[float, float] | None] = lambda: polygon_point(parts, box, w, h, rle)  # noqa: E731
     elif isinstance(seg, dict):
         rle, reason = coco_rle(seg, h, w)
         if rle is None:

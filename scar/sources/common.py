@@ -231,7 +231,7 @@ def polygon_parts(segmentation: object) -> tuple[list[list[float]], str | None]:
             coords = [float(v) for v in poly]
         except (TypeError, ValueError):
             return [], "malformed polygon"
-        if not all(math.isfinite(v) for v in coords):
+        if not math.isfinite(sum(coords)):  # any NaN or infinity makes the sum non-finite
             return [], "malformed polygon"
         if len(coords) >= 6:
             parts.append(coords)
@@ -284,9 +284,33 @@ def interior_point(crop: np.ndarray) -> tuple[float, float] | None:
             return None
         step, grid = 1, crop
     # Pad so pixels on the crop border count as next to the boundary.
-    dist = ndimage.distance_transform_edt(np.pad(grid, 1))[1:-1, 1:-1]
+    padded = np.zeros((grid.shape[0] + 2, grid.shape[1] + 2), dtype=bool)
+    padded[1:-1, 1:-1] = grid
+    dist = _squared_distance_to_background(padded)
     r, c = np.unravel_index(int(np.argmax(dist)), dist.shape)
-    return (c * step + 0.5, r * step + 0.5)
+    return ((c - 1) * step + 0.5, (r - 1) * step + 0.5)
+
+
+def _squared_distance_to_background(mask: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distance transform (argmax is all we need, so no sqrt).
+
+    scipy's public distance_transform_edt spends about half its time on Python-level setup for
+    the small grids used here; call its C feature transform directly when this scipy has it."""
+    if _feature_transform is None:
+        return ndimage.distance_transform_edt(mask)
+    ft = np.zeros((2,) + mask.shape, dtype=np.int32)
+    _feature_transform(mask, None, ft)
+    ft -= np.indices(mask.shape, dtype=np.int32)
+    ft *= ft
+    return ft[0] + ft[1]
+
+
+try:
+    from scipy.ndimage import _nd_image
+
+    _feature_transform = getattr(_nd_image, "euclidean_feature_transform", None)
+except ImportError:  # pragma: no cover - depends on the scipy build
+    _feature_transform = None
 
 
 def point_in_window(crop: np.ndarray, x0: int, y0: int) -> tuple[float, float] | None:
@@ -294,12 +318,57 @@ def point_in_window(crop: np.ndarray, x0: int, y0: int) -> tuple[float, float] |
     return None if p is None else (x0 + p[0], y0 + p[1])
 
 
-def polygon_point(parts: list[list[float]], box: Box, width: int, height: int) -> tuple[float, float] | None:
-    """Interior point of polygons, rasterised on the box crop only (not the whole image)."""
+def polygon_point(
+    parts: list[list[float]], box: Box, width: int, height: int, full_rle: dict[str, Any] | None = None
+) -> tuple[float, float] | None:
+    """Interior point of polygons, rasterised on the box crop only (not the whole image).
+
+    The crop is rasterised straight onto the point grid (at most POINT_GRID cells a side). A cell
+    at least two cells inside that also passes an exact point-in-polygon test is certainly inside
+    the stored full-image mask; otherwise (thin shapes, where pycocotools' rasterisation of the
+    crop and of the image may differ by a pixel) the full-image mask's crop decides.
+    """
     x0, y0, x1, y1 = crop_window(box, width, height)
-    shifted = [[v - (x0 if i % 2 == 0 else y0) for i, v in enumerate(poly)] for poly in parts]
-    crop_rle = mask_utils.merge(mask_utils.frPyObjects(shifted, y1 - y0, x1 - x0))
-    return point_in_window(mask_utils.decode(crop_rle).astype(bool), x0, y0)
+    step = max(1, math.ceil(max(x1 - x0, y1 - y0) / POINT_GRID))
+    arrays = [np.array(poly, dtype=np.float64).reshape(-1, 2) for poly in parts]
+    point = _coarse_polygon_point(arrays, x0, y0, x1, y1, step)
+    if point is not None:
+        return point
+    rle = full_rle if full_rle is not None else polygons_to_rle(parts, height, width)
+    return rle_point(rle, box, width, height)
+
+
+def _coarse_polygon_point(
+    arrays: list[np.ndarray], x0: int, y0: int, x1: int, y1: int, step: int
+) -> tuple[float, float] | None:
+    gh, gw = math.ceil((y1 - y0) / step), math.ceil((x1 - x0) / step)
+    scaled = [((xy - (x0, y0)) / step).ravel() for xy in arrays]
+    grid = mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects(scaled, gh, gw))).astype(bool)
+    if not grid.any():
+        return None
+    padded = np.zeros((gh + 2, gw + 2), dtype=bool)
+    padded[1:-1, 1:-1] = grid
+    dist = _squared_distance_to_background(padded)
+    flat = int(np.argmax(dist))
+    if dist.flat[flat] < 4:  # too thin for the coarse grid to be trusted
+        return None
+    r, c = np.unravel_index(flat, dist.shape)
+    px = x0 + min(int((c - 0.5) * step), x1 - x0 - 1) + 0.5  # the full-res pixel under the cell centre
+    py = y0 + min(int((r - 0.5) * step), y1 - y0 - 1) + 0.5
+    return (px, py) if _inside_any(px, py, arrays) else None
+
+
+def _inside_any(x: float, y: float, arrays: list[np.ndarray]) -> bool:
+    """Even-odd point-in-polygon test against each part (COCO parts are a union)."""
+    for xy in arrays:
+        xs, ys = xy[:, 0], xy[:, 1]
+        xj, yj = np.roll(xs, 1), np.roll(ys, 1)
+        crosses = (ys > y) != (yj > y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x_at = (xj - xs) * (y - ys) / (yj - ys) + xs
+        if np.count_nonzero(crosses & (x < x_at)) % 2:
+            return True
+    return False
 
 
 def rle_point(rle: dict[str, Any], box: Box, width: int, height: int) -> tuple[float, float] | None:
