@@ -89,8 +89,7 @@ def tiny_qwen2vl_config(tokenizer, **overrides: Any):
         video_token_id=ids["<|video_pad|>"],
         vision_start_token_id=ids["<|vision_start|>"],
         vision_end_token_id=ids["<|vision_end|>"],
-        tie_word_embeddings=False,
-        **overrides,
+        **{"tie_word_embeddings": False, **overrides},
     )
 
 
