@@ -20,6 +20,11 @@ from typing import Any, Callable
 import numpy as np
 import openai
 
+try:  # the HTTP library the installed openai client is built on (httpx, renamed httpx2 in newer releases)
+    import httpx2 as httpx
+except ImportError:  # pragma: no cover
+    import httpx  # type: ignore[no-redef]
+
 from scar.errors import ScarError
 from scar.generate.llm.images import ImageRef, data_url, render_marked
 from scar.generate.llm.request import ChatRequest, Reply
@@ -101,6 +106,12 @@ class ImageEncoder:
         return request.body(self.url_now, response_format)
 
 
+def http_client(concurrency: int) -> httpx.AsyncClient:
+    """Pool sized to the concurrency: the pool scans its connections on every request."""
+    limits = httpx.Limits(max_connections=concurrency + 8, max_keepalive_connections=concurrency + 8)
+    return openai.DefaultAsyncHttpxClient(limits=limits)
+
+
 class OnlineTransport:
     is_batch = False
 
@@ -147,7 +158,11 @@ class OnlineTransport:
                 self._budget.reserve_request()  # inside the slot, so the cost check sees replies already in
                 body = await self._images.body(request, FORMAT_LEVELS[level])
                 try:
-                    raw = await client.chat.completions.with_raw_response.create(**body, timeout=self._timeout_s)
+                    # the client's generic POST: same auth, errors and URL handling as chat.completions.create,
+                    # without re-validating our already-built body against the typed params (~2 ms/request)
+                    raw = await client.post(
+                        "/chat/completions", cast_to=httpx.Response, body=body, options={"timeout": self._timeout_s}
+                    )
                     completion = json.loads(raw.content)
                 except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
                     if self._format_unsupported(exc) and level + 1 < len(FORMAT_LEVELS):

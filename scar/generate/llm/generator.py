@@ -14,7 +14,7 @@ import openai
 from scar.errors import BudgetExhausted, ScarError
 from scar.generate.llm.batch import BatchSettings, BatchTransport
 from scar.generate.llm.cache import NoCache, ResponseCache
-from scar.generate.llm.client import ImageEncoder, OnlineTransport, RetryPolicy
+from scar.generate.llm.client import ImageEncoder, OnlineTransport, RetryPolicy, http_client
 from scar.generate.llm.flow import EntityFlow, FlowSettings
 from scar.generate.llm.images import MarkStyle
 from scar.generate.llm.prompts import load_prompts
@@ -149,7 +149,11 @@ class LLMGenerator:
             key = "unused"  # local OpenAI-compatible servers often need no key
         self._redact.set_secret(key)
         return openai.AsyncOpenAI(
-            api_key=key, base_url=self.config.base_url, max_retries=0, timeout=self.config.request_timeout_s
+            api_key=key,
+            base_url=self.config.base_url,
+            max_retries=0,
+            timeout=self.config.request_timeout_s,
+            http_client=http_client(self.config.concurrency),
         )
 
     # ------------------------------------------------------------ Generator protocol
