@@ -631,14 +631,17 @@ class OfflineGenerator:
         best first: a relation to the nearest neighbour, else (or sometimes first, for variety) the frame."""
         diag = math.hypot(w, h)
         anchors = []
+        tiny = 0.002 * w * h
         for nb in entity.neighbours:
-            n = (nb.box_xywh[0], nb.box_xywh[1], nb.box_xywh[0] + nb.box_xywh[2], nb.box_xywh[1] + nb.box_xywh[3])
-            if n[2] - n[0] <= 0 or n[3] - n[1] <= 0 or _contained(e, n) or _contained(n, e):
+            x, y, bw, bh = nb.box_xywh
+            if bw <= 0 or bh <= 0:
                 continue
-            area_frac = (n[2] - n[0]) * (n[3] - n[1]) / max(w * h, 1.0)
+            n = (x, y, x + bw, y + bh)
+            gap = _gap(e, n)
+            if gap == 0 and (_contained(e, n) or _contained(n, e)):
+                continue
             # nearest first; tiny anchors are hard to see, so they count as farther away
-            score = _gap(e, n) / diag + (0.1 if area_frac < 0.002 else 0.0)
-            anchors.append((score, nb.category, n))
+            anchors.append((gap / diag + (0.1 if bw * bh < tiny else 0.0), nb.category, n))
         anchors.sort(key=lambda t: t[0])
         r_frame, r_next = d.next(), d.next()
         if anchors and r_frame >= self.p_frame:
@@ -771,15 +774,17 @@ class OfflineGenerator:
         gold_value = getattr(gold, part)
         gold_len = len(gold_value)
         tolerance = max(filters.LENGTH_ABS_TOL, filters.LENGTH_REL_TOL * len(gold_text))
+        # gold.replace(part, value).text is prefix + value + suffix (parts are non-empty and stripped)
+        prefix = {"object": "", "relation": f"{gold.object} ", "scene": f"{gold.object} {gold.relation} "}[part]
+        suffix = {"object": f" {gold.relation} {gold.scene}", "relation": f" {gold.scene}", "scene": ""}[part]
         texts: list[str] = []
         for group in values:
             for value in (group,) if isinstance(group, str) else group:
-                key = f"{part}\x1f{value.strip().lower()}"
+                key = f"{part}\x1f{value.lower()}"
                 if key in taken or abs(len(value) - gold_len) > tolerance:
                     continue
                 taken.add(key)
-                # same as gold.replace(part, value).text, without rebuilding the dataclass
-                texts.append(" ".join(p for p in (value.strip() if k == part else getattr(gold, k).strip() for k in _PARTS) if p))
+                texts.append(prefix + value + suffix)
                 break
             if len(texts) == NEGATIVES_PER_TYPE:
                 return texts
