@@ -166,3 +166,18 @@ def test_truncated_image_fails_in_the_model_and_is_blamed_or_skipped(tmp_path):
     r = _read(d, "RefCOCO+")
     assert r["num_pred"] == 3 and r["num_skipped"] == 1  # q2 dropped: q0, q3 right, q1 wrong
     assert r["num_correct"] == 2 and r["skipped"] == {"image failed to decode": 1}
+
+
+def test_scar_cli_wiring(tmp_path, capsys):
+    from scar.cli import main
+
+    scar_fixture(tmp_path / "scar")
+    out = tmp_path / "out"
+    argv = ["eval", "--model", TEST_MODEL, "--device", "cpu", "--tasks", "refcoco+", "--scar-root", str(tmp_path / "scar"),
+            "--out", str(out), "--no-progress", "--limit", "2"]  # fmt: skip
+    assert main(argv) == 0
+    r = _read(out / TEST_MODEL, "RefCOCO+")
+    assert r["limit"] == 2 and r["num_pred"] == 2 and r["num_correct"] == 1  # q0 right, q1 wrong
+    assert main(["eval", "--model", TEST_MODEL, "--tasks", "ADE20K", "--scar-root", str(tmp_path / "scar"), "--out", str(out), "--no-progress"]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "SCAR_ADE20K_val_filtered.parquet" in err[0]

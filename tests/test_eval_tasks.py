@@ -122,3 +122,21 @@ def test_mmeb_root_without_layout(tmp_path):
     mmeb_fixture(tmp_path)
     with pytest.raises(ScarError, match=r"MMEB task VOC2007: no data; expected .*VOC2007/test-\*\.parquet"):
         load_tasks(select_tasks("VOC2007"), mmeb_root=tmp_path)
+
+
+def test_mmeb_hub_path_without_a_root(tmp_path, monkeypatch):
+    import datasets
+
+    write_image(tmp_path / "imgs" / "v1.png")
+    calls = []
+
+    def fake_load_dataset(path, name, split):  # stands in for the hub: no network in tests
+        calls.append((path, name, split))
+        return [mmeb_row("<|image_1|> q", "v1.png", ["a", "b"], ["", ""])]
+
+    monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
+    t = load_tasks(select_tasks("VizWiz"), mmeb_images=tmp_path / "imgs")[0]
+    assert calls == [("TIGER-Lab/MMEB-eval", "VizWiz", "test")]
+    assert t.queries[0].item.image == str(tmp_path / "imgs" / "v1.png") and t.files == ("hf://TIGER-Lab/MMEB-eval/VizWiz",)
+    with pytest.raises(ScarError, match="pass --mmeb-images"):
+        load_tasks(select_tasks("VizWiz"))
