@@ -16,7 +16,7 @@ import scar
 from evaluators import distributed
 from evaluators.metrics import OFFICIAL, STRICT
 from evaluators.registry import load_embedder
-from evaluators.results import result_path, write_summary, write_task_result
+from evaluators.results import write_summary, write_task_result
 from evaluators.runner import EncodeStats, TaskScore, evaluate, load_tasks, select_tasks
 from evaluators.tasks.catalog import ALL_TASKS
 from scar.errors import ScarError
@@ -211,4 +211,4 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-__all__ = ["add_eval_arguments", "run_eval", "add_tasks_arguments", "run_tasks", "main", "result_path"]
+__all__ = ["add_eval_arguments", "run_eval", "add_tasks_arguments", "run_tasks", "main"]

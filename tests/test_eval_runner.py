@@ -17,7 +17,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(autouse=True)
 def _model():
+    from evaluators import registry
+
     register_test_model()
+    yield
+    # leave the registry as other test files expect it
+    registry._MODELS.pop(TEST_MODEL, None)
+    registry._FAMILY_LOADERS.pop("test", None)
 
 
 def _run(tmp_path, *extra):
