@@ -350,7 +350,7 @@ def _coarse_polygon_point(
     padded[1:-1, 1:-1] = grid
     dist = _squared_distance_to_background(padded)
     flat = int(np.argmax(dist))
-    if dist.flat[flat] < 4:  # too thin for the coarse grid to be trusted
+    if dist.flat[flat] < 2:  # under 1.4 cells deep: too thin for the coarse grid to be trusted
         return None
     r, c = np.unravel_index(flat, dist.shape)
     px = x0 + min(int((c - 0.5) * step), x1 - x0 - 1) + 0.5  # the full-res pixel under the cell centre
@@ -361,12 +361,12 @@ def _coarse_polygon_point(
 def _inside_any(x: float, y: float, arrays: list[np.ndarray]) -> bool:
     """Even-odd point-in-polygon test against each part (COCO parts are a union)."""
     for xy in arrays:
-        xs, ys = xy[:, 0], xy[:, 1]
-        xj, yj = np.roll(xs, 1), np.roll(ys, 1)
-        crosses = (ys > y) != (yj > y)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x_at = (xj - xs) * (y - ys) / (yj - ys) + xs
-        if np.count_nonzero(crosses & (x < x_at)) % 2:
+        prev = np.concatenate((xy[-1:], xy[:-1]))
+        xs, ys, xj, yj = xy[:, 0], xy[:, 1], prev[:, 0], prev[:, 1]
+        crosses = (ys > y) != (yj > y)  # such edges are never horizontal: no division by zero
+        xs, ys, xj, yj = xs[crosses], ys[crosses], xj[crosses], yj[crosses]
+        x_at = (xj - xs) * (y - ys) / (yj - ys) + xs
+        if np.count_nonzero(x < x_at) % 2:
             return True
     return False
 
