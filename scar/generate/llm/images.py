@@ -98,7 +98,7 @@ def render_marked(ref: ImageRef) -> bytes:
     if scale < 1:
         im = im.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
-    im.save(buf, format="JPEG", quality=90)
+    im.save(buf, format="JPEG", quality=90, subsampling=0)  # 4:4:4 keeps thin red lines red
     return buf.getvalue()
 
 
