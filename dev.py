@@ -35,7 +35,10 @@ def _uv() -> str:
 
 
 def _run(cmd: list[str]) -> int:
-    return subprocess.run(cmd, cwd=ROOT).returncode
+    env = dict(os.environ)
+    # Without cached bytecode every process recompiles torch and transformers (seconds per start).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return subprocess.run(cmd, cwd=ROOT, env=env).returncode
 
 
 def main(argv: list[str]) -> int:

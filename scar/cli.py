@@ -77,6 +77,12 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--shard-size", type=positive_int, default=None, help="source records per shard file (default 50,000)"
     )
+    p.add_argument(
+        "--region-kind",
+        choices=("box", "point", "mask"),
+        default="box",
+        help="how the query refers to the entity (sets the instruction in qry_text; default box)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_source_arguments(p)
     add_generator_arguments(p)

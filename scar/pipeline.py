@@ -168,6 +168,7 @@ def _manifest(config: BuildConfig, generator: Generator) -> dict[str, Any]:
             "name": generator.info.name,
             "model": generator.info.model,
             "prompt_version": generator.info.prompt_version,
+            "region_kind": getattr(generator, "region_kind", "box"),
         },
         "source_options": {
             "split_by": opts.split_by,
