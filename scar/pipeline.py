@@ -208,8 +208,9 @@ def _process_chunk(
             entities.append(record)
     stats.entities = len(entities)
     samples: list[Sample] = []
-    for start in range(0, len(entities), GENERATE_BATCH):
-        batch = entities[start : start + GENERATE_BATCH]
+    step = max(len(entities), 1) if getattr(generator, "wants_whole_shard", False) else GENERATE_BATCH
+    for start in range(0, len(entities), step):
+        batch = entities[start : start + step]
         results = generator.generate(batch, images_root)
         if len(results) != len(batch):
             raise ScarError(f"generator {generator.info.name} returned {len(results)} results for {len(batch)} entities")
@@ -247,6 +248,7 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]:>8} entities/s"),
         TextColumn("shards {task.fields[shards]}"),
+        TextColumn("{task.fields[usage]}"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         disable=not config.progress,
@@ -255,7 +257,7 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
     with progress:
         for split in config.splits:
             task = progress.add_task(
-                f"{config.source}/{split}", total=config.limit, rate="-", shards="0 written, 0 resumed"
+                f"{config.source}/{split}", total=config.limit, rate="-", shards="0 written, 0 resumed", usage=""
             )
             split_start = time.perf_counter()
             done_entities = 0
@@ -264,7 +266,8 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
                 nonlocal done_entities
                 done_entities += n
                 elapsed = max(time.perf_counter() - split_start, 1e-9)
-                progress.update(task, advance=n, rate=f"{done_entities / elapsed:,.0f}")
+                usage = generator.progress_text() if hasattr(generator, "progress_text") else ""
+                progress.update(task, advance=n, rate=f"{done_entities / elapsed:,.0f}", usage=usage)
 
             for chunk_index, chunk in enumerate(_chunks(source.iter_records(split), config.shard_size, config.limit)):
                 if chunk_index % config.num_shards != config.shard_index:

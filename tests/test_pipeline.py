@@ -123,3 +123,17 @@ def test_rebuild_with_other_settings_is_refused(tmp_path):
     build(_config(out, seed=0, limit=5), SeededGenerator(0))
     with pytest.raises(ScarError, match="other settings.*seed"):
         build(_config(out, seed=1, limit=5), SeededGenerator(1))
+
+
+def test_whole_shard_generators_get_one_call_per_shard(tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "GENERATE_BATCH", 4)
+    sliced, whole = SeededGenerator(0), SeededGenerator(0)
+    whole.wants_whole_shard = True
+    sizes = {"sliced": [], "whole": []}
+    for name, gen in (("sliced", sliced), ("whole", whole)):
+        real = gen.generate
+        gen.generate = lambda entities, root, real=real, name=name: sizes[name].append(len(entities)) or real(entities, root)
+        build(_config(tmp_path / name, shard_size=16, splits=("eval",)), gen)
+    assert max(sizes["sliced"]) == 4
+    assert sizes["whole"] == [14, 14, 14, 10]  # shards of 16,16,16,12 records, 2 loader rejections each
+    assert _rows(tmp_path / "sliced") == _rows(tmp_path / "whole")

@@ -96,6 +96,8 @@ class LLMGenerator:
         self.config = config
         prompts = load_prompts()
         self.info = GeneratorInfo(name="llm", model=config.model, prompt_version=prompts.version, seed=config.seed)
+        # Batch mode waits hours per submission: hand it whole shards, not progress-sized slices.
+        self.wants_whole_shard = config.mode == "batch"
         self._prices = PriceTable.load(config.price_table)
         price = self._prices.get(config.model)
         if price is None:
@@ -206,6 +208,12 @@ class LLMGenerator:
 
     def stats(self) -> dict[str, Any]:
         return {"model": self.config.model, "mode": self.config.mode, **self.usage.to_dict()}
+
+    def progress_text(self) -> str:
+        """Usage for the progress bar: requests, cache hits, tokens, estimated cost."""
+        u = self.usage
+        tokens = u.prompt_tokens + u.completion_tokens
+        return f"{u.requests:,} req, {u.cache_hits:,} cached, {tokens / 1e3:,.1f}k tok, ${u.cost_usd:,.2f}"
 
     def close(self) -> None:
         if self._loop.is_closed():
