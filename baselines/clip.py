@@ -24,7 +24,6 @@ the last position, so its embeddings do not depend on what else is in the batch.
 
 from __future__ import annotations
 
-import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Sequence
 
@@ -35,8 +34,6 @@ from baselines.regions import check_variant, prepare
 from evaluators.protocol import IMAGE_TOKEN, EmbedderInfo, Item
 from evaluators.registry import ModelSpec
 from scar.errors import ScarError
-
-log = logging.getLogger(__name__)
 
 FUSIONS = ("sum", "mean", "image")
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -180,13 +177,16 @@ def load(
     """Registry loader for the clip / openclip / siglip families (see evaluators.registry).
 
     `image_size` resizes images to that many pixels (square) instead of the checkpoint's own size,
-    interpolating the position embeddings; None keeps the checkpoint's. Options meant for other
-    families (e.g. `sam_checkpoint`) are ignored and left out of the fingerprint.
+    interpolating the position embeddings; None keeps the checkpoint's. Any other option (a typo,
+    or one meant for another family such as `image_resolution`) is an error, as in the VLM loaders.
     """
     from transformers import AutoModel, AutoProcessor
 
     if options:
-        log.info("%s ignores options it does not take: %s", spec.name, ", ".join(sorted(options)))
+        raise ScarError(
+            f"{spec.name}: unknown option(s) {', '.join(sorted(options))}; "
+            "this family takes fusion, image_size, attn_implementation"
+        )
     check_variant(variant)
     if fusion not in FUSIONS:
         raise ScarError(f"unknown fusion {fusion!r} for {spec.name}; choose from {', '.join(FUSIONS)}")

@@ -191,6 +191,8 @@ def test_load_errors_are_one_line(tmp_path):
     with pytest.raises(ScarError) as err:
         load_embedder(str(tmp_path), family="clip")
     assert "cannot load clip model from" in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(ScarError, match=r"unknown option\(s\) image_resolution"):
+        load_embedder(str(tmp_path), family="clip", image_resolution="high")
     with pytest.raises(ScarError, match="unknown dtype"):
         load_embedder(str(tmp_path), family="clip", dtype="float8")
 
