@@ -25,6 +25,7 @@ the last position, so its embeddings do not depend on what else is in the batch.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import torch
@@ -55,6 +56,18 @@ def pooled(output: Any) -> torch.Tensor:
     """`get_*_features` returns a tensor in transformers 4 and an output whose pooler_output is the
     projected feature in transformers 5."""
     return output if isinstance(output, torch.Tensor) else output.pooler_output
+
+
+@dataclass
+class PreparedBatch:
+    """A batch after every CPU-side step: pixel tensors and tokens, with the rows they belong to."""
+
+    size: int
+    image_rows: list[int]
+    pixels: torch.Tensor | None
+    text_rows: list[int]
+    text_has_image: list[bool]
+    tokens: dict[str, torch.Tensor] | None
 
 
 class DualEncoderEmbedder:
@@ -98,7 +111,11 @@ class DualEncoderEmbedder:
         return int(getattr(config, "projection_dim", None) or config.text_config.hidden_size)
 
     def _encode_batch(self, items: Sequence[Item]) -> torch.Tensor:
-        with ThreadPoolExecutor(max_workers=min(IMAGE_LOADERS, len(items))) as pool:
+        return self.forward_batch(self.prepare_batch(items))
+
+    def prepare_batch(self, items: Sequence[Item]) -> PreparedBatch:
+        """Decode images, apply the region variant, run the image processor and the tokenizer."""
+        with ThreadPoolExecutor(max_workers=max(1, min(IMAGE_LOADERS, len(items)))) as pool:
             shown = list(pool.map(lambda item: prepare(item, self.variant), items))
         images = [(row, image) for row, (image, _) in enumerate(shown) if image is not None]
         texts = [
@@ -106,15 +123,24 @@ class DualEncoderEmbedder:
             for row, (image, text) in enumerate(shown)
             if image is None or (self.fusion != "image" and query_text(text))
         ]
-        out = torch.zeros(len(items), self.embedding_dim)
+        return PreparedBatch(
+            size=len(items),
+            image_rows=[row for row, _ in images],
+            pixels=self._pixels([image for _, image in images]) if images else None,
+            text_rows=[row for row, _ in texts],
+            text_has_image=[shown[row][0] is not None for row, _ in texts],
+            tokens=self._tokens([text for _, text in texts]) if texts else None,
+        )
+
+    def forward_batch(self, batch: PreparedBatch) -> torch.Tensor:
+        out = torch.zeros(batch.size, self.embedding_dim)
         with torch.inference_mode():
-            if images:
-                image_rows = torch.tensor([row for row, _ in images])
-                out[image_rows] = self._image_features([image for _, image in images])
-            if texts:
-                text_rows = torch.tensor([row for row, _ in texts])
-                text_features = self._text_features([text for _, text in texts])
-                has_image = torch.tensor([shown[row][0] is not None for row, _ in texts])
+            if batch.pixels is not None:
+                out[torch.tensor(batch.image_rows)] = self._image_features(batch.pixels)
+            if batch.tokens is not None:
+                text_rows = torch.tensor(batch.text_rows)
+                text_features = self._text_features(batch.tokens)
+                has_image = torch.tensor(batch.text_has_image)
                 fused = text_rows[has_image]
                 only_text = text_rows[~has_image]
                 out[only_text] = text_features[~has_image]
@@ -125,21 +151,27 @@ class DualEncoderEmbedder:
                         out[fused] = F.normalize(out[fused], dim=-1) + F.normalize(text_features[has_image], dim=-1)
         return F.normalize(out, dim=-1)
 
-    def _image_features(self, images: list) -> torch.Tensor:
+    def _pixels(self, images: list) -> torch.Tensor:
         processor = self.processor.image_processor
         resize = {}
         if self.interpolate:  # CLIP resizes the short side then centre-crops; SigLIP resizes to a square
             square = {"height": self.image_size, "width": self.image_size}
             resize = {"size": {"shortest_edge": self.image_size}, "crop_size": square} if getattr(processor, "do_center_crop", False) else {"size": square}
-        pixels = processor(images=images, return_tensors="pt", **resize)["pixel_values"]
+        return processor(images=images, return_tensors="pt", **resize)["pixel_values"]
+
+    def _image_features(self, pixels: torch.Tensor) -> torch.Tensor:
         extra = {"interpolate_pos_encoding": True} if self.interpolate else {}
         features = pooled(self.model.get_image_features(pixel_values=pixels.to(self.device, self.dtype), **extra))
         return features.float().cpu()
 
-    def _text_features(self, texts: list[str]) -> torch.Tensor:
-        tokens = self.processor.tokenizer(
-            texts, padding=self.text_padding, truncation=True, max_length=self.max_length, return_tensors="pt"
+    def _tokens(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        return dict(
+            self.processor.tokenizer(
+                texts, padding=self.text_padding, truncation=True, max_length=self.max_length, return_tensors="pt"
+            )
         )
+
+    def _text_features(self, tokens: dict[str, torch.Tensor]) -> torch.Tensor:
         kwargs = {"input_ids": tokens["input_ids"].to(self.device)}
         if "attention_mask" in tokens and self.text_padding != "max_length":
             kwargs["attention_mask"] = tokens["attention_mask"].to(self.device)

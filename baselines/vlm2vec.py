@@ -221,7 +221,7 @@ class Qwen2VLEmbedder:
             text = text.replace(IMAGE_TOKEN, self.image_token) if IMAGE_TOKEN in text else f"{self.image_token} {text}"
         return Prepared(text=text, image=image, original_size=original_size)
 
-    def process(self, prepared: Sequence[Prepared]) -> dict[str, torch.Tensor]:
+    def process(self, prepared: Sequence[Prepared], to_device: bool = True) -> dict[str, torch.Tensor]:
         images = [p.image for p in prepared if p.image is not None]
         kwargs: dict[str, Any] = {"padding": True, "return_tensors": "pt"}
         if images:
@@ -229,6 +229,8 @@ class Qwen2VLEmbedder:
             if self.size is not None:
                 kwargs["size"] = self.size
         encoded = self.processor(text=[p.text for p in prepared], **kwargs)
+        if not to_device:
+            return dict(encoded)
         return {key: value.to(self.device) for key, value in encoded.items()}
 
     # -- model steps (stock transformers modules, called one by one) --
@@ -256,8 +258,20 @@ class Qwen2VLEmbedder:
         return embeds, attention_mask, position_ids
 
     def embed_batch(self, items: Sequence[Item]) -> torch.Tensor:
+        return self.forward_batch(self.prepare_batch(items))
+
+    def prepare_batch(self, items: Sequence[Item]) -> tuple[Sequence[Item], list[Prepared], dict[str, torch.Tensor]]:
+        """Images decoded, regions applied, processor run (tensors stay on the CPU until forward)."""
         prepared = [self.prepare(item) for item in items]
-        enc = self.process(prepared)
+        return items, prepared, self.process(prepared, to_device=False)
+
+    def forward_batch(self, batch: tuple[Sequence[Item], list[Prepared], dict[str, torch.Tensor]]) -> torch.Tensor:
+        items, prepared, enc = batch
+        enc = {key: value.to(self.device) for key, value in enc.items()}
+        with torch.inference_mode():
+            return self._forward(items, prepared, enc)
+
+    def _forward(self, items: Sequence[Item], prepared: Sequence[Prepared], enc: dict[str, torch.Tensor]) -> torch.Tensor:
         embeds = self.input_embeddings(enc)
         position_ids = self.position_ids(enc)
         embeds, attention_mask, position_ids = self._extend_inputs(

@@ -73,3 +73,24 @@ class Embedder(Protocol):
     def encode(self, items: Sequence[Item], batch_size: int) -> torch.Tensor:
         """(len(items), d) float tensor, each row L2-normalised, on CPU."""
         ...
+
+
+class StagedEmbedder(Embedder, Protocol):
+    """An embedder whose batch work splits into input preparation and the model's forward.
+
+    The runner prepares the next batch in a worker thread while the model runs the current one,
+    so image decoding, region drawing and tokenising hide behind the forward pass.
+    `encode` must equal `forward_batch(prepare_batch(chunk))` over chunks of `batch_size`.
+    """
+
+    def prepare_batch(self, items: Sequence[Item]) -> Any:
+        """CPU-side inputs for one batch; reads no mutable model state (it runs in another thread)."""
+        ...
+
+    def forward_batch(self, prepared: Any) -> torch.Tensor:
+        """(n, d) L2-normalised embeddings, on CPU, of one prepared batch."""
+        ...
+
+
+def is_staged(embedder: object) -> bool:
+    return callable(getattr(embedder, "prepare_batch", None)) and callable(getattr(embedder, "forward_batch", None))

@@ -8,6 +8,7 @@ against its own candidates.
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -21,7 +22,7 @@ from evaluators import distributed
 from evaluators.cache import EmbeddingCache
 from evaluators.distributed import DistContext
 from evaluators.metrics import OFFICIAL, RankSummary, gold_rank, summarize_ranks
-from evaluators.protocol import Embedder, Item
+from evaluators.protocol import Embedder, Item, is_staged
 from evaluators.tasks.base import LoadedTask
 from evaluators.tasks.catalog import ALL_TASKS, MMEB, SCAR, TaskInfo, averaged
 from evaluators.tasks.mmeb import check_layout, load_mmeb_task
@@ -186,11 +187,39 @@ def _encode_batch(
     return keys, _as_array(emb, len(items), embedder), {}
 
 
+def _encode_prepared(
+    embedder: Embedder,
+    prepared: Future,
+    items: list[Item],
+    keys: list[str],
+    batch_size: int,
+    skip_bad: bool,
+    records: dict[str, str],
+) -> tuple[list[str], np.ndarray, dict[str, str]]:
+    """Forward a batch prepared in the background; on failure redo it the plain way to find the culprit."""
+    try:
+        emb = embedder.forward_batch(prepared.result())  # type: ignore[attr-defined]
+    except ScarError:
+        raise
+    except Exception:
+        return _encode_batch(embedder, items, keys, batch_size, skip_bad, records)
+    return keys, _as_array(emb, len(items), embedder), {}
+
+
 def _as_array(emb: torch.Tensor | np.ndarray, n: int, embedder: Embedder) -> np.ndarray:
     arr = emb.detach().float().cpu().numpy() if isinstance(emb, torch.Tensor) else np.asarray(emb, dtype=np.float32)
     if arr.ndim != 2 or arr.shape[0] != n:
         raise ScarError(f"model {embedder.name} returned embeddings of shape {arr.shape} for {n} items")
     return arr
+
+
+def should_prefetch(embedder: Embedder) -> bool:
+    """Prepare batches ahead only when the model runs on an accelerator.
+
+    On a CPU the preparing thread takes cores from the model's own threads: measured on 2 cores
+    (tests/benchmarks/bench_eval.py), the overlap cut the non-model share but lengthened the run.
+    """
+    return is_staged(embedder) and not str(getattr(embedder.info, "device", "cpu")).startswith("cpu")
 
 
 def encode_missing(
@@ -213,13 +242,27 @@ def encode_missing(
     batches = [mine[i : i + batch_size] for i in range(0, len(mine), batch_size)]
     rounds = distributed.all_max(len(batches), ctx)
     bar = tqdm(total=len(todo), desc=f"encode ({embedder.name})", unit="item", disable=not (progress and ctx.is_main))
+    # A staged embedder's next batch is prepared (images decoded, tokenised) while the model runs.
+    prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare") if should_prefetch(embedder) else None
+
+    def prepare(r: int) -> Future | None:
+        if prefetch is None or r >= len(batches):
+            return None
+        return prefetch.submit(embedder.prepare_batch, [items[k] for k in batches[r]])  # type: ignore[attr-defined]
+
+    pending = prepare(0)
     try:
         for r in range(rounds):
             result: tuple[list[str], np.ndarray, dict[str, str]] = ([], np.zeros((0, 0), np.float32), {})
             if r < len(batches):
                 keys = batches[r]
                 t0 = time.perf_counter()
-                result = _encode_batch(embedder, [items[k] for k in keys], keys, batch_size, skip_bad, records)
+                current, pending = pending, prepare(r + 1)
+                batch_items = [items[k] for k in keys]
+                if current is None:
+                    result = _encode_batch(embedder, batch_items, keys, batch_size, skip_bad, records)
+                else:
+                    result = _encode_prepared(embedder, current, batch_items, keys, batch_size, skip_bad, records)
                 stats.encode_seconds += time.perf_counter() - t0
             gathered = distributed.gather_to_main(result, ctx)
             if gathered is None:
@@ -232,6 +275,8 @@ def encode_missing(
                 bar.update(len(keys))
     finally:
         bar.close()
+        if prefetch is not None:
+            prefetch.shutdown(wait=True, cancel_futures=True)
 
 
 # ---------------------------------------------------------------- scoring

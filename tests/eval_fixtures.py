@@ -74,8 +74,28 @@ class HashEmbedder:
         return out
 
 
+class StagedHashEmbedder(HashEmbedder):
+    """The same vectors through the two-stage protocol; records which threads prepared batches."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.prepare_threads: list[str] = []
+
+    def prepare_batch(self, items: Sequence[Item]) -> np.ndarray:
+        import threading
+
+        self.prepare_threads.append(threading.current_thread().name)
+        return np.stack([self.vector(i) for i in items])  # decodes the images, like a real processor
+
+    def forward_batch(self, prepared: np.ndarray) -> torch.Tensor:
+        self.calls += 1
+        return torch.tensor(prepared, dtype=torch.float32)
+
+
 def load_test_embedder(spec: ModelSpec, variant: str | None = None, model_path: str | None = None, **options: Any) -> HashEmbedder:
     name = spec.name + (f"+{variant}" if variant else "")
+    if options.pop("staged", False):
+        return StagedHashEmbedder(name, **options)
     return HashEmbedder(name, **options)
 
 

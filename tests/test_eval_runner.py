@@ -187,3 +187,32 @@ def test_scar_cli_wiring(tmp_path, capsys):
     assert main(["eval", "--model", TEST_MODEL, "--tasks", "ADE20K", "--scar-root", str(tmp_path / "scar"), "--out", str(out), "--no-progress"]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "SCAR_ADE20K_val_filtered.parquet" in err[0]
+
+
+def test_staged_embedder_prepares_ahead_with_identical_scores(tmp_path):
+    from evaluators.runner import evaluate, load_tasks, select_tasks
+    from tests.eval_fixtures import HashEmbedder, StagedHashEmbedder
+
+    scar_fixture(tmp_path / "scar")
+    tasks = load_tasks(select_tasks("RefCOCO+"), scar_root=tmp_path / "scar", progress=False)
+    plain, _ = evaluate(HashEmbedder("plain"), tasks, tmp_path / "c1", batch_size=2, progress=False)
+    staged_model = StagedHashEmbedder("staged", device="cuda")  # prefetching is for accelerator runs
+    staged, stats = evaluate(staged_model, tasks, tmp_path / "c2", batch_size=2, progress=False)
+    assert [s.summary.as_dict() for s in staged] == [s.summary.as_dict() for s in plain]
+    assert staged_model.calls == len(staged_model.prepare_threads) >= 3
+    assert all(name.startswith("prepare") for name in staged_model.prepare_threads)
+
+
+def test_staged_embedder_failure_is_still_blamed_on_the_image(tmp_path):
+    from evaluators.runner import evaluate, load_tasks, select_tasks
+    from tests.eval_fixtures import StagedHashEmbedder
+
+    scar_fixture(tmp_path / "scar")
+    path = tmp_path / "scar" / "images" / "coco" / "img3.png"
+    write_image(path, size=(64, 64))
+    path.write_bytes(path.read_bytes()[:60])  # fails inside prepare_batch, in the prefetch thread
+    tasks = load_tasks(select_tasks("RefCOCO+"), scar_root=tmp_path / "scar", progress=False)
+    model = StagedHashEmbedder("staged", device="cuda")
+    with pytest.raises(InputFileError, match=r"img3.png .*image failed to decode"):
+        evaluate(model, tasks, tmp_path / "cache", batch_size=2, progress=False)
+    assert model.prepare_threads and all(t.startswith("prepare") for t in model.prepare_threads)

@@ -8,6 +8,11 @@ VQA task. "Forward" = time inside `get_image_features` / `get_text_features`; ev
 (task loading, dedupe, image-size reads, batching, the embedder's own preprocessing, cache writes
 with fsync, scoring, result files) is overhead.
 
+Both encoding modes are measured in one run (best of two each): "plain" prepares and runs each batch
+in turn; "staged" prepares the next batch in a thread while the model runs (the runner's default for
+embedders with prepare_batch/forward_batch on an accelerator; on a CPU the thread competes with the
+model for cores, so the runner stays plain there).
+
     .venv/bin/python tests/benchmarks/bench_eval.py [--queries 48] [--batch-size 32] [--threads 2]
 """
 
@@ -130,28 +135,42 @@ def main() -> None:
         embedder.encode([Item(text="warm up"), Item(text="x", image=str(tmp / "mmeb/images/pool/0.jpg"))], 2)
         forward[0] = 0.0
 
-        t0 = time.perf_counter()
-        tasks = load_tasks(select_tasks(TASKS), mmeb_root=tmp / "mmeb", progress=False)
-        scores, stats = evaluate(embedder, tasks, tmp / "cache", batch_size=args.batch_size, progress=False)
-        for s in scores:
-            write_task_result(tmp / "out", {
-                "schema": "scar-result/1", "benchmark": "mmeb", "task": s.task.name, "meta_task": s.task.info.meta_task,
-                "ind": s.task.info.ind, "model": embedder.info.name, "model_id": embedder.info.model_id,
-                "revision": "", "family": "clip", **s.summary.as_dict(), "tie_rule": "official",
-                "dataset_fingerprint": s.task.fingerprint, "toolkit_version": "bench", "device": "cpu",
-                "dtype": "float32", "wall_seconds": 0.0, "limit": None})  # fmt: skip
-        write_summary(tmp / "out", embedder.info.name)
-        total = time.perf_counter() - t0
+        import evaluators.runner as runner
+
+        staged_check = runner.is_staged  # the runner stages only on accelerators; force both modes here
+        measured = {}
+        # Both modes in one run, alternating, each on a fresh cache: the machine is noisy.
+        for mode in ("plain", "staged", "plain", "staged"):
+            runner.should_prefetch = staged_check if mode == "staged" else (lambda _e: False)
+            cache = tmp / f"cache-{len(measured)}-{mode}"
+            forward[0] = 0.0
+            t0 = time.perf_counter()
+            tasks = load_tasks(select_tasks(TASKS), mmeb_root=tmp / "mmeb", progress=False)
+            scores, stats = evaluate(embedder, tasks, cache, batch_size=args.batch_size, progress=False)
+            for s in scores:
+                write_task_result(tmp / "out", {
+                    "schema": "scar-result/1", "benchmark": "mmeb", "task": s.task.name, "meta_task": s.task.info.meta_task,
+                    "ind": s.task.info.ind, "model": embedder.info.name, "model_id": embedder.info.model_id,
+                    "revision": "", "family": "clip", **s.summary.as_dict(), "tie_rule": "official",
+                    "dataset_fingerprint": s.task.fingerprint, "toolkit_version": "bench", "device": "cpu",
+                    "dtype": "float32", "wall_seconds": 0.0, "limit": None})  # fmt: skip
+            write_summary(tmp / "out", embedder.info.name)
+            total = time.perf_counter() - t0
+            best = measured.get(mode)
+            if best is None or total / forward[0] < best[0] / best[1]:
+                measured[mode] = (total, forward[0], stats.encode_seconds)
+        runner.should_prefetch = staged_check
 
         t1 = time.perf_counter()
-        evaluate(embedder, tasks, tmp / "cache", batch_size=args.batch_size, progress=False)
+        evaluate(embedder, tasks, cache, batch_size=args.batch_size, progress=False)
         cached_rerun = time.perf_counter() - t1
 
     print(f"tasks: {TASKS}; {args.queries} queries x {args.candidates} candidates each")
     print(f"items: {stats.references} references, {stats.unique} unique -> dedup ratio {stats.dedup_ratio:.2f}x")
-    print(f"time:  total {total:.2f}s, inside Embedder.encode {stats.encode_seconds:.2f}s, inside model forward {forward[0]:.2f}s")
-    print(f"ratio total / forward = {total / forward[0]:.3f}  (target <= 1.10)")
-    print(f"ratio total / encode  = {total / stats.encode_seconds:.3f}  (the engine's own overhead)")
+    for mode, (total, fwd, enc) in measured.items():
+        label = "prepare next batch while the model runs" if mode == "staged" else "prepare and forward in turn"
+        print(f"{mode:>6} ({label}): total {total:.2f}s, encode {enc:.2f}s, model forward {fwd:.2f}s")
+        print(f"        ratio total / forward = {total / fwd:.3f}  (target <= 1.10); total / encode = {total / enc:.3f}")
     print(f"cached rerun (nothing to encode): {cached_rerun:.2f}s")
 
 
