@@ -83,6 +83,13 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
         default="box",
         help="how the query refers to the entity (sets the instruction in qry_text; default box)",
     )
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        help="processes on this machine: the main one loads, the others generate (default: all cores; "
+        "only for generators that allow it, e.g. offline)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_source_arguments(p)
     add_generator_arguments(p)
@@ -113,6 +120,7 @@ def _run_build(args: argparse.Namespace) -> int:
         shard_index=args.shard_index,
         shard_size=args.shard_size or DEFAULT_SHARD_SIZE,
         progress=not args.no_progress and sys.stderr.isatty(),
+        workers=args.workers or min(os.cpu_count() or 1, 8),
     )
     try:
         result = build(config, generator)

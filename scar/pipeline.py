@@ -13,21 +13,27 @@ determine the rows; a rerun with different settings into the same directory is r
 
 from __future__ import annotations
 
+import gc
 import json
+import multiprocessing as mp
 import os
 import time
-from collections import Counter
+from collections import Counter, deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 import scar
 from scar.errors import BudgetExhausted, ScarError
 from scar.generate.base import Generator
-from scar.schema import Entity, Rejected, RejectionLog, Sample, rows_to_table
+from scar.schema import Entity, Rejected, RejectionLog, parquet_schema, rows_to_table
 from scar.sources import SourceOptions, make_source
 from scar.sources.base import Record
 
@@ -52,6 +58,7 @@ class BuildConfig:
     shard_size: int = DEFAULT_SHARD_SIZE
     row_group_size: int = DEFAULT_ROW_GROUP_SIZE
     progress: bool = True
+    workers: int = 1  # processes; >1 generates in worker processes when the generator allows it
 
 
 @dataclass
@@ -107,13 +114,43 @@ def atomic_write_json(path: Path, obj: Any) -> None:
     _atomic_write_bytes(path, (json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8"))
 
 
-def _write_parquet_atomic(path: Path, rows: list[dict[str, Any]], split: str, row_group_size: int) -> None:
-    table = rows_to_table(rows, split)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    pq.write_table(table, tmp, compression="zstd", row_group_size=row_group_size)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+class ShardWriter:
+    """Streams row batches into `<shard>.parquet` under a temporary name; `commit` renames it into place."""
+
+    def __init__(self, path: Path, split: str, row_group_size: int) -> None:
+        self.path = path
+        self.tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        self.row_group_size = row_group_size
+        self.writer = pq.ParquetWriter(self.tmp, parquet_schema(split), compression="zstd")
+        self.pending: list[pa.Table] = []
+        self.pending_rows = 0
+
+    def add(self, table: pa.Table) -> None:
+        self.pending.append(table)
+        self.pending_rows += table.num_rows
+        if self.pending_rows >= self.row_group_size:
+            self._flush(final=False)
+
+    def _flush(self, final: bool) -> None:
+        if not self.pending:
+            return
+        table = pa.concat_tables(self.pending)
+        while table.num_rows >= self.row_group_size or (final and table.num_rows):
+            self.writer.write_table(table.slice(0, self.row_group_size))
+            table = table.slice(self.row_group_size)
+        self.pending = [table] if table.num_rows else []
+        self.pending_rows = table.num_rows
+
+    def commit(self) -> None:
+        self._flush(final=True)
+        self.writer.close()
+        with open(self.tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        self.writer.close()
+        self.tmp.unlink(missing_ok=True)
 
 
 def shard_name(split: str, index: int) -> str:
@@ -141,20 +178,15 @@ def _numeric_sum(a: Any, b: Any) -> Any:
 # ---------------------------------------------------------------- the build
 
 
-def _chunks(records: Iterable[Record], size: int, limit: int | None) -> Iterator[list[Record]]:
-    chunk: list[Record] = []
+def _numbered(records: Iterable[Record], size: int, limit: int | None) -> Iterator[tuple[int, Record]]:
+    """(chunk index, record): chunk c holds records c*size .. (c+1)*size-1 of the loader's stream."""
     entities = 0
-    for record in records:
+    for position, record in enumerate(records):
         if isinstance(record, Entity):
             if limit is not None and entities >= limit:
-                break
+                return
             entities += 1
-        chunk.append(record)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+        yield position // size, record
 
 
 def _manifest(config: BuildConfig, generator: Generator) -> dict[str, Any]:
@@ -196,38 +228,148 @@ def _check_manifest(source_dir: Path, manifest: dict[str, Any]) -> None:
         atomic_write_json(path, manifest)
 
 
-def _process_chunk(
-    chunk: Sequence[Record], generator: Generator, images_root: Path, on_batch: Any
-) -> tuple[list[Sample], ShardStats]:
-    stats = ShardStats(records=len(chunk))
-    entities: list[Entity] = []
-    for record in chunk:
-        if isinstance(record, Rejected):
-            stats.rejections.add(record)
-        else:
-            entities.append(record)
-    stats.entities = len(entities)
-    samples: list[Sample] = []
-    step = max(len(entities), 1) if getattr(generator, "wants_whole_shard", False) else GENERATE_BATCH
-    for start in range(0, len(entities), step):
-        batch = entities[start : start + step]
-        results = generator.generate(batch, images_root)
-        if len(results) != len(batch):
-            raise ScarError(f"generator {generator.info.name} returned {len(results)} results for {len(batch)} entities")
-        for entity, result in zip(batch, results):
-            if isinstance(result, Rejected):
-                stats.rejections.add(result)
+@dataclass
+class BatchOutcome:
+    """One generated batch, ready for the shard: its rows as Arrow, and what to count."""
+
+    table: pa.Table
+    rejections: list[Rejected]
+    categories: Counter
+    neg_types: Counter
+
+
+def generate_batch(generator: Generator, entities: Sequence[Entity], images_root: Path, split: str) -> BatchOutcome:
+    results = generator.generate(entities, images_root)
+    if len(results) != len(entities):
+        raise ScarError(f"generator {generator.info.name} returned {len(results)} results for {len(entities)} entities")
+    rows: list[dict[str, Any]] = []
+    rejections: list[Rejected] = []
+    categories: Counter = Counter()
+    neg_types: Counter = Counter()
+    for entity, result in zip(entities, results):
+        if isinstance(result, Rejected):
+            rejections.append(result)
+            continue
+        problems = result.check()
+        if problems:
+            rejections.append(Rejected(entity.source, entity.id, "invalid sample", detail="; ".join(problems)))
+            continue
+        rows.append(result.to_row())
+        categories[entity.category] += 1
+        neg_types.update(result.neg_types)
+    return BatchOutcome(rows_to_table(rows, split), rejections, categories, neg_types)
+
+
+# Worker processes (fork) inherit the generator once instead of receiving it with every batch.
+_WORKER_GENERATOR: Generator | None = None
+
+
+def _init_worker(generator: Generator) -> None:
+    global _WORKER_GENERATOR
+    _WORKER_GENERATOR = generator
+
+
+def _generate_in_worker(entities: Sequence[Entity], images_root: Path, split: str) -> BatchOutcome:
+    assert _WORKER_GENERATOR is not None
+    return generate_batch(_WORKER_GENERATOR, entities, images_root, split)
+
+
+def _worker_pool(config: BuildConfig, generator: Generator) -> ProcessPoolExecutor | None:
+    """Generation processes beside the main one (which runs the loader), when the generator allows it."""
+    if config.workers <= 1 or not getattr(generator, "parallel_safe", False):
+        return None
+    if "fork" not in mp.get_all_start_methods():
+        return None
+    pool = ProcessPoolExecutor(
+        max_workers=config.workers - 1,
+        mp_context=mp.get_context("fork"),
+        initializer=_init_worker,
+        initargs=(generator,),
+    )
+    # Fork every worker now: before the loader parses its annotations (the workers need none of
+    # that memory) and before the progress bar starts a thread (forking under threads can deadlock).
+    for future in [pool.submit(int) for _ in range(config.workers - 1)]:
+        future.result()
+    return pool
+
+
+def _freeze_after_first(records: Iterable[Record]) -> Iterator[Record]:
+    """Yield the records; once the first has arrived (the loader has parsed its annotations),
+    move everything alive to the GC's permanent generation, so collections stop rescanning
+    the parsed annotation files (measured: 26% of a 100k-entity COCO build)."""
+    iterator = iter(records)
+    first = next(iterator, None)
+    if first is None:
+        return
+    gc.freeze()
+    yield first
+    yield from iterator
+
+
+def _build_shard(
+    records: Iterable[Record],
+    path: Path,
+    split: str,
+    config: BuildConfig,
+    generator: Generator,
+    pool: ProcessPoolExecutor | None,
+    images_root: Path,
+    on_batch: Any,
+) -> ShardStats:
+    stats = ShardStats()
+    before = generator.stats()
+    started = time.perf_counter()
+    writer = ShardWriter(path, split, config.row_group_size)
+    in_flight: deque[tuple[Future, int]] = deque()
+    max_in_flight = 2 * (config.workers - 1)
+
+    def collect(outcome: BatchOutcome, n: int) -> None:
+        writer.add(outcome.table)
+        stats.samples += outcome.table.num_rows
+        for rejection in outcome.rejections:
+            stats.rejections.add(rejection)
+        stats.categories.update(outcome.categories)
+        stats.neg_types.update(outcome.neg_types)
+        on_batch(n)
+
+    def dispatch(batch: list[Entity]) -> None:
+        if pool is None:
+            collect(generate_batch(generator, batch, images_root, split), len(batch))
+            return
+        in_flight.append((pool.submit(_generate_in_worker, batch, images_root, split), len(batch)))
+        while len(in_flight) > max_in_flight:
+            future, n = in_flight.popleft()
+            collect(future.result(), n)
+
+    step = config.shard_size if getattr(generator, "wants_whole_shard", False) else GENERATE_BATCH
+    batch: list[Entity] = []
+    try:
+        for record in records:
+            stats.records += 1
+            if isinstance(record, Rejected):
+                stats.rejections.add(record)
                 continue
-            problems = result.check()
-            if problems:
-                stats.rejections.add(Rejected(entity.source, entity.id, "invalid sample", detail="; ".join(problems)))
-                continue
-            samples.append(result)
-            stats.categories[entity.category] += 1
-            stats.neg_types.update(result.neg_types)
-        on_batch(len(batch))
-    stats.samples = len(samples)
-    return samples, stats
+            stats.entities += 1
+            batch.append(record)
+            if len(batch) >= step:
+                dispatch(batch)
+                batch = []
+        if batch:
+            dispatch(batch)
+        while in_flight:
+            future, n = in_flight.popleft()
+            collect(future.result(), n)
+    except BaseException:
+        for future, _ in in_flight:
+            future.cancel()
+        writer.abort()
+        raise
+    stats.generator_usage = _numeric_delta(generator.stats(), before)
+    stats.seconds = time.perf_counter() - started
+    # The sidecar goes first: a shard counts as done only once its Parquet file is renamed into place.
+    atomic_write_json(path.with_suffix(".stats.json"), stats.to_dict())
+    writer.commit()
+    return stats
 
 
 def build(config: BuildConfig, generator: Generator) -> BuildResult:
@@ -242,6 +384,7 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
 
     result = BuildResult()
     started = time.perf_counter()
+    pool = _worker_pool(config, generator)  # forked before the progress bar starts its thread
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -254,46 +397,46 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
         disable=not config.progress,
         transient=False,
     )
-    with progress:
-        for split in config.splits:
-            task = progress.add_task(
-                f"{config.source}/{split}", total=config.limit, rate="-", shards="0 written, 0 resumed", usage=""
-            )
-            split_start = time.perf_counter()
-            done_entities = 0
+    try:
+        with progress:
+            for split in config.splits:
+                task = progress.add_task(
+                    f"{config.source}/{split}", total=config.limit, rate="-", shards="0 written, 0 resumed", usage=""
+                )
+                split_start = time.perf_counter()
+                done_entities = 0
 
-            def advance(n: int) -> None:
-                nonlocal done_entities
-                done_entities += n
-                elapsed = max(time.perf_counter() - split_start, 1e-9)
-                usage = generator.progress_text() if hasattr(generator, "progress_text") else ""
-                progress.update(task, advance=n, rate=f"{done_entities / elapsed:,.0f}", usage=usage)
+                def advance(n: int) -> None:
+                    nonlocal done_entities
+                    done_entities += n
+                    elapsed = max(time.perf_counter() - split_start, 1e-9)
+                    usage = generator.progress_text() if hasattr(generator, "progress_text") else ""
+                    progress.update(task, advance=n, rate=f"{done_entities / elapsed:,.0f}", usage=usage)
 
-            for chunk_index, chunk in enumerate(_chunks(source.iter_records(split), config.shard_size, config.limit)):
-                if chunk_index % config.num_shards != config.shard_index:
-                    continue
-                path = source_dir / shard_name(split, chunk_index)
-                if path.exists():
-                    result.skipped += 1
-                    advance(sum(isinstance(r, Entity) for r in chunk))
-                else:
-                    before = generator.stats()
-                    chunk_start = time.perf_counter()
-                    try:
-                        samples, stats = _process_chunk(chunk, generator, images_root, advance)
-                    except BudgetExhausted as exc:
-                        result.stopped_by_budget = str(exc)
-                        break
-                    stats.generator_usage = _numeric_delta(generator.stats(), before)
-                    stats.seconds = time.perf_counter() - chunk_start
-                    atomic_write_json(path.with_suffix(".stats.json"), stats.to_dict())
-                    _write_parquet_atomic(path, [s.to_row() for s in samples], split, config.row_group_size)
-                    result.written += 1
-                    result.samples += stats.samples
-                    result.rejected += stats.rejections.total
-                progress.update(task, shards=f"{result.written} written, {result.skipped} resumed")
-            if result.stopped_by_budget:
-                break
+                numbered = _numbered(_freeze_after_first(source.iter_records(split)), config.shard_size, config.limit)
+                for chunk_index, group in groupby(numbered, key=itemgetter(0)):
+                    if chunk_index % config.num_shards != config.shard_index:
+                        continue  # groupby skips the rest of this chunk's records
+                    records = (record for _, record in group)
+                    path = source_dir / shard_name(split, chunk_index)
+                    if path.exists():
+                        result.skipped += 1
+                        advance(sum(isinstance(r, Entity) for r in records))
+                    else:
+                        try:
+                            stats = _build_shard(records, path, split, config, generator, pool, images_root, advance)
+                        except BudgetExhausted as exc:
+                            result.stopped_by_budget = str(exc)
+                            break
+                        result.written += 1
+                        result.samples += stats.samples
+                        result.rejected += stats.rejections.total
+                    progress.update(task, shards=f"{result.written} written, {result.skipped} resumed")
+                if result.stopped_by_budget:
+                    break
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     result.seconds = time.perf_counter() - started
     write_stats_and_card(config.out, images_root)
     return result

@@ -137,3 +137,23 @@ def test_whole_shard_generators_get_one_call_per_shard(tmp_path, monkeypatch):
     assert max(sizes["sliced"]) == 4
     assert sizes["whole"] == [14, 14, 14, 10]  # shards of 16,16,16,12 records, 2 loader rejections each
     assert _rows(tmp_path / "sliced") == _rows(tmp_path / "whole")
+
+
+def test_worker_processes_give_the_serial_rows_and_stats(tmp_path):
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    build(_config(serial, shard_size=16), SeededGenerator(0))
+    forked = SeededGenerator(0)
+    forked.parallel_safe = True
+    build(_config(parallel, shard_size=16, workers=3), forked)
+    assert _rows(parallel) == _rows(serial)
+    splits = lambda d: json.loads((d / "stats.json").read_text())["sources"]["synthetic"]["splits"]  # noqa: E731
+    assert splits(parallel) == splits(serial)
+    assert forked.calls == 0, "the generation ran in the worker processes, not here"
+
+
+def test_row_groups_hold_row_group_size_rows(tmp_path):
+    out = tmp_path / "out"
+    build(_config(out, shard_size=1000, images=40, row_group_size=25, splits=("eval",)), SeededGenerator(0))
+    meta = pq.ParquetFile(out / "synthetic" / "eval-00000.parquet").metadata
+    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    assert sizes[:-1] == [25] * (len(sizes) - 1) and 0 < sizes[-1] <= 25 and sum(sizes) == len(_rows(out))

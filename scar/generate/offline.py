@@ -425,6 +425,9 @@ class _Scene:
 
 
 class OfflineGenerator:
+    # A pure function of (seed, entity): the build may run it in worker processes.
+    parallel_safe = True
+
     def __init__(
         self, seed: int = 0, region_kind: RegionKind = "box", taxonomy: Taxonomy | None = None, p_frame: float = P_FRAME
     ) -> None:
@@ -450,7 +453,6 @@ class OfflineGenerator:
             for indoor in (False, True)
             for stuff in (False, True)
         }
-        self._counts: dict[str, int] = {"samples": 0, "rejected": 0}
         self._relatives_cache: dict[str, frozenset[str]] = {}
         self._head_cache: dict[str, str] = {}
         self._resolve_cache: dict[str, str | None] = {}
@@ -481,7 +483,7 @@ class OfflineGenerator:
         return [self.generate_one(e) for e in entities]
 
     def stats(self) -> dict[str, Any]:
-        return dict(self._counts)
+        return {}  # no usage to report: the pipeline counts samples and rejections itself
 
     def close(self) -> None:
         pass
@@ -492,10 +494,8 @@ class OfflineGenerator:
         try:
             sample = self._build(entity)
         except _Reject as why:
-            self._counts["rejected"] += 1
             reason, _, detail = str(why).partition(": ")
             return Rejected(entity.source, entity.id, reason, detail=detail)
-        self._counts["samples"] += 1
         return sample
 
     def _build(self, entity: Entity) -> Sample:

@@ -1,6 +1,6 @@
 """Whole offline build: samples/s and peak RSS of `scar build --source coco --generator offline`.
 
-    .venv/bin/python tests/benchmarks/bench_build.py [N ...]      (default: 10000 100000)
+    .venv/bin/python tests/benchmarks/bench_build.py [N ...] [--workers=K]   (default: 10000 100000, all cores)
 
 Each N runs in a fresh subprocess on a synthetic COCO instances JSON with N polygon annotations
 (empty image files, so the existence check stays on). Prints samples/s and peak RSS per N, and the
@@ -10,6 +10,7 @@ ratios between the largest and smallest N (target: >= 3,000 samples/s, RSS flat 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -28,25 +29,45 @@ from scar.cli import main
 start = time.perf_counter()
 code = main(sys.argv[1:])
 seconds = time.perf_counter() - start
-print("RESULT", code, seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest generation worker
+print("RESULT", code, seconds, rss, workers, flush=True)
+"""
+
+# What parsing the annotation file alone costs: the COCO format needs the whole JSON in memory.
+JSON_ONLY = """
+import json, resource, sys
+with open(sys.argv[1], encoding="utf-8") as f:
+    data = json.load(f)
+print("RESULT", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
 """
 
 
-def run_one(n: int, workdir: Path) -> tuple[float, int, float]:
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure like an installed package, with cached bytecode
+    return env
+
+
+def json_only_rss(ann: Path) -> float:
+    proc = subprocess.run([sys.executable, "-c", JSON_ONLY, str(ann)], capture_output=True, text=True, check=True)
+    return int(proc.stdout.split()[1]) / 1024.0
+
+
+def run_one(n: int, workdir: Path, workers: int) -> tuple[float, int, float, float, float]:
     ann = write_synthetic_coco(workdir / f"n{n}" / "instances_train2017.json", n)
     images = workdir / f"n{n}" / "images"
     touch_images(ann, images)
     out = workdir / f"n{n}" / "out"
     cmd = [sys.executable, "-c", CHILD, "build", "--source", "coco", "--generator", "offline",
-           "--annotations", str(ann), "--images", str(images), "--out", str(out), "--no-progress"]
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+           "--annotations", str(ann), "--images", str(images), "--out", str(out), "--no-progress",
+           "--workers", str(workers)]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=_child_env())
     line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT")), None)
     if proc.returncode != 0 or line is None:
         raise SystemExit(f"build failed for N={n}:\n{proc.stdout}\n{proc.stderr}")
-    _, code, seconds, max_rss_kb = line.split()
-    stats = json.loads((out / "stats.json").read_text())
-    samples = int(stats.get("samples") or stats.get("totals", {}).get("samples") or _count_rows(out))
-    return float(seconds), samples, int(max_rss_kb) / 1024.0
+    _, code, seconds, max_rss_kb, worker_rss_kb = line.split()
+    return float(seconds), _count_rows(out), int(max_rss_kb) / 1024.0, int(worker_rss_kb) / 1024.0, json_only_rss(ann)
 
 
 def _count_rows(out: Path) -> int:
@@ -56,17 +77,21 @@ def _count_rows(out: Path) -> int:
 
 
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [10_000, 100_000]
+    args = [a for a in sys.argv[1:] if not a.startswith("--workers=")]
+    workers = next((int(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("--workers=")), os.cpu_count() or 1)
+    sizes = [int(a) for a in args] or [10_000, 100_000]
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        print(f"{'N':>8} {'samples':>8} {'seconds':>8} {'samples/s':>10} {'peak RSS MiB':>13}")
+        print(f"--workers {workers} (main process loads, the others generate)")
+        print(f"{'N':>8} {'samples':>8} {'seconds':>8} {'samples/s':>10} {'RSS main':>9} {'worker':>7} {'JSON only':>10}  (MiB)")
         for n in sizes:
-            seconds, samples, rss = run_one(n, Path(tmp))
-            results.append((n, samples, seconds, rss))
-            print(f"{n:>8,} {samples:>8,} {seconds:>8.1f} {samples / seconds:>10,.0f} {rss:>13,.0f}", flush=True)
+            seconds, samples, rss, worker_rss, json_rss = run_one(n, Path(tmp), workers)
+            results.append((n, samples, seconds, rss, worker_rss, json_rss))
+            print(f"{n:>8,} {samples:>8,} {seconds:>8.1f} {samples / seconds:>10,.0f} {rss:>9,.0f} {worker_rss:>7,.0f} {json_rss:>10,.0f}", flush=True)
     if len(results) > 1:
-        (n0, s0, t0, r0), (n1, s1, t1, r1) = results[0], results[-1]
-        print(f"ratio N {n1 / n0:.0f}x: samples/s {(s1 / t1) / (s0 / t0):.2f}x, peak RSS {r1 / r0:.2f}x")
+        (n0, s0, t0, r0, w0, j0), (n1, s1, t1, r1, w1, j1) = results[0], results[-1]
+        print(f"ratio N {n1 / n0:.0f}x: samples/s {(s1 / t1) / (s0 / t0):.2f}x, main RSS {r1 / r0:.2f}x, "
+              f"worker RSS {w1 / max(w0, 1e-9):.2f}x, main RSS beyond the parsed JSON {(r1 - j1) / (r0 - j0):.2f}x")
 
 
 if __name__ == "__main__":

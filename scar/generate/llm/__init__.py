@@ -9,11 +9,24 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from scar.errors import ScarError
-from scar.generate.llm.generator import LLMConfig, LLMGenerator
+
+if TYPE_CHECKING:
+    from scar.generate.llm.generator import LLMConfig, LLMGenerator
 
 __all__ = ["LLMConfig", "LLMGenerator", "add_arguments", "from_args"]
+
+
+def __getattr__(name: str) -> Any:
+    # The openai client takes about 2 s to import; `scar build` registers these options on every
+    # run, so the generator itself is imported only when it is used.
+    if name in ("LLMConfig", "LLMGenerator"):
+        from scar.generate.llm import generator
+
+        return getattr(generator, name)
+    raise AttributeError(name)
 
 
 def _positive_int(text: str) -> int:
@@ -69,7 +82,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--llm-batch-max-lines", type=_positive_int, default=50_000, help="requests per batch file (default 50,000)")
 
 
-def from_args(args: argparse.Namespace) -> LLMGenerator:
+def from_args(args: argparse.Namespace) -> "LLMGenerator":
+    from scar.generate.llm.generator import LLMConfig, LLMGenerator
+
     out = getattr(args, "out", None)
     if out is None:
         raise ScarError("--generator llm needs --out (the cache and batch state live there)")
