@@ -55,14 +55,21 @@ _MODELS: dict[str, ModelSpec] = {}
 _FAMILY_LOADERS: dict[str, str] = {}
 
 
+# family -> the region variant its registered models default to (VLMs read the box as text)
+_FAMILY_REGIONS: dict[str, str | None] = {}
+
+
 def register(spec: ModelSpec) -> None:
     _MODELS[spec.name] = spec
     _FAMILY_LOADERS.setdefault(spec.family, spec.loader)
+    _FAMILY_REGIONS.setdefault(spec.family, spec.default_region)
 
 
-def register_family(family: str, loader: str) -> None:
+def register_family(family: str, loader: str, default_region: str | None = None) -> None:
     """Make `--family F` available for local directories and hub ids even without a registered name."""
     _FAMILY_LOADERS[family] = loader
+    if default_region is not None or family not in _FAMILY_REGIONS:
+        _FAMILY_REGIONS[family] = default_region
 
 
 def _load_registrations() -> None:
@@ -115,7 +122,12 @@ def resolve(name: str, family: str | None = None) -> tuple[ModelSpec, str | None
         )
     if family not in _FAMILY_LOADERS:
         raise ScarError(f"unknown family {family!r}; available: {', '.join(sorted(_FAMILY_LOADERS))}")
-    return ModelSpec(name=base, family=family, hf_id=base, loader=_FAMILY_LOADERS[family]), variant
+    # A local directory is shown by its own name (results, tables); its path stays in `hf_id`/model_id.
+    shown = Path(base).name if Path(base).is_dir() else base
+    spec = ModelSpec(
+        name=shown, family=family, hf_id=base, loader=_FAMILY_LOADERS[family], default_region=_FAMILY_REGIONS.get(family)
+    )
+    return spec, variant
 
 
 def default_dtype(device: str) -> str:

@@ -146,3 +146,15 @@ def test_scar_models_json_and_family_filter(capsys):
     assert [row["name"] for row in all_rows] == sorted(models())
     with pytest.raises(ScarError, match="unknown family"):
         run_listing(["--family", "nope"], capsys)
+
+
+def test_local_directory_is_named_by_its_folder_and_gets_its_familys_region(tmp_path):
+    from evaluators.registry import resolve
+
+    model_dir = tmp_path / "runs" / "my-vlm2vec"
+    model_dir.mkdir(parents=True)
+    spec, variant = resolve(str(model_dir), family="vlm2vec")
+    assert spec.name == "my-vlm2vec" and spec.hf_id == str(model_dir)
+    assert spec.default_region == "boxtext" and variant is None
+    spec, variant = resolve(f"{model_dir}+crop", family="clip")
+    assert spec.name == "my-vlm2vec" and spec.default_region is None and variant == "crop"
