@@ -62,7 +62,8 @@ _FAMILY_REGIONS: dict[str, str | None] = {}
 def register(spec: ModelSpec) -> None:
     _MODELS[spec.name] = spec
     _FAMILY_LOADERS.setdefault(spec.family, spec.loader)
-    _FAMILY_REGIONS.setdefault(spec.family, spec.default_region)
+    if _FAMILY_REGIONS.get(spec.family) is None:
+        _FAMILY_REGIONS[spec.family] = spec.default_region
 
 
 def register_family(family: str, loader: str, default_region: str | None = None) -> None:
