@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from scar.generate.llm import LLMConfig, LLMGenerator
@@ -43,3 +44,19 @@ def generator(base_url: str, out: Path, **overrides: object) -> LLMGenerator:
     )  # fmt: skip
     settings.update(overrides)
     return LLMGenerator(LLMConfig(**settings))  # type: ignore[arg-type]
+
+
+# Fixtures shared by the LLM test files (imported there by name, which is how pytest finds them).
+@pytest.fixture()
+def server():
+    from tests.llm_fake_server import FakeOpenAIServer
+
+    with FakeOpenAIServer() as s:
+        yield s
+
+
+@pytest.fixture()
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SCAR_TEST_KEY", SECRET)
+    make_images(tmp_path / "data", [f"images/img{i}.png" for i in range(12)])
+    return tmp_path / "data"

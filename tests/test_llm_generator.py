@@ -9,22 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.llm_fake_server import REFUSAL_TEXT, Fault, FakeOpenAIServer
-from tests.llm_helpers import SECRET, entity, generator, make_images
+from tests.llm_helpers import SECRET, entity, generator, root, server  # noqa: F401 (fixtures)
 from scar.errors import BudgetExhausted, ScarError
 from scar.schema import Rejected, Sample
-
-
-@pytest.fixture()
-def server():
-    with FakeOpenAIServer() as s:
-        yield s
-
-
-@pytest.fixture()
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SCAR_TEST_KEY", SECRET)
-    make_images(tmp_path / "data", [f"images/img{i}.png" for i in range(12)])
-    return tmp_path / "data"
 
 
 def run(server: FakeOpenAIServer, out: Path, entities, root: Path, **kw):

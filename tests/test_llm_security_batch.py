@@ -12,20 +12,7 @@ from scar.errors import ScarError
 from scar.generate.llm.batch import BatchTransport
 from scar.schema import Rejected, Sample
 from tests.llm_fake_server import Fault, FakeOpenAIServer
-from tests.llm_helpers import SECRET, entity, generator, make_images
-
-
-@pytest.fixture()
-def server():
-    with FakeOpenAIServer() as s:
-        yield s
-
-
-@pytest.fixture()
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SCAR_TEST_KEY", SECRET)
-    make_images(tmp_path / "data", [f"images/img{i}.png" for i in range(6)])
-    return tmp_path / "data"
+from tests.llm_helpers import SECRET, entity, generator, root, server  # noqa: F401 (fixtures)
 
 
 def _all_bytes(folder: Path) -> bytes:

@@ -6,7 +6,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from evaluators.protocol import Item
 from evaluators.tasks.catalog import TaskInfo
@@ -75,3 +75,25 @@ def check_candidates(texts: object, file: Path, record: str, expected: int | Non
 
 def apply_limit(n: int, limit: int | None) -> int:
     return n if limit is None else min(n, max(0, int(limit)))
+
+
+def read_columns(path: Path, required: Sequence[str], optional: Sequence[str] = ()) -> dict[str, list]:
+    """The required columns (and whichever optional ones exist) of a task's Parquet file, as lists.
+
+    An unreadable file or a missing required column is one InputFileError naming the file.
+    """
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(path).names
+    except Exception as exc:  # pyarrow raises several types for a bad file
+        raise InputFileError(path, f"not a readable Parquet file: {exc}") from None
+    missing = [c for c in required if c not in names]
+    if missing:
+        raise InputFileError(path, f"missing column(s) {', '.join(missing)}")
+    columns = list(required) + [c for c in optional if c in names and c not in required]
+    try:
+        table = pq.read_table(path, columns=columns)
+    except Exception as exc:
+        raise InputFileError(path, f"not a readable Parquet file: {exc}") from None
+    return {c: table.column(c).to_pylist() for c in columns}

@@ -10,10 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-import pyarrow.parquet as pq
-
 from evaluators.protocol import Item
-from evaluators.tasks.base import LoadedTask, MissingImage, Query, check_candidates, file_fingerprint, resolve_image
+from evaluators.tasks.base import (
+    LoadedTask,
+    MissingImage,
+    Query,
+    check_candidates,
+    file_fingerprint,
+    read_columns,
+    resolve_image,
+)
 from evaluators.tasks.catalog import ALL_TASKS, MMEB, TaskInfo
 from scar.errors import InputFileError, ScarError
 
@@ -49,15 +55,8 @@ def task_files(info: TaskInfo, mmeb_root: Path) -> list[Path]:
 
 
 def _local_rows(path: Path) -> Iterable[dict[str, Any]]:
-    try:
-        table = pq.read_table(path)
-    except Exception as exc:  # pyarrow raises several types for a bad file
-        raise InputFileError(path, f"not a readable Parquet file: {exc}") from None
-    missing = [c for c in COLUMNS if c not in table.column_names]
-    if missing:
-        raise InputFileError(path, f"missing column(s) {', '.join(missing)}")
-    cols = {c: table.column(c).to_pylist() for c in COLUMNS}
-    for i in range(table.num_rows):
+    cols = read_columns(path, COLUMNS)
+    for i in range(len(cols[COLUMNS[0]])):
         yield {c: cols[c][i] for c in COLUMNS}
 
 

@@ -10,10 +10,17 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
-import pyarrow.parquet as pq
-
 from evaluators.protocol import IMAGE_TOKEN, Item
-from evaluators.tasks.base import LoadedTask, MissingImage, Query, apply_limit, check_candidates, file_fingerprint, resolve_image
+from evaluators.tasks.base import (
+    LoadedTask,
+    MissingImage,
+    Query,
+    apply_limit,
+    check_candidates,
+    file_fingerprint,
+    read_columns,
+    resolve_image,
+)
 from evaluators.tasks.catalog import TaskInfo
 from scar.errors import InputFileError, ScarError
 from scar.schema import NUM_CANDIDATES, OFFICIAL_EVAL_COLUMNS
@@ -67,16 +74,7 @@ def task_files(info: TaskInfo, scar_root: Path) -> list[Path]:
 
 
 def _read_rows(path: Path) -> dict[str, list]:
-    try:
-        schema = pq.read_schema(path)
-    except Exception as exc:  # pyarrow raises several types for a bad file
-        raise InputFileError(path, f"not a readable Parquet file: {exc}") from None
-    missing = [c for c in OFFICIAL_EVAL_COLUMNS if c not in schema.names]
-    if missing:
-        raise InputFileError(path, f"missing column(s) {', '.join(missing)}")
-    columns = list(OFFICIAL_EVAL_COLUMNS) + [c for c in _EXTENSION_COLUMNS if c in schema.names]
-    table = pq.read_table(path, columns=columns)
-    return {c: table.column(c).to_pylist() for c in columns}
+    return read_columns(path, OFFICIAL_EVAL_COLUMNS, _EXTENSION_COLUMNS)
 
 
 def _region(row: dict[str, Any], path: Path, record: str) -> dict[str, Any]:
