@@ -157,3 +157,41 @@ def test_row_groups_hold_row_group_size_rows(tmp_path):
     meta = pq.ParquetFile(out / "synthetic" / "eval-00000.parquet").metadata
     sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
     assert sizes[:-1] == [25] * (len(sizes) - 1) and 0 < sizes[-1] <= 25 and sum(sizes) == len(_rows(out))
+
+
+def test_a_sources_estimate_becomes_the_progress_total(tmp_path, monkeypatch):
+    from tests.pipeline_fixtures import SyntheticSource
+
+    totals = []
+    real_update = pipeline.Progress.update
+
+    def spy(self, task, **fields):
+        if "total" in fields:
+            totals.append(fields["total"])
+        return real_update(self, task, **fields)
+
+    monkeypatch.setattr(pipeline.Progress, "update", spy)
+    monkeypatch.setattr(SyntheticSource, "expected_entities", lambda self, split: 50, raising=False)
+    build(_config(tmp_path / "out", splits=("eval",)), SeededGenerator(0))
+    assert totals == [50, 52]  # the estimate once the loader has started, then the true count
+
+
+def test_coco_and_refer_estimates_bound_what_they_yield(tmp_path):
+    from scar.schema import Entity
+    from scar.sources import make_source
+    from tests.fixtures_sources import write_coco, write_refer
+
+    ann, images = write_coco(tmp_path / "coco")
+    refer_root, refer_images = write_refer(tmp_path / "refer")
+    sources = {
+        "coco": make_source("coco", SourceOptions(images=images, annotations=(ann,))),
+        "refcoco+": make_source("refcoco+", SourceOptions(root=refer_root, images=refer_images)),
+    }
+    for name, source in sources.items():
+        for split in ("train", "eval"):
+            records = list(source.iter_records(split))
+            if name == "coco":  # its parsed file is dropped after the split; parse it again
+                source.coco_file(ann)
+            entities = sum(isinstance(r, Entity) for r in records)
+            expected = source.expected_entities(split)
+            assert expected is not None and expected >= entities, (name, split, expected, entities)

@@ -33,6 +33,9 @@ class Source(Protocol):
         """Yield entities (and rejected records) of one SCaR split, in a deterministic order."""
         ...
 
+    # Optional: `expected_entities(split) -> int | None`, an estimate of the entities a split will
+    # yield, asked once its first record has arrived; it gives the progress bar a total and an ETA.
+
 
 SourceFactory = Callable[[SourceOptions], Source]
 

@@ -195,6 +195,14 @@ class CocoSource:
             self._files[path] = load_coco_file(path, self.name)
         return self._files[path]
 
+    def expected_entities(self, split: Split) -> int | None:
+        """Annotations per image, capped at --max-per-image, over the split's files (once parsed)."""
+        files = [self._files.get(p) for p in self.files_for(split)]
+        if any(f is None for f in files):
+            return None
+        cap = self.options.max_per_image
+        return sum(min(len(anns), cap) for f in files if f is not None for anns in f.anns_by_image.values())
+
     def category_filter(self, category_id: Any) -> str | None:
         return None
 

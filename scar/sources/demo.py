@@ -727,6 +727,10 @@ class DemoSource:
         extra = options.extra.get("demo_images")
         self.counts = {s: int(extra) if extra is not None else n for s, n in DEFAULT_IMAGES.items()}
 
+    def expected_entities(self, split: Split) -> int | None:
+        """About 3 visible objects per image (1-5 drawn, some hidden); for the progress bar's ETA."""
+        return self.counts.get(split, 0) * min(3, self.options.max_per_image)
+
     def iter_records(self, split: Split) -> Iterator[Record]:
         if split not in DEFAULT_IMAGES:
             raise ScarError(f"demo source: unknown split {split!r}; expected train or eval")

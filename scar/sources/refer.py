@@ -90,6 +90,15 @@ class ReferSource:
             self._coco = load_coco_file(self.instances_path, self.name)
         return self._refs, self._coco
 
+    def expected_entities(self, split: Split) -> int | None:
+        """Refs of the split per image, capped at --max-per-image."""
+        refs, _ = self._load()
+        per_image: dict[Any, int] = {}
+        for ref in refs:
+            if isinstance(ref, dict) and isinstance(ref.get("split"), str) and scar_split(ref["split"], self.eval_splits) == split:
+                per_image[ref.get("image_id")] = per_image.get(ref.get("image_id"), 0) + 1
+        return sum(min(n, self.options.max_per_image) for n in per_image.values())
+
     def iter_records(self, split: Split) -> Iterator[Record]:
         refs, coco = self._load()
         anns_by_id = {a.get("id"): a for anns in coco.anns_by_image.values() for a in anns}
