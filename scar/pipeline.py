@@ -275,6 +275,10 @@ _WORKER_GENERATOR: Generator | None = None
 def _init_worker(generator: Generator) -> None:
     global _WORKER_GENERATOR
     _WORKER_GENERATOR = generator
+    # pyarrow's first conversion in a process costs about 0.3 s; pay it while the main process
+    # is still parsing annotations.
+    for split in ("train", "eval"):
+        rows_to_table([], split)
 
 
 def _generate_in_worker(entities: Sequence[Entity], images_root: Path, split: str) -> BatchOutcome:
