@@ -40,6 +40,7 @@ from rich.progress import (
 
 import scar
 from scar.errors import BudgetExhausted, ScarError
+from scar.filters import DuplicateEntityFilter
 from scar.generate.base import Generator
 from scar.schema import Entity, Rejected, RejectionLog, parquet_schema, rows_to_table
 from scar.sources import SourceOptions, make_source
@@ -352,10 +353,14 @@ def _build_shard(
             collect(future.result(), n)
 
     step = config.shard_size if getattr(generator, "wants_whole_shard", False) else GENERATE_BATCH
+    # One per shard, so a shard's rows never depend on the shards built before it.
+    dedupe = DuplicateEntityFilter()
     batch: list[Entity] = []
     try:
         for record in records:
             stats.records += 1
+            if isinstance(record, Entity):
+                record = dedupe.check(record) or record
             if isinstance(record, Rejected):
                 stats.rejections.add(record)
                 continue

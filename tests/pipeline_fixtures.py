@@ -24,6 +24,7 @@ class SyntheticSource:
     def __init__(self, options: SourceOptions) -> None:
         self.options = options
         self.images = int(options.extra.get("images", 20))
+        self.repeat_first = bool(options.extra.get("repeat_first", False))  # annotate image 0's objects twice
 
     def iter_records(self, split: str) -> Iterator[Entity | Rejected]:
         root = Path(self.options.images)
@@ -34,7 +35,14 @@ class SyntheticSource:
             if not path.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 Image.new("RGB", (W, H), (i * 10 % 255, 80, 120)).save(path)
-            for k in range(3):
+            for k in range(6 if self.repeat_first and i == 0 else 3):
+                if k >= 3:  # the same object again under another annotation id
+                    mask = np.zeros((H, W), dtype=bool)
+                    x, y = 4 + 18 * (k - 3), 10
+                    mask[y : y + 12, x : x + 12] = True
+                    yield Entity(self.name, split, image_id, str(k), rel, W, H, ["cup", "ball", "lamp"][k - 3],  # type: ignore[arg-type]
+                                 Region((float(x), float(y), 12.0, 12.0), (x + 6.0, y + 6.0), mask_to_rle(mask)), scene="kitchen")
+                    continue
                 if (i * 3 + k) % 7 == 6:
                     yield Rejected(self.name, f"{image_id}:{k}", "synthetic bad record", file="fixture.json")
                     continue

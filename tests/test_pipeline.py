@@ -195,3 +195,15 @@ def test_coco_and_refer_estimates_bound_what_they_yield(tmp_path):
             entities = sum(isinstance(r, Entity) for r in records)
             expected = source.expected_entities(split)
             assert expected is not None and expected >= entities, (name, split, expected, entities)
+
+
+def test_repeated_annotations_of_one_object_are_rejected_not_written_twice(tmp_path):
+    opts = SourceOptions(images=tmp_path / "out" / "images", extra={"images": 3, "repeat_first": True})
+    cfg = BuildConfig(source="synthetic", out=tmp_path / "out", source_options=opts, splits=("eval",), progress=False)
+    build(cfg, SeededGenerator(0))
+    ids = [r["id"] for r in _rows(tmp_path / "out")]
+    # image 0: objects 0, 1, 2 are kept; their repeats 3, 4, 5 (same category, same box) are not
+    assert [i for i in ids if i.startswith("synthetic:eval0000:")] == [f"synthetic:eval0000:{k}" for k in range(3)]
+    assert len(ids) == len(set(ids))
+    counts = json.loads((tmp_path / "out" / "stats.json").read_text())["sources"]["synthetic"]["splits"]["eval"]["rejections"]["counts"]
+    assert counts["synthetic: duplicate entity"] == 3

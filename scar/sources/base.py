@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Iterator, Protocol
 
 from scar.schema import Entity, Rejected, Split
 
@@ -37,7 +37,6 @@ class Source(Protocol):
     # yield, asked once its first record has arrived; it gives the progress bar a total and an ETA.
 
 
-SourceFactory = Callable[[SourceOptions], Source]
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:

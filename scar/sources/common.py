@@ -89,16 +89,6 @@ def text_problem(text: object) -> str | None:
     return None
 
 
-def fix_latin1_text(text: str) -> str:
-    """Python-2 pickles loaded with encoding='latin1' turn UTF-8 byte strings into mojibake; undo it."""
-    if text.isascii():
-        return text
-    try:
-        return text.encode("latin1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return text
-
-
 def clean_category(name: object) -> str:
     return " ".join(str(name).replace("_", " ").split()).strip().lower()
 

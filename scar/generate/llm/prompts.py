@@ -13,8 +13,6 @@ from scar.generate.llm.images import ImageRef
 from scar.generate.llm.request import ChatRequest, Message, SamplingParams
 from scar.schema import CaptionParts, Entity
 
-STEPS = ("caption", "negatives", "verify")
-
 
 def _dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=1)
