@@ -185,15 +185,15 @@ def validate(root: Path, images: Path | None = None) -> ValidationReport:
     return report
 
 
-def _ratio_hint(report: ValidationReport) -> str:
+def _size_summary(report: ValidationReport) -> str:
     return f"{report.files} files, {report.rows:,} rows"
 
 
 def print_report(report: ValidationReport, console: Any) -> None:
     if report.ok:
-        console.print(f"[green]OK[/green]: {_ratio_hint(report)}, every rule holds")
+        console.print(f"[green]OK[/green]: {_size_summary(report)}, every rule holds")
         return
-    console.print(f"[red]FAILED[/red]: {_ratio_hint(report)}; rows or files breaking each rule:")
+    console.print(f"[red]FAILED[/red]: {_size_summary(report)}; rows or files breaking each rule:")
     for rule, count in sorted(report.failures.items(), key=lambda kv: (-kv[1], kv[0])):
         console.print(f"  {rule:<24} {count:>9,}  {RULES.get(rule, '')}")
         for where in report.examples.get(rule, []):
