@@ -3,23 +3,34 @@
 Loaded with transformers `AutoModel` / `AutoProcessor.from_pretrained(path or hub id, revision)`,
 so a local directory and a hub id take the same path.
 
-What an item becomes (text = `Item.text` with `<|image_1|>` removed, whitespace trimmed):
+What an item becomes:
   - image and text: the fusion rule `fusion` (default "sum");
-  - image only:     the image embedding;
+  - image only:     the image embedding (also image + empty text);
   - text only:      the text embedding (also for an item with neither: the embedding of "").
 Fusion rules:
   - "sum"  (default) the raw projected image features plus the raw projected text features, then
-           L2-normalised: what VLM2Vec v1's MMEB evaluation of CLIP/SigLIP does in its
-           "multimodal" mode (evaluation/eval_clip.py sums `get_image_features` and
-           `get_text_features`; scores are cosines), so published MMEB baseline rows are comparable;
+           L2-normalised: what VLM2Vec v1's MMEB evaluation of CLIP/SigLIP/OpenCLIP does in its
+           "multimodal" mode (`evaluation/eval_clip.py`, `eval_siglip.py`, `eval_openclip.py` sum the
+           image and text features; scores are cosines);
   - "mean" the mean of the L2-normalised image and text embeddings (each modality weighs the same);
   - "image" the image embedding alone, the instruction text ignored.
-The region variant (crop / circle / boxtext) is applied by baselines.regions before any of this.
+The region variant (crop / circle / boxtext) is applied by evaluators.regions before any of this.
 Every output row is L2-normalised, float32, on CPU.
 
-Text padding follows each family's training: CLIP pads to the longest text in the batch and pools
-at the end-of-text token; SigLIP pads to the fixed `max_length` (64) it was trained with and pools
-the last position, so its embeddings do not depend on what else is in the batch.
+Protocols (`protocol`), against VLM2Vec v1 (28fdbdd) `evaluation/eval_{clip,siglip,openclip}.py` with
+`src/collator.py` (`CLIPCollator`, `OpenCLIPCollator`):
+  official  the text reaches the tokenizer as stored, the Phi-3.5-V token `<|image_1|>` included (the
+            collators never remove it), truncated to 77 tokens (`--max_len 77`; SigLIP: its 64 positions).
+            CLIP and SigLIP (`CLIPCollator`): the attention mask is `input_ids != pad_token_id`; their
+            tokenizers pad with the end-of-text token, so the end-of-text token itself is hidden from
+            attention. SigLIP pools the last position, so a text right-padded inside a batch would be
+            pooled on padding that depends on the batch (the official batches come from a hash-ordered
+            set, which no run can reproduce): each text is encoded at its own length, as if alone.
+            OpenCLIP (`OpenCLIPCollator`, open_clip's `encode_text`): no padding mask, causal attention,
+            pooled at the end-of-text token; the same here through transformers.
+  fixed     `<|image_1|>` removed and whitespace trimmed; the tokenizer's own attention mask; SigLIP
+            padded to the fixed 64 tokens it was trained with.
+Either way an embedding does not depend on what else is in the batch.
 """
 
 from __future__ import annotations
@@ -31,12 +42,13 @@ from typing import Any, Sequence
 import torch
 import torch.nn.functional as F
 
-from baselines.regions import check_variant, prepare
-from evaluators.protocol import IMAGE_TOKEN, EmbedderInfo, Item
+from evaluators.regions import check_variant, prepare
+from evaluators.protocol import IMAGE_TOKEN, OFFICIAL_PROTOCOL, EmbedderInfo, Item, check_protocol
 from evaluators.registry import ModelSpec
 from scar.errors import ScarError
 
 FUSIONS = ("sum", "mean", "image")
+OFFICIAL_MAX_TEXT_TOKENS = 77  # --max_len of the VLM2Vec v1 baseline evaluations
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 IMAGE_LOADERS = 8  # threads decoding images for one batch (PIL releases the GIL while decoding)
 
@@ -48,8 +60,13 @@ def torch_dtype(dtype: str) -> torch.dtype:
 
 
 def query_text(text: str) -> str:
-    """The text a CLIP-style text tower sees: no image token, no stray whitespace."""
+    """The text a CLIP-style text tower sees under the fixed protocol: no image token, no stray whitespace."""
     return text.replace(IMAGE_TOKEN, "").replace(" \n", "\n").strip()
+
+
+def official_text(text: str) -> str:
+    """The text the official collator tokenizes: exactly as stored, image token included."""
+    return text
 
 
 def pooled(output: Any) -> torch.Tensor:
@@ -83,6 +100,7 @@ class DualEncoderEmbedder:
         text_padding: str,
         max_length: int,
         image_size: int,
+        protocol: str = OFFICIAL_PROTOCOL,
     ) -> None:
         self.model = model
         self.processor = processor
@@ -93,6 +111,9 @@ class DualEncoderEmbedder:
         self.text_padding = text_padding
         self.max_length = max_length
         self.image_size = image_size
+        self.protocol = check_protocol(protocol)
+        self.official = self.protocol == OFFICIAL_PROTOCOL
+        self.text_of = official_text if self.official else query_text
         self.interpolate = image_size != int(model.config.vision_config.image_size)
         self.device = torch.device(info.device)
         self.dtype = torch_dtype(info.dtype)
@@ -119,9 +140,9 @@ class DualEncoderEmbedder:
             shown = list(pool.map(lambda item: prepare(item, self.variant), items))
         images = [(row, image) for row, (image, _) in enumerate(shown) if image is not None]
         texts = [
-            (row, query_text(text))
+            (row, self.text_of(text))
             for row, (image, text) in enumerate(shown)
-            if image is None or (self.fusion != "image" and query_text(text))
+            if image is None or (self.fusion != "image" and self.text_of(text))
         ]
         return PreparedBatch(
             size=len(items),
@@ -165,17 +186,35 @@ class DualEncoderEmbedder:
         return features.float().cpu()
 
     def _tokens(self, texts: list[str]) -> dict[str, torch.Tensor]:
-        return dict(
+        tokens = dict(
             self.processor.tokenizer(
                 texts, padding=self.text_padding, truncation=True, max_length=self.max_length, return_tensors="pt"
             )
         )
+        if self.official and self.info.family != "openclip":
+            pad_id = self.processor.tokenizer.pad_token_id
+            tokens["lengths"] = tokens["attention_mask"].sum(dim=1)  # right padding: each text's own length
+            tokens["attention_mask"] = (tokens["input_ids"] != pad_id).long()
+        return tokens
 
     def _text_features(self, tokens: dict[str, torch.Tensor]) -> torch.Tensor:
+        if self.official and self.info.family == "siglip":
+            return self._text_features_unpadded(tokens)
         kwargs = {"input_ids": tokens["input_ids"].to(self.device)}
         if "attention_mask" in tokens and self.text_padding != "max_length":
             kwargs["attention_mask"] = tokens["attention_mask"].to(self.device)
         return pooled(self.model.get_text_features(**kwargs)).float().cpu()
+
+    def _text_features_unpadded(self, tokens: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Texts of one token length run together, cut to that length: each is pooled on its own last token."""
+        lengths = tokens["lengths"]
+        out = torch.empty(len(lengths), self.embedding_dim)
+        for length in sorted(set(lengths.tolist())):
+            rows = (lengths == length).nonzero().flatten()
+            ids = tokens["input_ids"][rows, :length].to(self.device)
+            mask = tokens["attention_mask"][rows, :length].to(self.device)
+            out[rows] = pooled(self.model.get_text_features(input_ids=ids, attention_mask=mask)).float().cpu()
+        return out
 
 
 def missing_packages_hint(family: str) -> str:
@@ -189,9 +228,12 @@ def missing_packages_hint(family: str) -> str:
     return f" (SigLIP's tokenizer needs: {', '.join(m.split('.')[-1] for m in missing)})" if missing else ""
 
 
-def text_settings(family: str, model: torch.nn.Module) -> tuple[str, int]:
-    """(padding mode, max text length) for a family; the length is the model's position table size."""
+def text_settings(family: str, model: torch.nn.Module, protocol: str = OFFICIAL_PROTOCOL) -> tuple[str, int]:
+    """(padding mode, max text length) for a family under a protocol; the length is capped by the
+    model's position table (and by the official evaluations' 77 tokens)."""
     max_length = int(model.config.text_config.max_position_embeddings)
+    if protocol == OFFICIAL_PROTOCOL:
+        return "longest", min(max_length, OFFICIAL_MAX_TEXT_TOKENS)
     return ("max_length" if family == "siglip" else "longest"), max_length
 
 
@@ -204,6 +246,7 @@ def load(
     fusion: str = "sum",
     image_size: int | None = None,
     attn_implementation: str = "sdpa",
+    protocol: str = OFFICIAL_PROTOCOL,
     **options: Any,
 ) -> DualEncoderEmbedder:
     """Registry loader for the clip / openclip / siglip families (see evaluators.registry).
@@ -217,9 +260,10 @@ def load(
     if options:
         raise ScarError(
             f"{spec.name}: unknown option(s) {', '.join(sorted(options))}; "
-            "this family takes fusion, image_size, attn_implementation"
+            "this family takes fusion, image_size, attn_implementation, protocol"
         )
     check_variant(variant)
+    check_protocol(protocol)
     if fusion not in FUSIONS:
         raise ScarError(f"unknown fusion {fusion!r} for {spec.name}; choose from {', '.join(FUSIONS)}")
     source = model_path or spec.hf_id
@@ -237,7 +281,7 @@ def load(
     if not hasattr(model, "get_image_features") or not hasattr(model, "get_text_features"):
         raise ScarError(f"{source!r} is a {model.__class__.__name__}, not a dual encoder (family {spec.family})")
     model.to(device).eval()
-    padding, max_length = text_settings(spec.family, model)
+    padding, max_length = text_settings(spec.family, model, protocol)
     native_size = int(model.config.vision_config.image_size)
     image_size = int(image_size or native_size)
     name = spec.name + (f"+{variant}" if variant else "")
@@ -255,5 +299,6 @@ def load(
             "text_padding": padding,
             "max_length": max_length,
         },
+        protocol=protocol,
     )
-    return DualEncoderEmbedder(model, processor, info, variant, fusion, padding, max_length, image_size)
+    return DualEncoderEmbedder(model, processor, info, variant, fusion, padding, max_length, image_size, protocol)

@@ -12,9 +12,19 @@ from typing import Any, Protocol, Sequence
 
 import torch
 
+from scar.errors import ScarError
+
 # Texts carry the Phi-3.5-V image token, as MMEB and SCaR store them; each embedder's processor
 # replaces it with its own backbone's token (Qwen2-VL: <|vision_start|><|image_pad|><|vision_end|>).
 IMAGE_TOKEN = "<|image_1|>"
+
+# How faithfully a model reproduces its reference implementation (`--protocol`):
+#   official  what the released evaluation code computes, quirks included (the default for every
+#             registered model: measured rows sit beside published ones);
+#   fixed     what the model was meant to compute (the quirks corrected).
+OFFICIAL_PROTOCOL = "official"
+FIXED_PROTOCOL = "fixed"
+PROTOCOLS = (OFFICIAL_PROTOCOL, FIXED_PROTOCOL)
 
 
 @dataclass(frozen=True)
@@ -54,12 +64,14 @@ class EmbedderInfo:
     dtype: str = "float32"
     device: str = "cpu"
     options: dict[str, Any] = field(default_factory=dict)
+    protocol: str = OFFICIAL_PROTOCOL
 
     @property
     def fingerprint(self) -> str:
         """Identifies embeddings this model produces; changes whenever an output could change."""
         payload = json.dumps(
-            [self.name, self.model_id, self.revision, self.family, self.dtype, sorted(self.options.items())],
+            [self.name, self.model_id, self.revision, self.family, self.dtype, sorted(self.options.items()),
+             self.protocol],
             sort_keys=True,
             default=str,
         )
@@ -67,6 +79,12 @@ class EmbedderInfo:
 
 
 class Embedder(Protocol):
+    """Optional attributes the runner reads with getattr:
+    `batch_dependent` (bool, default False): an item's embedding depends on the other items of its
+    batch (VIRTUE's official position ids do); the runner then encodes the reference code's own
+    batches (per task, dataset order, queries apart from candidates) of `reference_batch_size` items.
+    """
+
     name: str
     info: EmbedderInfo
 
@@ -94,3 +112,13 @@ class StagedEmbedder(Embedder, Protocol):
 
 def is_staged(embedder: object) -> bool:
     return callable(getattr(embedder, "prepare_batch", None)) and callable(getattr(embedder, "forward_batch", None))
+
+
+def check_protocol(protocol: str) -> str:
+    if protocol not in PROTOCOLS:
+        raise ScarError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
+    return protocol
+
+
+def is_batch_dependent(embedder: object) -> bool:
+    return bool(getattr(embedder, "batch_dependent", False))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from baselines.regions import REGION_VARIANTS
+from evaluators.regions import REGION_VARIANTS
 from evaluators.protocol import Embedder
 from scar.errors import ScarError
 

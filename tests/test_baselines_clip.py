@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from baselines.regions import draw_circle
+from evaluators.regions import draw_circle
 from baselines.tiny import ensure_tiny_models
 from evaluators.protocol import Item
 from evaluators.registry import load_embedder
@@ -87,8 +87,9 @@ def test_deterministic_and_batch_size_independent(model_dir, tiny):
 
 
 def test_text_only_is_the_text_tower_without_image_token(model_dir):
+    """The fixed protocol strips the image token and uses the tokenizer's own mask."""
     path, family = model_dir
-    embedder = load_embedder(path, family=family)
+    embedder = load_embedder(path, family=family, protocol="fixed")
     out = embedder.encode([Item(text="<|image_1|> a cat on a mat"), Item(text="a cat on a mat")], batch_size=2)
     expected = F.normalize(direct_features(embedder, text="a cat on a mat"), dim=-1)
     torch.testing.assert_close(out[0], expected, rtol=1e-4, atol=1e-5)
@@ -98,22 +99,55 @@ def test_text_only_is_the_text_tower_without_image_token(model_dir):
 def test_fusion_rules(model_dir, tiny):
     path, family = model_dir
     _, images = tiny
+    fixed = {"protocol": "fixed"}
     image = Image.open(images / "img2.png").convert("RGB")
     item = Item(text="<|image_1|> Represent the image.", image=str(images / "img2.png"))
-    image_features = direct_features(load_embedder(path, family=family), image=image)
-    text_features = direct_features(load_embedder(path, family=family), text="Represent the image.")
-    summed = load_embedder(path, family=family).encode([item], 1)[0]
+    image_features = direct_features(load_embedder(path, family=family, **fixed), image=image)
+    text_features = direct_features(load_embedder(path, family=family, **fixed), text="Represent the image.")
+    summed = load_embedder(path, family=family, **fixed).encode([item], 1)[0]
     torch.testing.assert_close(summed, F.normalize(image_features + text_features, dim=-1), rtol=1e-4, atol=1e-5)
-    mean = load_embedder(path, family=family, fusion="mean").encode([item], 1)[0]
+    mean = load_embedder(path, family=family, fusion="mean", **fixed).encode([item], 1)[0]
     expected_mean = F.normalize(F.normalize(image_features, dim=-1) + F.normalize(text_features, dim=-1), dim=-1)
     torch.testing.assert_close(mean, expected_mean, rtol=1e-4, atol=1e-5)
-    image_only = load_embedder(path, family=family, fusion="image").encode([item], 1)[0]
+    image_only = load_embedder(path, family=family, fusion="image", **fixed).encode([item], 1)[0]
     torch.testing.assert_close(image_only, F.normalize(image_features, dim=-1), rtol=1e-4, atol=1e-5)
-    # an item with an image and no text is its image embedding under every rule
-    bare = load_embedder(path, family=family).encode([Item(image=item.image)], 1)[0]
+    # an item with an image and no text is its image embedding under every rule and protocol
+    official = load_embedder(path, family=family).encode([Item(image=item.image)], 1)[0]
+    torch.testing.assert_close(official, F.normalize(image_features, dim=-1), rtol=1e-4, atol=1e-5)
+    bare = load_embedder(path, family=family, **fixed).encode([Item(image=item.image)], 1)[0]
     torch.testing.assert_close(bare, F.normalize(image_features, dim=-1), rtol=1e-4, atol=1e-5)
     with pytest.raises(ScarError, match="unknown fusion 'max'"):
         load_embedder(path, family=family, fusion="max")
+
+
+def official_text_features(embedder, text):
+    """The official collator's text input by hand: the literal text, attention mask = ids != pad (the
+    end-of-text token is the pad token of both tiny tokenizers), no padding beyond the text itself."""
+    tokenizer = embedder.processor.tokenizer
+    ids = tokenizer([text], truncation=True, max_length=77, return_tensors="pt")["input_ids"]
+    with torch.inference_mode():
+        out = embedder.model.get_text_features(input_ids=ids, attention_mask=(ids != tokenizer.pad_token_id).long())
+    return (out if isinstance(out, torch.Tensor) else out.pooler_output)[0]
+
+
+def test_official_protocol_keeps_the_image_token_and_hides_end_of_text(model_dir, tiny):
+    path, family = model_dir
+    _, images = tiny
+    official = load_embedder(path, family=family)
+    assert official.info.protocol == "official"
+    tokenizer = official.processor.tokenizer
+    assert tokenizer.pad_token_id == tokenizer.eos_token_id  # the quirk needs pad = end-of-text, as in openai CLIP
+    texts = ["<|image_1|> a cat on a mat", "a red car parked on the street at night", "a cat"]
+    out = official.encode([Item(text=t) for t in texts], batch_size=3)  # padded inside the batch
+    for row, text in enumerate(texts):
+        torch.testing.assert_close(out[row], F.normalize(official_text_features(official, text), dim=-1),
+                                   rtol=1e-4, atol=1e-5)
+    fixed = load_embedder(path, family=family, protocol="fixed").encode([Item(text=texts[0])], 1)[0]
+    assert not torch.allclose(out[0], fixed, atol=1e-3)
+    item = Item(text="<|image_1|> Represent the image.", image=str(images / "img2.png"))
+    image = Image.open(images / "img2.png").convert("RGB")
+    expected = direct_features(official, image=image) + official_text_features(official, item.text)
+    torch.testing.assert_close(official.encode([item], 1)[0], F.normalize(expected, dim=-1), rtol=1e-4, atol=1e-5)
 
 
 def test_crop_embeds_exactly_the_box(tiny, tmp_path):

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 from pycocotools import mask as mask_utils
 
-from baselines.regions import (
+from evaluators.regions import (
     REGION_VARIANTS,
     apply_region,
     circle_width,

@@ -28,7 +28,7 @@ def ckpt(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def fixed(ckpt):
-    return load_embedder(str(ckpt), family="virtue", **TINY)
+    return load_embedder(str(ckpt), family="virtue", protocol="fixed", **TINY)
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +40,13 @@ def query(ckpt, image="a.png", **region):
     return Item(text="<|image_1|> Find the caption of the object.", image=str(ckpt / image), **region)
 
 
-def test_registered_names():
+def test_registered_names_and_official_default(ckpt):
     specs = models()
     assert specs["virtue-2b"].hf_id == "Sony/VIRTUE-2B-SCaR" and specs["virtue-7b"].hf_id == "Sony/VIRTUE-7B-SCaR"
     assert specs["virtue-2b"].default_region == "boxtext"
-    assert specs["virtue-2b"].defaults["virtue_compat"] == "fixed"
+    default = load_embedder(str(ckpt), family="virtue", **TINY)
+    assert default.info.protocol == "official" and default.batch_dependent
+    assert type(default.processor.image_processor).__name__ == "Qwen2VLImageProcessorPil"
 
 
 def test_shapes_norm_determinism_and_batching(ckpt, fixed):
@@ -64,8 +66,7 @@ def test_segmentation_tokens_are_prepended_with_position_zero(ckpt, fixed):
     enc = fixed.process(prepared)
     embeds, positions = fixed.input_embeddings(enc), fixed.position_ids(enc)
     with torch.inference_mode():
-        new_embeds, mask, new_positions = fixed._extend_inputs(prepared, items, enc, embeds, enc["attention_mask"],
-                                                                positions)
+        new_embeds, mask, new_positions = fixed.lm_inputs(items, prepared, enc)
     count = (S // 64) ** 2  # (S/16 / 4)^2 connector tokens
     assert new_embeds.shape[1] == embeds.shape[1] + count
     assert mask[0, :count].all() and not mask[1, :count].any()
@@ -102,14 +103,14 @@ def test_box_point_and_mask_prompts():
     import numpy as np
 
     item = Item(text="x", image="i.png", box_xyxy=(10, 20, 50, 40), point_xy=(30, 30))
-    prompt = build_prompt(item, (200, 100), 1024)
+    prompt = build_prompt(item, (200, 100), 1024, "fixed")
     assert torch.allclose(prompt.coords, torch.tensor([[51.2, 204.8], [256.0, 409.6], [153.6, 307.2]]))
     assert prompt.labels.tolist() == [2, 3, 1]
     binary = np.zeros((100, 200), dtype=np.uint8, order="F")
     binary[:, 100:] = 1  # right half
     rle = mask_utils.encode(binary)
     masked = build_prompt(Item(text="x", image="i.png", mask_rle=((100, 200), rle["counts"].decode())),
-                          (200, 100), 1024, mask_size=256)
+                          (200, 100), 1024, "fixed", mask_size=256)
     assert masked.labels.tolist() == [-1] and masked.mask_logits.shape == (1, 256, 256)
     assert masked.mask_logits[0, :, :120].max() < 0 < masked.mask_logits[0, :, 136:].min()
 
@@ -175,3 +176,44 @@ def test_not_a_virtue_checkpoint(tmp_path):
     folder = write_tiny_qwen2vl(tmp_path / "plain")
     with pytest.raises(ScarError, match="virtue_sam"):
         load_embedder(str(folder), family="virtue")
+
+
+def test_official_protocol_reproduces_the_later_call_inputs(ckpt, official):
+    """Official: arange positions over the whole padded batch with the segmentation slots at 0, so a
+    row depends on its batch; text rows beside image rows get bos copies appended; a point replaces the
+    box; masks never reach SAM. Fixed: none of that, and rows do not depend on their batch."""
+    short = query(ckpt, box_xyxy=(5, 5, 40, 50))
+    long = Item(text="<|image_1|>" + " Find the caption of the object in the box, considering the whole scene, "
+                     "its local details and its global context." * 6, image=str(ckpt / "a.png"), box_xyxy=(1, 2, 30, 40))
+    items = [short, long, Item(text="a dog")]
+    prepared = [official.prepare(item) for item in items]
+    enc = official.process(prepared)
+    with torch.inference_mode():
+        embeds, mask, positions = official.lm_inputs(items, prepared, enc)
+    count, length = (S // 64) ** 2, enc["attention_mask"].shape[1]
+    assert embeds.shape[1] == count + length and mask[:, :count].all()  # ones for every row, text rows too
+    expected = torch.arange(count + length).expand(3, 3, -1).clone()
+    expected[:, :, :count] = 0
+    assert torch.equal(positions, expected)
+    bos = official.embed_tokens(torch.tensor([official.model.config.text_config.bos_token_id]))[0]
+    assert torch.allclose(embeds[2, -count:], bos.expand(count, -1))  # the text row: its tokens, then bos copies
+    assert torch.allclose(embeds[2, :length], official.input_embeddings(enc)[2])
+    # the short query alone vs beside a longer one: official differs (its pad count moves its positions)
+    alone, beside = official.encode([short], 1), official.encode([short, long], 2)[:1]
+    official_shift = float((alone - beside).abs().max())
+    fixed = load_embedder(str(ckpt), family="virtue", protocol="fixed", **TINY)
+    assert not fixed.batch_dependent and official.batch_dependent
+    fixed_shift = float((fixed.encode([short], 1) - fixed.encode([short, long], 2)[:1]).abs().max())
+    assert fixed_shift < 1e-6 and official_shift > 100 * fixed_shift and official_shift > 5e-5, (fixed_shift, official_shift)
+    both = Item(text="x", image="i.png", box_xyxy=(10, 20, 50, 40), point_xy=(30, 30))
+    prompt = build_prompt(both, (200, 100), 1024, "official")
+    assert prompt.labels.tolist() == [1] and torch.allclose(prompt.coords, torch.tensor([[153.6, 307.2]]))
+    assert build_prompt(both, (200, 100), 1024, "fixed").labels.tolist() == [2, 3, 1]
+
+
+def test_protocol_switch_and_its_old_name(ckpt):
+    assert load_embedder(str(ckpt), family="virtue", virtue_compat="fixed", **TINY).info.protocol == "fixed"
+    with pytest.raises(ScarError, match="disagree"):
+        load_embedder(str(ckpt), family="virtue", protocol="fixed", virtue_compat="official", **TINY)
+    with pytest.raises(ScarError, match="unknown protocol"):
+        load_embedder(str(ckpt), family="virtue", protocol="exact", **TINY)

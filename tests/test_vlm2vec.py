@@ -58,8 +58,10 @@ def test_shapes_norm_and_determinism(ckpt, embedder):
     assert not torch.allclose(first[0], first[1], atol=1e-3)  # different images, different embeddings
 
 
-def test_manual_fusion_equals_stock_forward(ckpt, embedder):
-    """Our step-by-step path (embeddings, scatter, get_rope_index, language model) = Qwen2VLModel.forward."""
+def test_manual_fusion_equals_stock_forward(ckpt):
+    """The fixed protocol's step-by-step path (embeddings, scatter, get_rope_index, language model) =
+    Qwen2VLModel.forward."""
+    embedder = load_embedder(str(ckpt), family="vlm2vec", protocol="fixed", **TINY)
     prepared = [embedder.prepare(item) for item in items(ckpt)]
     enc = embedder.process(prepared)
     with torch.inference_mode():
@@ -133,3 +135,30 @@ def test_adapter_folder_loads_onto_base(ckpt, tmp_path):
     emb = load_embedder(str(adapter), family="vlm2vec", **TINY)
     ref = load_embedder(str(ckpt), family="vlm2vec", **TINY)
     assert torch.allclose(emb.encode(items(ckpt), 4), ref.encode(items(ckpt), 4), atol=1e-6)
+
+
+def test_official_protocol_positions_pixels_and_resizer(ckpt, embedder):
+    """Official (the default): 1-D positions cumsum(mask) - 1 with padding at 1, the checkpoint's own pixel
+    limits unless given, PIL resizing; fixed: M-RoPE, V1's limits, torchvision resizing."""
+    from baselines.vlm2vec import V1_MAX_PIXELS, V1_MIN_PIXELS
+
+    assert embedder.info.protocol == "official" and not embedder.batch_dependent
+    assert type(embedder.processor.image_processor).__name__ == "Qwen2VLImageProcessorPil"
+    enc = embedder.process([embedder.prepare(item) for item in items(ckpt)])
+    positions = embedder.position_ids(enc)
+    mask = enc["attention_mask"]
+    assert positions.shape == (3, 4, mask.shape[1]) and torch.equal(positions[0], positions[2])
+    row = 3  # "a dog": the shortest row, left-padded
+    real = mask[row].bool()
+    assert positions[0, row][real].tolist() == list(range(int(real.sum())))
+    assert (positions[0, row][~real] == 1).all()
+    default = load_embedder(str(ckpt), family="vlm2vec")
+    assert default.size is None and default.info.options["max_pixels"] is None
+    fixed = load_embedder(str(ckpt), family="vlm2vec", protocol="fixed")
+    assert fixed.size["shortest_edge"] == V1_MIN_PIXELS and fixed.size["longest_edge"] == V1_MAX_PIXELS
+    assert type(fixed.processor.image_processor).__name__ != "Qwen2VLImageProcessorPil"
+    fixed_tiny = load_embedder(str(ckpt), family="vlm2vec", protocol="fixed", **TINY)
+    texts = [Item(text="a salad fork lying on a wooden table")]
+    assert torch.allclose(fixed_tiny.encode(texts, 1), embedder.encode(texts, 1), atol=1e-6)
+    image = items(ckpt)[1:2]
+    assert not torch.allclose(fixed.encode(image, 1), default.encode(image, 1), atol=1e-2)
