@@ -19,11 +19,12 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from evaluators import distributed
+from evaluators.batching import Batch, TaskKeys, reference_batches
 from evaluators.cache import EmbeddingCache
 from evaluators.distributed import DistContext
 from evaluators.metrics import OFFICIAL, RankSummary, gold_rank, summarize_ranks
-from evaluators.protocol import Embedder, Item, is_staged
-from evaluators.tasks.base import LoadedTask
+from evaluators.protocol import Embedder, Item, is_batch_dependent, is_staged
+from evaluators.tasks.base import LoadedTask, Query
 from evaluators.tasks.catalog import ALL_TASKS, MMEB, SCAR, TaskInfo, averaged
 from evaluators.tasks.mmeb import check_layout, load_mmeb_task
 from evaluators.tasks.scar import load_scar_task
@@ -59,6 +60,7 @@ def load_tasks(
     *,
     scar_root: Path | None = None,
     scar_images: Path | None = None,
+    scar_prompt: str = "box",
     mmeb_root: Path | None = None,
     mmeb_images: Path | None = None,
     limit: int | None = None,
@@ -73,7 +75,8 @@ def load_tasks(
     for info in tqdm(infos, desc="load tasks", unit="task", disable=not progress):
         if info.benchmark == SCAR:
             assert scar_root is not None
-            task = load_scar_task(info, Path(scar_root), scar_images, limit=limit, skip_bad=skip_bad)
+            task = load_scar_task(info, Path(scar_root), scar_images, limit=limit, skip_bad=skip_bad,
+                                  prompt=scar_prompt)
         else:
             task = load_mmeb_task(info, mmeb_root, mmeb_images, limit=limit, skip_bad=skip_bad)
         if not task.queries:
@@ -147,6 +150,7 @@ class EncodeStats:
     encoded: int = 0  # computed in this run (all ranks)
     encode_seconds: float = 0.0  # time inside Embedder.encode on rank 0
     bad_images: dict[str, str] = field(default_factory=dict)
+    batching: str = "unique items, cost-ordered"  # or the reference code's own batches (batch-dependent models)
 
     @property
     def dedup_ratio(self) -> float:
@@ -279,6 +283,50 @@ def encode_missing(
             prefetch.shutdown(wait=True, cancel_futures=True)
 
 
+def encode_reference_batches(
+    embedder: Embedder,
+    batches: list[Batch],
+    cache: EmbeddingCache | None,
+    ctx: DistContext,
+    stats: EncodeStats,
+    records: dict[str, str],
+    skip_bad: bool = False,
+    progress: bool = True,
+) -> None:
+    """Encode every batch with a key the cache lacks, each whole and alone (its rows depend on each other)."""
+    todo: list[int] = []
+    if ctx.is_main and cache is not None:
+        todo = [i for i, batch in enumerate(batches) if cache.missing(batch.keys)]
+    todo = distributed.broadcast(todo, ctx)
+    total = sum(len(b.keys) for b in batches)
+    stats.cached = total - sum(len(batches[i].keys) for i in todo)
+    mine = todo[ctx.rank :: ctx.world_size]
+    rounds = distributed.all_max(len(mine), ctx)
+    bar = tqdm(total=sum(len(batches[i].keys) for i in todo), desc=f"encode ({embedder.name})", unit="item",
+               disable=not (progress and ctx.is_main))
+    try:
+        for r in range(rounds):
+            result: tuple[list[str], np.ndarray, dict[str, str]] = ([], np.zeros((0, 0), np.float32), {})
+            if r < len(mine):
+                batch = batches[mine[r]]
+                t0 = time.perf_counter()
+                result = _encode_batch(embedder, list(batch.items), list(batch.keys), len(batch.items), skip_bad,
+                                       records)
+                stats.encode_seconds += time.perf_counter() - t0
+            gathered = distributed.gather_to_main(result, ctx)
+            if gathered is None:
+                continue
+            for keys, emb, broken in gathered:
+                stats.bad_images.update(broken)
+                first = {k: i for i, k in reversed(list(enumerate(keys)))}  # a repeated row is stored once
+                if first and cache is not None:
+                    cache.put(list(first), emb[list(first.values())])
+                stats.encoded += len(keys)
+                bar.update(len(keys))
+    finally:
+        bar.close()
+
+
 # ---------------------------------------------------------------- scoring
 
 
@@ -290,26 +338,39 @@ class TaskScore:
 
 
 def score_task(
-    task: LoadedTask, cache: EmbeddingCache, tie_rule: str, bad_images: dict[str, str]
+    task: LoadedTask, cache: EmbeddingCache, tie_rule: str, bad_images: dict[str, str],
+    task_keys: TaskKeys | None = None,
 ) -> TaskScore:
-    """Rank each query's own candidates by cosine (dot of L2-normalised rows) and summarise."""
+    """Rank each query's own candidates by cosine (dot of L2-normalised rows) and summarise.
+
+    `task_keys` says where a batch-dependent model's embeddings are cached; without it an item's
+    cache key is its own `Item.key()`."""
     skipped = dict(task.skipped)
-    usable = []
-    for query in task.queries:
+    usable: list[tuple[int, Query]] = []
+    for index, query in enumerate(task.queries):
         reason = next((bad_images[i.image] for i in query.items() if i.image in bad_images), None)
         if reason is not None:
             skipped[reason] = skipped.get(reason, 0) + 1
         else:
-            usable.append(query)
+            usable.append((index, query))
+
+    def query_key(index: int, query: Query) -> str:
+        return task_keys.query_key(index) if task_keys is not None else query.item.key()
+
+    def candidate_key(item: Item) -> str:
+        return task_keys.candidate_key(item) if task_keys is not None else item.key()
+
     keys: dict[str, int] = {}
-    for query in usable:
-        for item in query.items():
-            keys.setdefault(item.key(), len(keys))
+    for index, query in usable:
+        keys.setdefault(query_key(index, query), len(keys))
+        for item in query.candidates:
+            keys.setdefault(candidate_key(item), len(keys))
     emb = cache.get(list(keys)) if keys else np.zeros((0, 0), np.float32)
     ranks = []
-    for query in usable:
-        q = emb[keys[query.item.key()]]
-        cand = np.fromiter((keys[c.key()] for c in query.candidates), dtype=np.int64, count=len(query.candidates))
+    for index, query in usable:
+        q = emb[keys[query_key(index, query)]]
+        cand = np.fromiter((keys[candidate_key(c)] for c in query.candidates), dtype=np.int64,
+                           count=len(query.candidates))
         # Score each distinct item once: the same item in two slots then ties exactly, as in v1's dict lookup.
         uniq, inverse = np.unique(cand, return_inverse=True)
         scores = (emb[uniq] @ q)[inverse]
@@ -343,15 +404,25 @@ def evaluate(
             ordered, bad = [], {}
         ordered, bad = distributed.broadcast((ordered, bad), ctx)
         stats.bad_images.update(bad)
-        encode_missing(
-            embedder, items, ordered, cache, batch_size, ctx, stats, image_record, skip_bad=skip_bad, progress=progress
-        )
+        task_keys: list[TaskKeys | None] = [None] * len(tasks)
+        if is_batch_dependent(embedder):
+            size = int(getattr(embedder, "reference_batch_size", batch_size))
+            batches, planned = reference_batches(tasks, size, set(bad))
+            task_keys = list(planned)
+            stats.unique = len({k for b in batches for k in b.keys})
+            stats.batching = f"the reference code's batches: per task, dataset order, queries apart, {size} at a time"
+            encode_reference_batches(embedder, batches, cache, ctx, stats, image_record, skip_bad, progress)
+        else:
+            encode_missing(
+                embedder, items, ordered, cache, batch_size, ctx, stats, image_record, skip_bad=skip_bad,
+                progress=progress,
+            )
         if not ctx.is_main:
             return [], stats
         assert cache is not None
         scores = [
-            score_task(t, cache, tie_rule, stats.bad_images)
-            for t in tqdm(tasks, desc="score", unit="task", disable=not progress)
+            score_task(t, cache, tie_rule, stats.bad_images, keys)
+            for t, keys in tqdm(list(zip(tasks, task_keys)), desc="score", unit="task", disable=not progress)
         ]
         return scores, stats
     finally:

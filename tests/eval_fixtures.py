@@ -92,8 +92,28 @@ class StagedHashEmbedder(HashEmbedder):
         return torch.tensor(prepared, dtype=torch.float32)
 
 
+class BatchDependentHashEmbedder(HashEmbedder):
+    """The hash vectors nudged by the size of the batch they are encoded in (too little to change a
+    ranking), like VIRTUE's official position ids; records every batch it is given."""
+
+    batch_dependent = True
+    reference_batch_size = 2
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.batches: list[list[str]] = []
+
+    def encode(self, items: Sequence[Item], batch_size: int) -> torch.Tensor:
+        assert batch_size == len(items), "a batch-dependent model gets each reference batch whole"
+        self.batches.append([i.text or str(i.image) for i in items])
+        out = super().encode(items, batch_size)
+        return torch.nn.functional.normalize(out + 1e-4 * len(items), dim=-1)
+
+
 def load_test_embedder(spec: ModelSpec, variant: str | None = None, model_path: str | None = None, **options: Any) -> HashEmbedder:
     name = spec.name + (f"+{variant}" if variant else "")
+    if options.pop("batch_dependent", False):
+        return BatchDependentHashEmbedder(name, **options)
     if options.pop("staged", False):
         return StagedHashEmbedder(name, **options)
     return HashEmbedder(name, **options)

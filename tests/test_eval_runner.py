@@ -216,3 +216,29 @@ def test_staged_embedder_failure_is_still_blamed_on_the_image(tmp_path):
     with pytest.raises(InputFileError, match=r"img3.png .*image failed to decode"):
         evaluate(model, tasks, tmp_path / "cache", batch_size=2, progress=False)
     assert model.prepare_threads and all(t.startswith("prepare") for t in model.prepare_threads)
+
+
+def test_batch_dependent_models_get_the_reference_batches(tmp_path):
+    """A batch-dependent embedder gets, per task, its queries in dataset order, then its distinct candidates
+    in first-seen order, `reference_batch_size` at a time, never mixed; a rerun finds every batch cached."""
+    from evaluators.registry import load_embedder
+    from evaluators.runner import evaluate, load_tasks, select_tasks
+
+    expected = mmeb_fixture(tmp_path / "mmeb")
+    tasks = load_tasks(select_tasks("N24News,MSCOCO_t2i"), mmeb_root=tmp_path / "mmeb", progress=False)
+    embedder = load_embedder(TEST_MODEL, batch_dependent=True)
+    scores, stats = evaluate(embedder, tasks, tmp_path / "cache", batch_size=16, progress=False)
+    q = "<|image_1|> Represent the given news image with the following caption for domain classification: "
+    t = "<|image_1|> Represent the given image."
+    assert embedder.batches == [
+        [q + "a", q + "b"], [q + "c"], ["#1 label", "#2 label"], ["#3 label"],  # N24News: queries, then candidates
+        ["Find me an everyday image that matches the given caption: #2",
+         "Find me an everyday image that matches the given caption: #1"],
+        [t, t], [t],  # MSCOCO_t2i: the three distinct (text, image) candidates
+    ]
+    assert [s.summary.precision_at_1 for s in scores] == pytest.approx([expected["N24News"], expected["MSCOCO_t2i"]])
+    assert stats.encoded == 11 and "reference" in stats.batching
+    again = load_embedder(TEST_MODEL, batch_dependent=True)
+    rescored, restats = evaluate(again, tasks, tmp_path / "cache", batch_size=16, progress=False)
+    assert again.batches == [] and restats.encoded == 0 and restats.cached == 11
+    assert [s.summary.precision_at_1 for s in rescored] == [s.summary.precision_at_1 for s in scores]

@@ -50,7 +50,12 @@ def test_official_files_images_root_and_extension_columns(tmp_path):
     (tmp_path / "stats.json").write_text(json.dumps({"images_root": "imgs"}))
     q = load_scar_task(task("RefCOCOg"), tmp_path).queries[0]
     assert q.item.image == str(tmp_path / "imgs" / "a1.png")
-    assert q.item.point_xy == (2.0, 3.0) and q.item.mask_rle == ((6, 8), "abc")
+    # by default a query carries the box alone, all the official loader reads
+    assert q.item.box_xyxy is not None and q.item.point_xy is None and q.item.mask_rle is None
+    q = load_scar_task(task("RefCOCOg"), tmp_path, prompt="all").queries[0]
+    assert q.item.point_xy == (2.0, 3.0) and q.item.mask_rle == ((6, 8), "abc") and q.item.box_xyxy is not None
+    point = load_scar_task(task("RefCOCOg"), tmp_path, prompt="point").queries[0].item
+    assert point.point_xy == (2.0, 3.0) and point.box_xyxy is None and point.mask_rle is None
     other = tmp_path / "elsewhere"
     write_image(other / "a1.png")
     assert load_scar_task(task("RefCOCOg"), tmp_path, scar_images=other).queries[0].item.image == str(other / "a1.png")

@@ -26,6 +26,9 @@ from scar.errors import InputFileError, ScarError
 from scar.schema import NUM_CANDIDATES, OFFICIAL_EVAL_COLUMNS
 
 _EXTENSION_COLUMNS = ("point", "mask")
+# Which region a query carries: the box is all the official loader reads; point and mask are the
+# extension columns of a `scar build` (a row without one keeps its box); "all" passes every one.
+SCAR_PROMPTS = ("box", "point", "mask", "all")
 
 
 def official_query_text(qry_text: str, bbox_xywh: Sequence[Any]) -> str:
@@ -77,18 +80,20 @@ def _read_rows(path: Path) -> dict[str, list]:
     return read_columns(path, OFFICIAL_EVAL_COLUMNS, _EXTENSION_COLUMNS)
 
 
-def _region(row: dict[str, Any], path: Path, record: str) -> dict[str, Any]:
+def _region(row: dict[str, Any], path: Path, record: str, prompt: str = "box") -> dict[str, Any]:
+    """The query's region under `prompt` (see SCAR_PROMPTS); a prompt the row lacks falls back to its box."""
     bbox = row["bbox"]
     if not isinstance(bbox, list) or len(bbox) != 4 or any(not isinstance(v, (int, float)) for v in bbox):
         raise InputFileError(path, f"bbox must be 4 numbers (xywh), got {bbox!r}", record=record)
     x, y, w, h = bbox
     region: dict[str, Any] = {"box_xyxy": (float(x), float(y), float(x + w), float(y + h))}
-    point = row.get("point")
-    if point is not None:
+    point, mask = row.get("point"), row.get("mask")
+    if prompt in ("point", "all") and point is not None:
         region["point_xy"] = (float(point[0]), float(point[1]))
-    mask = row.get("mask")
-    if mask is not None:
+    if prompt in ("mask", "all") and mask is not None:
         region["mask_rle"] = ((int(mask["size"][0]), int(mask["size"][1])), str(mask["counts"]))
+    if prompt in ("point", "mask") and len(region) > 1:
+        del region["box_xyxy"]
     return region
 
 
@@ -98,7 +103,10 @@ def load_scar_task(
     scar_images: Path | None = None,
     limit: int | None = None,
     skip_bad: bool = False,
+    prompt: str = "box",
 ) -> LoadedTask:
+    if prompt not in SCAR_PROMPTS:
+        raise ScarError(f"unknown SCaR prompt {prompt!r}; choose from {', '.join(SCAR_PROMPTS)}")
     scar_root = Path(scar_root)
     files = task_files(info, scar_root)
     images_root = images_root_for(scar_root, scar_images)
@@ -116,7 +124,7 @@ def load_scar_task(
             candidates = check_candidates(row["tgt_text"], path, record, expected=NUM_CANDIDATES)
             if any(not isinstance(t, str) for t in candidates):
                 raise InputFileError(path, "tgt_text must hold strings", record=record)
-            region = _region(row, path, record)
+            region = _region(row, path, record, prompt)
             try:
                 image = resolve_image(images_root, image_rel, path, record)
             except MissingImage:
