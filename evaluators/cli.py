@@ -15,10 +15,12 @@ import torch
 import scar
 from evaluators import distributed
 from evaluators.metrics import OFFICIAL, STRICT
+from evaluators.protocol import PROTOCOLS
 from evaluators.registry import load_embedder
 from evaluators.results import write_summary, write_task_result
 from evaluators.runner import EncodeStats, TaskScore, evaluate, load_tasks, select_tasks
 from evaluators.tasks.catalog import ALL_TASKS
+from evaluators.tasks.scar import SCAR_PROMPTS
 from scar.errors import ScarError
 
 # --------------------------------------------------------------------------- scar eval
@@ -31,6 +33,9 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     p.add_argument("--tasks", default="scar", help="scar | mmeb | all | comma-separated task names (see `scar tasks`)")
     p.add_argument("--scar-root", type=Path, default=None, help="a `scar build` output folder or the SCaR-Eval Parquet folder")
     p.add_argument("--scar-images", type=Path, default=None, help="SCaR images root (default: stats.json images_root, else <scar-root>/images)")
+    p.add_argument("--scar-prompt", choices=SCAR_PROMPTS, default="box",
+                   help="which region of a SCaR query a model is given: box (default, all the official loader reads), "
+                        "point or mask (extension columns of a `scar build`), or all of them")
     p.add_argument("--mmeb-root", type=Path, default=None, help="local TIGER-Lab/MMEB-eval copy (<Task>/test-*.parquet); omitted: the HF hub")
     p.add_argument("--mmeb-images", type=Path, default=None, help="where MMEB images.zip was unpacked (default: <mmeb-root>/images)")
     p.add_argument("--out", type=Path, default=Path("results"), help="results folder (default: results)")
@@ -46,7 +51,10 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     g.add_argument("--revision", default=None, help="model revision (default: the registry's)")
     g.add_argument("--model-path", default=None, help="load a registered model's weights from this local copy")
     g.add_argument("--image-resolution", default=None, help="e.g. high (1344x1344 as in the official eval), low, or WxH")
-    g.add_argument("--virtue-compat", action="store_true", default=None, help="VIRTUE: reproduce the released code's quirks")
+    g.add_argument("--protocol", choices=PROTOCOLS, default=None,
+                   help="official (default): compute what the reference code computes, quirks included, so rows sit "
+                        "beside published ones; fixed: what the model was meant to compute")
+    g.add_argument("--virtue-compat", choices=PROTOCOLS, default=None, help=argparse.SUPPRESS)  # old name of --protocol
     g.add_argument("--sam-checkpoint", type=Path, default=None, help="VIRTUE: SAM2.1 checkpoint file")
     g.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE", help="any other loader option (repeatable; VALUE parsed as JSON when it can be)")
     return p
@@ -54,7 +62,12 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
 
 def model_options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {}
-    for name in ("revision", "model_path", "image_resolution", "virtue_compat", "sam_checkpoint"):
+    protocol, alias = getattr(args, "protocol", None), getattr(args, "virtue_compat", None)
+    if protocol is not None and alias is not None and protocol != alias:
+        raise ScarError(f"--protocol {protocol} and --virtue-compat {alias} disagree; pass --protocol only")
+    if protocol or alias:
+        options["protocol"] = protocol or alias
+    for name in ("revision", "model_path", "image_resolution", "sam_checkpoint"):
         value = getattr(args, name, None)
         if value is not None:
             options[name] = str(value) if isinstance(value, Path) else value
@@ -92,6 +105,7 @@ def _record(
         "model_id": info.model_id,
         "revision": info.revision,
         "family": info.family,
+        "protocol": info.protocol,
         **score.summary.as_dict(),
         "tie_rule": tie_rule,
         "dataset_fingerprint": score.task.fingerprint,
@@ -108,6 +122,7 @@ def _record(
         "hardware": _hardware(info.device),
         "world_size": world,
         "model_fingerprint": info.fingerprint,
+        "batching": stats.batching,
         "run": {
             "tasks": n_tasks,
             "unique_items": stats.unique,
@@ -134,6 +149,7 @@ def run_eval(args: argparse.Namespace) -> int:
             infos,
             scar_root=args.scar_root,
             scar_images=args.scar_images,
+            scar_prompt=args.scar_prompt,
             mmeb_root=args.mmeb_root,
             mmeb_images=args.mmeb_images,
             limit=args.limit,

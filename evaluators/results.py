@@ -25,7 +25,7 @@ SUMMARY_FILE = "summary.json"
 RESULT_KEYS = (
     "schema", "benchmark", "task", "meta_task", "ind", "model", "model_id", "revision", "family",
     "precision@1", "acc", "num_correct", "num_pred", "recall@5", "mrr", "tie_rule",
-    "dataset_fingerprint", "toolkit_version", "device", "dtype", "wall_seconds", "limit",
+    "dataset_fingerprint", "toolkit_version", "device", "dtype", "wall_seconds", "limit", "protocol",
 )  # fmt: skip
 
 
@@ -127,11 +127,13 @@ def summarize(model: str, results: Iterable[Mapping[str, Any]]) -> dict[str, Any
     results = [r for r in results if r.get("model") == model]
     scores = {r["task"]: float(r["precision@1"]) for r in results}
     rules = sorted({str(r.get("tie_rule")) for r in results})
+    protocols = sorted({str(r.get("protocol", "unrecorded")) for r in results})
     return {
         "schema": SUMMARY_SCHEMA,
         "model": model,
         **aggregate(scores),
         "tie_rule": rules[0] if len(rules) == 1 else ("mixed" if rules else None),
+        "protocol": protocols[0] if len(protocols) == 1 else ("mixed" if protocols else None),
     }
 
 

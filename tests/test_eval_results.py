@@ -54,7 +54,7 @@ def _record(task, p1, model="m/x+crop"):
     keys = dict(schema="scar-result/1", benchmark="mmeb", task=task, meta_task=None, ind=None, model=model,
                 model_id="id", revision="r", family="f", num_correct=1, num_pred=2, mrr=0.5, tie_rule="official",
                 dataset_fingerprint="d", toolkit_version="0", device="cpu", dtype="float32", wall_seconds=1.0,
-                limit=None)  # fmt: skip
+                limit=None, protocol="official")  # fmt: skip
     keys.update({"precision@1": p1, "acc": p1, "recall@5": 1.0})
     return keys
 
@@ -67,6 +67,7 @@ def test_files_and_summary_roundtrip(tmp_path):
     summary = json.loads(write_summary(tmp_path, "m/x+crop").read_text())
     assert summary["schema"] == "scar-summary/1" and summary["model"] == "m/x+crop"
     assert summary["mmeb"]["tasks"] == {"Wiki-SS-NQ": 0.25} and summary["extra"] == {"CIFAR-100": 0.5}
+    assert summary["protocol"] == "official"
     assert summary == summarize("m/x+crop", read_task_results(tmp_path / "m_x+crop"))
     with pytest.raises(ValueError, match="lacks"):
         write_task_result(tmp_path, {"task": "x"})

@@ -28,7 +28,8 @@ TEXT_OUTPUTS = ("scar.md", "mmeb.md", "mmeb_tasks.md", "leaderboard.csv", "leade
 SCAR_NAMES = [t.name for t in SCAR_TASKS]
 
 
-def write_result(root: Path, model: str, task: str, p1: float, *, limit: int | None = None, tie_rule: str = "official", **override) -> Path:
+def write_result(root: Path, model: str, task: str, p1: float, *, limit: int | None = None, tie_rule: str = "official",
+                 protocol: str | None = "official", **override) -> Path:
     benchmark = "scar" if task in SCAR_NAMES or task == "Demo" else "mmeb"
     record = {
         "schema": "scar-result/1",
@@ -53,9 +54,11 @@ def write_result(root: Path, model: str, task: str, p1: float, *, limit: int | N
         "dtype": "float32",
         "wall_seconds": 1.5,
         "limit": limit,
+        **({} if protocol is None else {"protocol": protocol}),
         **override,
     }
     slug = "".join(c if c.isalnum() or c in "._+-" else "_" for c in model) + ("-strict" if tie_rule == "strict" else "")
+    slug += "" if protocol == "official" else f"-{protocol or 'unrecorded'}"
     path = root / slug / f"{task.replace('/', '_')}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record), encoding="utf-8")
@@ -67,7 +70,8 @@ MMEB_SCORE = {"Classification": 0.5, "VQA": 0.2, "Retrieval": 0.6, "Grounding": 
 
 
 def fixed_results(root: Path) -> Path:
-    """A small, varied results set: complete, partial, subsampled, strict-tie, local-dir and extra-task rows."""
+    """A small, varied results set: complete, partial, subsampled, strict-tie, fixed-protocol, protocol-less,
+    local-dir and extra-task rows."""
     for name, p1 in zip(SCAR_NAMES, (0.30, 0.42, 0.25, 0.33, 0.20)):
         write_result(root, "clip-vit-l-14", name, p1)
     write_result(root, "clip-vit-l-14", "Demo", 0.5)
@@ -76,6 +80,10 @@ def fixed_results(root: Path) -> Path:
     for name, p1 in zip(SCAR_NAMES, (0.9, 0.8, 0.7, 0.6, 0.5)):
         write_result(root, "virtue-2b", name, p1, limit=50)
     write_result(root, "/home/someone/demo-out/models/tiny-clip+crop", "Demo", 0.1, tie_rule="strict")
+    for name, p1 in zip(SCAR_NAMES, (0.95, 0.95, 0.95, 0.95, 0.95)):  # best everywhere, yet never bold
+        write_result(root, "virtue-2b", name, p1, protocol="fixed")
+    for name, p1 in zip(SCAR_NAMES, (0.96, 0.96, 0.96, 0.96, 0.96)):  # written before the protocol was recorded
+        write_result(root, "virtue-7b", name, p1, protocol=None)
     for t in MMEB_TASKS:
         write_result(root, "vlm2vec-qwen2vl-2b", t.name, MMEB_SCORE[t.meta_task])
     write_result(root, "vlm2vec-qwen2vl-2b", "CIFAR-100", 0.77)
@@ -205,6 +213,17 @@ def test_measured_aggregates_by_hand(tmp_path):
     assert tiny.group == "tiny-clip" and tiny.variant == "+crop" and tiny.tasks_done == 0
 
 
+def test_fixed_protocol_and_unrecorded_rows_are_marked_and_never_bold(measured_out):
+    scar_md = (measured_out / "scar.md").read_text(encoding="utf-8")
+    fixed = next(l for l in scar_md.splitlines() if l.startswith("| virtue-2b") and "fixed protocol" in l)
+    unrecorded = next(l for l in scar_md.splitlines() if l.startswith("| virtue-7b"))
+    assert "95.0" in fixed and "**" not in fixed
+    assert "protocol unrecorded" in unrecorded and "96.0" in unrecorded and "**" not in unrecorded
+    assert "`--protocol fixed`" in scar_md
+    rows = {(r.label, r.protocol) for r in load_measured([measured_out.parent / "results"])}
+    assert ("virtue-2b", "fixed") in rows and ("virtue-7b", "unrecorded") in rows
+
+
 def test_partial_results_have_no_overall(measured_out):
     out = measured_out
     scar_md = (out / "scar.md").read_text(encoding="utf-8")
@@ -222,7 +241,7 @@ def test_partial_results_have_no_overall(measured_out):
 def test_subsample_and_strict_rows_are_marked_and_never_bold(measured_out):
     out = measured_out
     scar_md = (out / "scar.md").read_text(encoding="utf-8")
-    sub = next(l for l in scar_md.splitlines() if l.startswith("| virtue-2b |"))
+    sub = next(l for l in scar_md.splitlines() if l.startswith("| virtue-2b |") and "90.0" in l)
     assert "subsample[^" in sub and "**" not in sub  # 90.0 beats every full row, but is a subsample
     assert "at most 50 queries per task" in scar_md
     clip = next(l for l in scar_md.splitlines() if l.startswith("| clip-vit-l-14 |"))

@@ -1,7 +1,8 @@
 """Measured results: `<results>/<model_slug>/<task_slug>.json` files written by `scar eval`.
 
-One row per (model, tie rule, subsample limit): mixing a strict-tie or subsampled run into a full
-official-rule row would make its averages meaningless.
+One row per (model, protocol, tie rule, subsample limit): mixing a `fixed`-protocol, strict-tie or
+subsampled run into a full official row would make its averages meaningless. Result files written
+before the protocol was recorded read as protocol "unrecorded".
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from evaluators.tasks.catalog import ALL_TASKS, averaged
 
 from scar.errors import InputFileError, ScarError
 from scar.leaderboard.aggregate import aggregates
-from scar.leaderboard.model import MEASURED, Row
+from scar.leaderboard.model import MEASURED, UNRECORDED_PROTOCOL, Row
 
 RESULT_SCHEMA = "scar-result/1"
 SUMMARY_SCHEMA_PREFIX = "scar-summary/"
@@ -32,6 +33,7 @@ class Result:
     score: float  # percent
     tie_rule: str
     limit: int | None
+    protocol: str = UNRECORDED_PROTOCOL
 
 
 def result_files(results_dir: Path) -> list[Path]:
@@ -76,7 +78,10 @@ def read_result(path: Path) -> Result | None:
     tie_rule = doc.get("tie_rule", "official")
     if tie_rule not in ("official", "strict"):
         raise InputFileError(path, f"tie_rule must be 'official' or 'strict', found {tie_rule!r}")
-    return Result(path, info.benchmark, task, model, 100.0 * float(score), tie_rule, limit)
+    protocol = doc.get("protocol", UNRECORDED_PROTOCOL)
+    if protocol not in ("official", "fixed", UNRECORDED_PROTOCOL):
+        raise InputFileError(path, f"protocol must be 'official' or 'fixed', found {protocol!r}")
+    return Result(path, info.benchmark, task, model, 100.0 * float(score), tie_rule, limit, protocol)
 
 
 def display_name(model: str) -> str:
@@ -91,9 +96,9 @@ def display_name(model: str) -> str:
 
 def load_measured(results_dirs: list[Path]) -> list[Row]:
     results = [r for d in results_dirs for p in result_files(Path(d)) if (r := read_result(p)) is not None]
-    by_row: dict[tuple[str, str, str, int | None], dict[str, Result]] = {}
+    by_row: dict[tuple[str, str, str, int | None, str], dict[str, Result]] = {}
     for res in results:
-        key = (res.benchmark, res.model, res.tie_rule, res.limit)
+        key = (res.benchmark, res.model, res.tie_rule, res.limit, res.protocol)
         tasks = by_row.setdefault(key, {})
         other = tasks.get(res.task)
         if other is not None and other.score != res.score:
@@ -105,13 +110,13 @@ def load_measured(results_dirs: list[Path]) -> list[Row]:
     return [_row(key, tasks) for key, tasks in sorted(by_row.items(), key=lambda kv: _sort_key(kv[0]))]
 
 
-def _sort_key(key: tuple[str, str, str, int | None]) -> tuple[str, str, str, int]:
-    benchmark, model, tie_rule, limit = key
-    return benchmark, model, tie_rule, -1 if limit is None else limit
+def _sort_key(key: tuple[str, str, str, int | None, str]) -> tuple[str, str, str, int, str]:
+    benchmark, model, tie_rule, limit, protocol = key
+    return benchmark, model, tie_rule, -1 if limit is None else limit, protocol
 
 
-def _row(key: tuple[str, str, str, int | None], tasks: dict[str, Result]) -> Row:
-    benchmark, model, tie_rule, limit = key
+def _row(key: tuple[str, str, str, int | None, str], tasks: dict[str, Result]) -> Row:
+    benchmark, model, tie_rule, limit, protocol = key
     name = display_name(model)
     base, plus, variant = name.partition("+")
     values = {t: r.score for t, r in tasks.items()}
@@ -131,5 +136,6 @@ def _row(key: tuple[str, str, str, int | None], tasks: dict[str, Result]) -> Row
         tasks_total=len(in_average),
         limit=limit,
         tie_rule=tie_rule,
+        protocol=protocol,
         files=sorted(str(r.path) for r in tasks.values()),
     )

@@ -16,6 +16,8 @@ from evaluators.tasks.catalog import (
     averaged,
 )
 
+OFFICIAL_PROTOCOL = "official"
+UNRECORDED_PROTOCOL = "unrecorded"
 OVERALL = "Overall"
 IND = "IND"
 OOD = "OOD"
@@ -56,6 +58,7 @@ class Row:
     tasks_total: int = 0
     limit: int | None = None  # measured on a subsample of at most `limit` queries per task
     tie_rule: str = "official"
+    protocol: str | None = None  # measured: "official" | "fixed" | "unrecorded" (results older than the switch)
     files: list[str] = field(default_factory=list)  # measured: the result files read
 
     @property
@@ -75,5 +78,5 @@ class Row:
 
     @property
     def comparable(self) -> bool:
-        """Full-size numbers that may compete for 'best in column'."""
-        return self.limit is None
+        """Full-size numbers computed as the reference code computes them: they may compete for 'best in column'."""
+        return self.limit is None and (self.kind != MEASURED or self.protocol == OFFICIAL_PROTOCOL)

@@ -61,7 +61,7 @@ def ordered(rows: Iterable[Row]) -> list[Row]:
         score = best(item[1])
         return score is None, -(score or 0.0), item[0].lower()
 
-    def row_key(row: Row) -> tuple[bool, str, bool, str, str, int]:
+    def row_key(row: Row) -> tuple[bool, str, bool, str, str, int, str]:
         return (
             row.variant is not None,
             (row.variant or "").lower(),
@@ -69,6 +69,7 @@ def ordered(rows: Iterable[Row]) -> list[Row]:
             row.label.lower(),
             row.tie_rule,
             -1 if row.limit is None else row.limit,
+            row.protocol or "",
         )
 
     return [row for _, members in sorted(groups.items(), key=group_key) for row in sorted(members, key=row_key)]
@@ -96,6 +97,15 @@ def _source_cell(row: Row, notes: Footnotes) -> str:
         url = f" <{row.source['url']}>" if row.source.get("url") else ""
         return "reported" + notes.ref(f"{row.source['paper']}, {row.source['table']}.{url}")
     cell = MEASURED
+    if row.protocol == "fixed":
+        cell += ", fixed protocol" + notes.ref(
+            "`--protocol fixed`: the model computed as it was meant to, with the reference code's quirks corrected; "
+            "not what the published numbers measure, so never bold beside them."
+        )
+    elif row.protocol not in (None, "official"):
+        cell += ", protocol unrecorded" + notes.ref(
+            "Result files written before the evaluation protocol was recorded; never bold."
+        )
     if row.tie_rule != "official":
         cell += ", strict ties" + notes.ref(
             "Strict tie rule (`--strict-ties`): a tie with the gold candidate counts as wrong; the official rule counts it correct."
@@ -109,7 +119,7 @@ def _source_cell(row: Row, notes: Footnotes) -> str:
 
 
 def _competes(row: Row, column: str) -> bool:
-    """May this cell be bold? Not a subsample, and not an Overall its source averaged another way."""
+    """May this cell be bold? Official protocol, not a subsample, not an Overall its source averaged another way."""
     if not row.comparable or column not in row.values:
         return False
     return not (column == OVERALL and FLAG_AVERAGED_DIFFERENTLY in row.flags)
