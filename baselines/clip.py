@@ -30,6 +30,8 @@ Protocols (`protocol`), against VLM2Vec v1 (28fdbdd) `evaluation/eval_{clip,sigl
             pooled at the end-of-text token; the same here through transformers.
   fixed     `<|image_1|>` removed and whitespace trimmed; the tokenizer's own attention mask; SigLIP
             padded to the fixed 64 tokens it was trained with.
+Images: the official protocol resizes with PIL (the image processor's PIL backend), as transformers
+4.x did; fixed takes transformers' default (torchvision) backend. The two differ by ~5e-4.
 Either way an embedding does not depend on what else is in the batch.
 """
 
@@ -255,7 +257,7 @@ def load(
     interpolating the position embeddings; None keeps the checkpoint's. Any other option (a typo,
     or one meant for another family such as `image_resolution`) is an error, as in the VLM loaders.
     """
-    from transformers import AutoModel, AutoProcessor
+    from transformers import AutoImageProcessor, AutoModel, AutoProcessor
 
     if options:
         raise ScarError(
@@ -273,6 +275,8 @@ def load(
             source, revision=revision, dtype=torch_dtype(dtype), attn_implementation=attn_implementation
         )
         processor = AutoProcessor.from_pretrained(source, revision=revision)
+        if protocol == OFFICIAL_PROTOCOL:  # resize as the official code's transformers 4.x did: with PIL
+            processor.image_processor = AutoImageProcessor.from_pretrained(source, revision=revision, backend="pil")
     except ScarError:
         raise
     except Exception as exc:  # noqa: BLE001 - any loading failure becomes one line naming the source
