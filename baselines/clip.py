@@ -18,7 +18,8 @@ The region variant (crop / circle / boxtext) is applied by evaluators.regions be
 Every output row is L2-normalised, float32, on CPU.
 
 Protocols (`protocol`), against VLM2Vec v1 (28fdbdd) `evaluation/eval_{clip,siglip,openclip}.py` with
-`src/collator.py` (`CLIPCollator`, `OpenCLIPCollator`):
+`src/collator.py` (`CLIPCollator` :375-417, its text at :400 and mask at :406; `OpenCLIPCollator` :421-461;
+fusion at `eval_clip.py:102,130`, `eval_siglip.py:103`; OpenCLIP's unmasked `encode_text` at `eval_openclip.py:89`):
   official  the text reaches the tokenizer as stored, the Phi-3.5-V token `<|image_1|>` included (the
             collators never remove it), truncated to 77 tokens (`--max_len 77`; SigLIP: its 64 positions).
             CLIP and SigLIP (`CLIPCollator`): the attention mask is `input_ids != pad_token_id`; their

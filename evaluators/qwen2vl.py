@@ -15,8 +15,8 @@ Where the protocols differ (`protocol`):
   official  position ids are plain 1-D: the official code's vendored `get_rope_index` counts an image
             only where `<|vision_start|>` precedes it, and the prompt has a bare `<|image_pad|>`, so
             every token, image tokens included, gets `cumsum(attention_mask) - 1` (padding at 1)
-            (VLM2Vec v1 `src/vlm_backbone/qwen2_vl/modeling_qwen2_vl.py`, `get_rope_index` and its
-            call in `Qwen2VLForConditionalGeneration.forward`). Later forward calls of the official
+            (VLM2Vec v1 28fdbdd `src/vlm_backbone/qwen2_vl/modeling_qwen2_vl.py:1392` `get_rope_index`,
+            its `<|vision_start|>` test at :1459, and its call at :1698-1712). Later forward calls of the official
             eval reuse the cached `rope_deltas` and take `arange(padded length)` instead: that shifts
             each row by its pad count, which rotary attention does not see beyond float rounding
             (<= 5e-6 measured), so rows stay independent of their batch here. Images are resized with
