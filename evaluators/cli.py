@@ -17,7 +17,8 @@ from evaluators import distributed
 from evaluators.metrics import OFFICIAL, STRICT
 from evaluators.protocol import PROTOCOLS
 from evaluators.registry import load_embedder
-from evaluators.results import write_summary, write_task_result
+from evaluators.identity import run_id
+from evaluators.results import check_no_other_run, run_dir, write_summary, write_task_result
 from evaluators.runner import EncodeStats, TaskScore, evaluate, load_tasks, select_tasks
 from evaluators.tasks.catalog import ALL_TASKS
 from evaluators.tasks.scar import SCAR_PROMPTS
@@ -46,6 +47,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     p.add_argument("--strict-ties", action="store_true", help="count a score tie with the gold as wrong (default: official v1 rule, first index wins)")
     p.add_argument("--skip-bad", action="store_true", help="skip queries whose images are missing or broken (counted per reason in the result)")
     p.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default: <out>/.embed-cache)")
+    p.add_argument("--overwrite", action="store_true", help="replace results of another run (other weights, options or data) in the same run folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     g = p.add_argument_group("model options (passed to the model loader)")
     g.add_argument("--revision", default=None, help="model revision (default: the registry's)")
@@ -91,12 +93,14 @@ def _hardware(device: str) -> str:
 
 
 def _record(
-    score: TaskScore, embedder: Any, tie_rule: str, wall: float, limit: int | None, stats: EncodeStats, world: int, n_tasks: int
+    score: TaskScore, embedder: Any, tie_rule: str, wall: float, limit: int | None, stats: EncodeStats, world: int,
+    n_tasks: int, run: str,
 ) -> dict[str, Any]:
     info = embedder.info
     task = score.task.info
     return {
         "schema": "scar-result/1",
+        "run_id": run,
         "benchmark": task.benchmark,
         "task": task.name,
         "meta_task": task.meta_task,
@@ -160,6 +164,10 @@ def run_eval(args: argparse.Namespace) -> int:
         if args.dtype is not None:
             loader_kwargs["dtype"] = args.dtype
         embedder = load_embedder(args.model, family=args.family, **loader_kwargs)
+        run = run_id(embedder.info, tie_rule, args.limit)
+        if ctx.is_main:
+            check_no_other_run(args.out, embedder.info.name, run, [t.name for t in tasks], embedder.info.fingerprint,
+                               {t.name: t.fingerprint for t in tasks}, overwrite=args.overwrite)
         cache_dir = args.cache_dir or Path(args.out) / ".embed-cache"
         scores, stats = evaluate(
             embedder, tasks, cache_dir, batch_size=args.batch_size, tie_rule=tie_rule, ctx=ctx,
@@ -168,9 +176,9 @@ def run_eval(args: argparse.Namespace) -> int:
         if ctx.is_main:
             wall = time.perf_counter() - started
             for score in scores:
-                record = _record(score, embedder, tie_rule, wall, args.limit, stats, ctx.world_size, len(scores))
-                write_task_result(args.out, record)
-            summary = write_summary(args.out, embedder.info.name)
+                record = _record(score, embedder, tie_rule, wall, args.limit, stats, ctx.world_size, len(scores), run)
+                write_task_result(args.out, record, score.predictions)
+            summary = write_summary(args.out, embedder.info.name, run)
             _print_scores(scores, stats, summary, tie_rule)
         distributed.barrier(ctx)
         return 0

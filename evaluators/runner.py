@@ -330,11 +330,15 @@ def encode_reference_batches(
 # ---------------------------------------------------------------- scoring
 
 
+PREDICTIONS_TOP = 100  # candidates listed per query in predictions.jsonl (all of SCaR's 10)
+
+
 @dataclass
 class TaskScore:
     task: LoadedTask
     summary: RankSummary
     skipped: dict[str, int]
+    predictions: list[dict] = field(default_factory=list)  # per scored query: id, ranking, scores, gold rank
 
 
 def score_task(
@@ -367,6 +371,7 @@ def score_task(
             keys.setdefault(candidate_key(item), len(keys))
     emb = cache.get(list(keys)) if keys else np.zeros((0, 0), np.float32)
     ranks = []
+    predictions: list[dict] = []
     for index, query in usable:
         q = emb[keys[query_key(index, query)]]
         cand = np.fromiter((keys[candidate_key(c)] for c in query.candidates), dtype=np.int64,
@@ -374,8 +379,13 @@ def score_task(
         # Score each distinct item once: the same item in two slots then ties exactly, as in v1's dict lookup.
         uniq, inverse = np.unique(cand, return_inverse=True)
         scores = (emb[uniq] @ q)[inverse]
-        ranks.append(gold_rank(scores, query.gold, tie_rule))
-    return TaskScore(task=task, summary=summarize_ranks(ranks), skipped=skipped)
+        rank = gold_rank(scores, query.gold, tie_rule)
+        ranks.append(rank)
+        order = np.argsort(-scores, kind="stable")[:PREDICTIONS_TOP]  # ties: the first index first
+        predictions.append({"query": query.qid or str(index), "record": query.record, "gold": query.gold,
+                            "gold_rank": rank, "ranking": order.tolist(),
+                            "scores": [round(float(x), 6) for x in scores[order]]})
+    return TaskScore(task=task, summary=summarize_ranks(ranks), skipped=skipped, predictions=predictions)
 
 
 # ---------------------------------------------------------------- whole run

@@ -51,7 +51,8 @@ def test_scar_scores_equal_hand_computation(tmp_path, rule):
         assert r[key] == pytest.approx(expected[key]), key
     assert r["acc"] == r["precision@1"]
     assert r["model"] == TEST_MODEL and r["model_id"] == "tests/hash" and r["toolkit_version"]
-    s = json.loads((d / "summary.json").read_text())
+    s = json.loads((d / r["run_id"] / "summary.json").read_text())
+    assert r["run_id"] == ("main" if rule == "official" else "main-strict-ties")
     assert s["schema"] == "scar-summary/1" and s["scar"]["tasks"] == {"RefCOCO+": r["precision@1"]}
     assert s["scar"]["overall"] is None and not s["scar"]["complete"] and len(s["scar"]["missing"]) == 4
     assert s["mmeb"]["overall"] is None and len(s["mmeb"]["missing"]) == 36
@@ -69,7 +70,7 @@ def test_mmeb_scores_dedup_and_accumulating_summary(tmp_path, capsys):
     assert "1.82x" in capsys.readouterr().out  # 20 references / 11 unique
     # A later SCaR run into the same folder: the summary covers both, nothing re-encoded for MMEB.
     _run(tmp_path, "--tasks", "RefCOCO+", "--scar-root", str(tmp_path / "scar"))
-    s = json.loads((d / "summary.json").read_text())
+    s = json.loads((d / "main" / "summary.json").read_text())
     assert set(s["mmeb"]["tasks"]) == {"N24News", "MSCOCO_t2i"} and set(s["scar"]["tasks"]) == {"RefCOCO+"}
     # Rerun: everything comes from the cache.
     _run(tmp_path, "--tasks", "N24News,MSCOCO_t2i", "--mmeb-root", str(tmp_path / "mmeb"))
@@ -182,7 +183,8 @@ def test_scar_cli_wiring(tmp_path, capsys):
     argv = ["eval", "--model", TEST_MODEL, "--device", "cpu", "--tasks", "refcoco+", "--scar-root", str(tmp_path / "scar"),
             "--out", str(out), "--no-progress", "--limit", "2"]  # fmt: skip
     assert main(argv) == 0
-    r = _read(out / TEST_MODEL, "RefCOCO+")
+    assert not (out / TEST_MODEL / "RefCOCO+.json").exists()  # a subsample is never the model's latest result
+    r = _read(out / TEST_MODEL / "main-limit2", "RefCOCO+")
     assert r["limit"] == 2 and r["num_pred"] == 2 and r["num_correct"] == 1  # q0 right, q1 wrong
     assert main(["eval", "--model", TEST_MODEL, "--tasks", "ADE20K", "--scar-root", str(tmp_path / "scar"), "--out", str(out), "--no-progress"]) != 0
     err = capsys.readouterr().err.strip().splitlines()

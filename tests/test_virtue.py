@@ -233,6 +233,7 @@ def test_scar_eval_of_a_registered_virtue_records_the_official_protocol(ckpt, tm
         out = tmp_path / f"out-{protocol}-{len(extra)}"
         assert run_eval(eval_args([*base, "--out", str(out), *extra])) == 0
         record = json.loads((out / "virtue-2b+boxtext" / "RefCOCO+.json").read_text())
-        summary = json.loads((out / "virtue-2b+boxtext" / "summary.json").read_text())
+        summary = json.loads((out / "virtue-2b+boxtext" / record["run_id"] / "summary.json").read_text())
+        assert record["run_id"].startswith("local-") and record["run_id"].endswith("-fixed") == (protocol == "fixed")
         assert record["protocol"] == summary["protocol"] == protocol
         assert ("reference" in record["batching"]) == (protocol == "official")

@@ -19,6 +19,7 @@ class Query:
     candidates: tuple[Item, ...]
     gold: int = 0
     record: str = ""  # where it came from, for error messages: "file.parquet row 12"
+    qid: str = ""  # the query's own id where the data has one (a SCaR build's `id` column)
 
     def items(self) -> Iterable[Item]:
         yield self.item

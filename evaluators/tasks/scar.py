@@ -25,7 +25,7 @@ from evaluators.tasks.catalog import TaskInfo
 from scar.errors import InputFileError, ScarError
 from scar.schema import NUM_CANDIDATES, OFFICIAL_EVAL_COLUMNS
 
-_EXTENSION_COLUMNS = ("point", "mask")
+_EXTENSION_COLUMNS = ("point", "mask", "id")
 # Which region a query carries: the box is all the official loader reads; point and mask are the
 # extension columns of a `scar build` (a row without one keeps its box); "all" passes every one.
 SCAR_PROMPTS = ("box", "point", "mask", "all")
@@ -139,7 +139,8 @@ def load_scar_task(
                 **region,
             )
             task.queries.append(
-                Query(item=query, candidates=tuple(Item(text=t) for t in candidates), record=f"{path} [{record}]")
+                Query(item=query, candidates=tuple(Item(text=t) for t in candidates), record=f"{path} [{record}]",
+                      qid=str(row.get("id") or f"{path.stem}:{i}"))
             )
         if remaining is not None:
             remaining -= n

@@ -1,4 +1,5 @@
-"""Measured results: `<results>/<model_slug>/<task_slug>.json` files written by `scar eval`.
+"""Measured results: `<results>/<model_slug>/<run id>/<task_slug>.json` files written by `scar eval`
+(any depth under `--results`; the model folder's mirrors of its latest run are skipped).
 
 One row per (model, protocol, tie rule, subsample limit): mixing a `fixed`-protocol, strict-tie or
 subsampled run into a full official row would make its averages meaningless. Result files written
@@ -14,6 +15,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from evaluators.tasks.catalog import ALL_TASKS, averaged
 
+from evaluators.results import LATEST_KEY
 from scar.errors import InputFileError, ScarError
 from scar.leaderboard.aggregate import aggregates
 from scar.leaderboard.model import MEASURED, UNRECORDED_PROTOCOL, Row
@@ -40,8 +42,8 @@ def result_files(results_dir: Path) -> list[Path]:
     """The per-task JSON files of a results directory (or of one model's directory), sorted."""
     if not results_dir.is_dir():
         raise ScarError(f"results directory not found: {results_dir}")
-    files = [*results_dir.glob("*.json"), *results_dir.glob("*/*.json")]
-    return sorted(p for p in files if p.is_file() and p.name != "summary.json")
+    files = results_dir.rglob("*.json")
+    return sorted(p for p in files if p.is_file() and p.name != "summary.json" and not p.name.startswith("."))
 
 
 def read_result(path: Path) -> Result | None:
@@ -54,6 +56,8 @@ def read_result(path: Path) -> Result | None:
         raise InputFileError(path, f"expected a JSON object, found {type(doc).__name__}")
     schema = doc.get("schema")
     if isinstance(schema, str) and schema.startswith(SUMMARY_SCHEMA_PREFIX):
+        return None
+    if LATEST_KEY in doc:  # a mirror of a run already read from its run folder
         return None
     if schema != RESULT_SCHEMA:
         raise InputFileError(path, f"expected schema {RESULT_SCHEMA!r}, found {schema!r}")
