@@ -21,6 +21,8 @@ from evaluators.identity import run_id
 from evaluators.results import check_no_other_run, run_dir, write_summary, write_task_result
 from evaluators.runner import EncodeStats, TaskScore, evaluate, load_tasks, select_tasks
 from evaluators.tasks.catalog import ALL_TASKS
+from evaluators.tasks.provenance import OFFICIAL as OFFICIAL_DATA
+from evaluators.tasks.provenance import SUBSAMPLE, describe
 from evaluators.tasks.scar import SCAR_PROMPTS
 from scar.errors import ScarError
 
@@ -113,6 +115,7 @@ def _record(
         **score.summary.as_dict(),
         "tie_rule": tie_rule,
         "dataset_fingerprint": score.task.fingerprint,
+        "data_provenance": score.task.provenance,
         "toolkit_version": scar.__version__,
         "device": info.device,
         "dtype": info.dtype,
@@ -160,6 +163,12 @@ def run_eval(args: argparse.Namespace) -> int:
             skip_bad=args.skip_bad,
             progress=progress,
         )
+        if ctx.is_main:
+            for task in tasks:
+                kind = task.provenance.get("kind")
+                if kind not in (OFFICIAL_DATA, SUBSAMPLE):
+                    print(f"warning: {task.name}: {describe(task.provenance)}; its results are marked as such, "
+                          "never shown unmarked beside published numbers", file=sys.stderr)
         loader_kwargs: dict[str, Any] = {"device": ctx.device_for(requested), **model_options(args)}
         if args.dtype is not None:
             loader_kwargs["dtype"] = args.dtype

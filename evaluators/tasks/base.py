@@ -33,6 +33,7 @@ class LoadedTask:
     fingerprint: str  # identifies the task's data (file contents + limit)
     files: tuple[str, ...] = ()
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> count (only with skip_bad)
+    provenance: dict = field(default_factory=dict)  # evaluators.tasks.provenance: official or self-built
 
     @property
     def name(self) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+
+import pyarrow.parquet as pq
 from typing import Any, Sequence
 
 from evaluators.protocol import IMAGE_TOKEN, Item
@@ -22,10 +24,11 @@ from evaluators.tasks.base import (
     resolve_image,
 )
 from evaluators.tasks.catalog import TaskInfo
+from evaluators.tasks.provenance import provenance
 from scar.errors import InputFileError, ScarError
 from scar.schema import NUM_CANDIDATES, OFFICIAL_EVAL_COLUMNS
 
-_EXTENSION_COLUMNS = ("point", "mask", "id")
+_EXTENSION_COLUMNS = ("point", "mask", "id", "generator", "source")
 # Which region a query carries: the box is all the official loader reads; point and mask are the
 # extension columns of a `scar build` (a row without one keeps its box); "all" passes every one.
 SCAR_PROMPTS = ("box", "point", "mask", "all")
@@ -112,8 +115,16 @@ def load_scar_task(
     images_root = images_root_for(scar_root, scar_images)
     task = LoadedTask(info=info, queries=[], fingerprint=file_fingerprint(files, limit), files=tuple(map(str, files)))
     remaining = limit
+    columns: set[str] = set()
+    generators: list[Any] = []
+    sources: list[Any] = []
+    rows = 0
     for path in files:
         cols = _read_rows(path)
+        columns |= set(pq.read_schema(path).names)
+        rows += len(cols["qry_text"])
+        generators += cols.get("generator", [])[:1]  # a build writes one generator per file
+        sources += sorted(set(cols.get("source", [])))
         n = apply_limit(len(cols["qry_text"]), remaining)
         for i in range(n):
             row = {c: v[i] for c, v in cols.items()}
@@ -146,4 +157,5 @@ def load_scar_task(
             remaining -= n
             if remaining <= 0:
                 break
+    task.provenance = provenance(info, files, columns, rows, limit, OFFICIAL_EVAL_COLUMNS, generators, sources)
     return task

@@ -36,6 +36,7 @@ class Result:
     tie_rule: str
     limit: int | None
     protocol: str = UNRECORDED_PROTOCOL
+    data: str = UNRECORDED_PROTOCOL  # data_provenance kind
 
 
 def result_files(results_dir: Path) -> list[Path]:
@@ -85,7 +86,10 @@ def read_result(path: Path) -> Result | None:
     protocol = doc.get("protocol", UNRECORDED_PROTOCOL)
     if protocol not in ("official", "fixed", UNRECORDED_PROTOCOL):
         raise InputFileError(path, f"protocol must be 'official' or 'fixed', found {protocol!r}")
-    return Result(path, info.benchmark, task, model, 100.0 * float(score), tie_rule, limit, protocol)
+    provenance = doc.get("data_provenance")
+    data = provenance.get("kind") if isinstance(provenance, dict) else None
+    data = data if isinstance(data, str) and data else UNRECORDED_PROTOCOL
+    return Result(path, info.benchmark, task, model, 100.0 * float(score), tie_rule, limit, protocol, data)
 
 
 def display_name(model: str) -> str:
@@ -119,6 +123,15 @@ def _sort_key(key: tuple[str, str, str, int | None, str]) -> tuple[str, str, str
     return benchmark, model, tie_rule, -1 if limit is None else limit, protocol
 
 
+DATA_ORDER = ("official", "subsample", "self-built", "modified")
+
+
+def _least_official(kinds) -> str:
+    """The row's data: official only when every task's data is."""
+    ranked = sorted(set(kinds), key=lambda k: DATA_ORDER.index(k) if k in DATA_ORDER else len(DATA_ORDER))
+    return ranked[-1] if ranked else UNRECORDED_PROTOCOL
+
+
 def _row(key: tuple[str, str, str, int | None, str], tasks: dict[str, Result]) -> Row:
     benchmark, model, tie_rule, limit, protocol = key
     name = display_name(model)
@@ -141,5 +154,6 @@ def _row(key: tuple[str, str, str, int | None, str], tasks: dict[str, Result]) -
         limit=limit,
         tie_rule=tie_rule,
         protocol=protocol,
+        data=_least_official(r.data for r in tasks.values()),
         files=sorted(str(r.path) for r in tasks.values()),
     )

@@ -17,6 +17,8 @@ from evaluators.tasks.catalog import (
 )
 
 OFFICIAL_PROTOCOL = "official"
+OFFICIAL_DATA = "official"
+SUBSAMPLE_DATA = "subsample"
 UNRECORDED_PROTOCOL = "unrecorded"
 OVERALL = "Overall"
 IND = "IND"
@@ -59,6 +61,7 @@ class Row:
     limit: int | None = None  # measured on a subsample of at most `limit` queries per task
     tie_rule: str = "official"
     protocol: str | None = None  # measured: "official" | "fixed" | "unrecorded" (results older than the switch)
+    data: str | None = None  # measured: "official" | "self-built" | "modified" | "unrecorded" (its least official task)
     files: list[str] = field(default_factory=list)  # measured: the result files read
 
     @property
@@ -79,4 +82,6 @@ class Row:
     @property
     def comparable(self) -> bool:
         """Full-size numbers computed as the reference code computes them: they may compete for 'best in column'."""
-        return self.limit is None and (self.kind != MEASURED or self.protocol == OFFICIAL_PROTOCOL)
+        if self.kind != MEASURED:
+            return True
+        return self.limit is None and self.protocol == OFFICIAL_PROTOCOL and self.data in (OFFICIAL_DATA, SUBSAMPLE_DATA)

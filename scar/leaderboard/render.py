@@ -106,6 +106,18 @@ def _source_cell(row: Row, notes: Footnotes) -> str:
         cell += ", protocol unrecorded" + notes.ref(
             "Result files written before the evaluation protocol was recorded; never bold."
         )
+    if row.data == "self-built":
+        cell += ", self-built data" + notes.ref(
+            "Evaluated on self-built SCaR data (a `scar build`), not the official release: not comparable with "
+            "published numbers, never bold."
+        )
+    elif row.data == "modified":
+        cell += ", modified data" + notes.ref(
+            "Files named like the official release but with other rows or columns: not comparable with "
+            "published numbers, never bold."
+        )
+    elif row.data not in (None, "official", "subsample"):
+        cell += ", data unrecorded" + notes.ref("Result files that do not record where their data came from; never bold.")
     if row.tie_rule != "official":
         cell += ", strict ties" + notes.ref(
             "Strict tie rule (`--strict-ties`): a tie with the gold candidate counts as wrong; the official rule counts it correct."
