@@ -20,7 +20,7 @@ from evaluators.registry import load_embedder
 from evaluators.identity import run_id
 from evaluators.results import check_no_other_run, run_dir, write_summary, write_task_result
 from evaluators.runner import EncodeStats, TaskScore, evaluate, load_tasks, select_tasks
-from evaluators.tasks.catalog import ALL_TASKS
+from evaluators.tasks.catalog import ALL_TASKS, is_custom_name
 from evaluators.tasks.provenance import OFFICIAL as OFFICIAL_DATA
 from evaluators.tasks.provenance import SUBSAMPLE, describe
 from evaluators.tasks.scar import SCAR_PROMPTS
@@ -106,6 +106,7 @@ def _record(
         "benchmark": task.benchmark,
         "task": task.name,
         "meta_task": task.meta_task,
+        "custom_task": is_custom_name(task.name),
         "ind": task.ind,
         "model": info.name,
         "model_id": info.model_id,
@@ -151,7 +152,7 @@ def run_eval(args: argparse.Namespace) -> int:
             raise ScarError("--limit must be at least 1")
         progress = not args.no_progress and ctx.is_main
         tie_rule = STRICT if args.strict_ties else OFFICIAL
-        infos = select_tasks(args.tasks)
+        infos = select_tasks(args.tasks, args.scar_root)
         tasks = load_tasks(
             infos,
             scar_root=args.scar_root,

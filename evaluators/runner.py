@@ -25,7 +25,7 @@ from evaluators.distributed import DistContext
 from evaluators.metrics import OFFICIAL, RankSummary, gold_rank, summarize_ranks
 from evaluators.protocol import Embedder, Item, is_batch_dependent, is_staged
 from evaluators.tasks.base import LoadedTask, Query
-from evaluators.tasks.catalog import ALL_TASKS, MMEB, SCAR, TaskInfo, averaged
+from evaluators.tasks.catalog import ALL_TASKS, MMEB, SCAR, TaskInfo, averaged, custom_scar_task
 from evaluators.tasks.mmeb import check_layout, load_mmeb_task
 from evaluators.tasks.scar import load_scar_task
 from scar.errors import InputFileError, ScarError
@@ -33,10 +33,28 @@ from scar.errors import InputFileError, ScarError
 # ---------------------------------------------------------------- task selection and loading
 
 
-def select_tasks(spec: str) -> list[TaskInfo]:
-    """`scar`, `mmeb`, `all` (= both averaged sets) or comma-separated task names (case-insensitive)."""
+BUILT = "built"  # every source of the `--scar-root` build
+
+
+def _built_sources(scar_root: Path | None) -> list[str]:
+    if scar_root is None or not Path(scar_root).is_dir():
+        return []
+    return sorted(d.name for d in Path(scar_root).iterdir() if d.is_dir() and any(d.glob("eval-*.parquet")))
+
+
+def select_tasks(spec: str, scar_root: Path | None = None) -> list[TaskInfo]:
+    """`scar`, `mmeb`, `all` (= both averaged sets), `built` (every source of the --scar-root build) or
+    comma-separated task names (case-insensitive). A source folder of the build with no task of its
+    own (coco, refcoco, ...) is a task named `<build folder>/<source>`."""
     chosen: list[TaskInfo] = []
     by_lower = {name.lower(): info for name, info in ALL_TASKS.items()}
+    by_source = {info.source: info for info in ALL_TASKS.values() if info.source}
+    built = _built_sources(scar_root)
+    build_name = Path(scar_root).resolve().name if scar_root is not None else ""
+
+    def source_task(source: str) -> TaskInfo:
+        return by_source.get(source) or custom_scar_task(build_name, source)
+
     for part in (p.strip() for p in spec.split(",")):
         if not part:
             continue
@@ -45,10 +63,17 @@ def select_tasks(spec: str) -> list[TaskInfo]:
             group = list(averaged(low))
         elif low == "all":
             group = [*averaged(SCAR), *averaged(MMEB)]
+        elif low == BUILT:
+            if not built:
+                raise ScarError(f"--tasks built: no <source>/eval-*.parquet under --scar-root {scar_root}")
+            group = [source_task(source) for source in built]
         elif low in by_lower:
             group = [by_lower[low]]
+        elif part.rpartition("/")[2] in built and part.rpartition("/")[0] in ("", build_name):
+            group = [source_task(part.rpartition("/")[2])]
         else:
-            raise ScarError(f"unknown task {part!r}; see `scar tasks` (or use scar, mmeb, all)")
+            hint = f" or a source of the build ({', '.join(built)})" if built else ""
+            raise ScarError(f"unknown task {part!r}; see `scar tasks` (or use scar, mmeb, all, built){hint}")
         chosen.extend(t for t in group if t not in chosen)
     if not chosen:
         raise ScarError("no tasks selected (--tasks is empty)")

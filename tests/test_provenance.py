@@ -64,3 +64,27 @@ def test_a_self_built_file_under_the_official_name_is_marked_on_the_leaderboard(
     build_leaderboard([out], tmp_path / "board")
     line = next(l for l in (tmp_path / "board" / "scar.md").read_text().splitlines() if l.startswith(f"| {TEST_MODEL}"))
     assert "modified data[^" in line and "**" not in line
+
+
+def test_a_source_with_no_task_is_evaluated_as_build_slash_source(tmp_path):
+    from evaluators.runner import select_tasks
+
+    build = tmp_path / "mybuild"
+    write_image(build / "images" / "a.png")
+    generator = {"name": "offline", "model": "", "prompt_version": "v1", "seed": 0}
+    write_parquet(build / "coco" / "eval-00000.parquet", [{**r, "generator": generator} for r in _rows(4)])
+    write_parquet(build / "refcoco+" / "eval-00000.parquet", [{**r, "generator": generator} for r in _rows(3)])
+    assert [t.name for t in select_tasks("built", build)] == ["mybuild/coco", "RefCOCO+"]
+    assert [t.name for t in select_tasks("coco", build)] == [t.name for t in select_tasks("mybuild/coco", build)]
+    with pytest.raises(Exception, match=r"a source of the build \(coco, refcoco\+\)"):
+        select_tasks("cocostuff", build)
+    out = tmp_path / "results"
+    argv = ["--model", TEST_MODEL, "--device", "cpu", "--tasks", "built", "--scar-root", str(build),
+            "--scar-images", str(build / "images"), "--out", str(out), "--no-progress"]
+    assert run_eval(eval_args(argv)) == 0
+    record = json.loads((out / TEST_MODEL / "mybuild_coco.json").read_text())
+    assert record["task"] == "mybuild/coco" and record["custom_task"] and record["num_pred"] == 4
+    assert record["data_provenance"]["kind"] == "self-built"
+    build_leaderboard([out], tmp_path / "board")
+    scar_md = (tmp_path / "board" / "scar.md").read_text()
+    assert "mybuild/coco" in scar_md.split("## Not in any average")[1]

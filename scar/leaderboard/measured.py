@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from evaluators.tasks.catalog import ALL_TASKS, averaged
+from evaluators.tasks.catalog import averaged, lookup
 
 from evaluators.results import LATEST_KEY
 from scar.errors import InputFileError, ScarError
@@ -66,7 +66,7 @@ def read_result(path: Path) -> Result | None:
     if missing:
         raise InputFileError(path, f"missing key(s) {', '.join(missing)}")
     task = doc["task"]
-    info = ALL_TASKS.get(task) if isinstance(task, str) else None
+    info = lookup(task, doc.get("benchmark")) if isinstance(task, str) else None
     if info is None:
         raise InputFileError(path, f"unknown task {task!r} (see `scar tasks`)")
     if doc["benchmark"] != info.benchmark:

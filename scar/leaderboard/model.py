@@ -6,6 +6,7 @@ Column names come from the task catalog, so the tables can never drift from the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterable
 
 from evaluators.tasks.catalog import (
     MMEB,
@@ -14,6 +15,7 @@ from evaluators.tasks.catalog import (
     SCAR,
     SCAR_EXTRA_TASKS,
     averaged,
+    is_custom_name,
 )
 
 OFFICIAL_PROTOCOL = "official"
@@ -36,6 +38,12 @@ EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
     MMEB: tuple(t.name for t in MMEB_EXTRA_TASKS),
 }
 SUMMARY_COLUMNS: dict[str, tuple[str, ...]] = {SCAR: SCAR_COLUMNS, MMEB: MMEB_COLUMNS}
+
+
+def extra_columns(rows: "Iterable[Row]", benchmark: str) -> tuple[str, ...]:
+    """The benchmark's never-averaged catalog tasks, then any `<build>/<source>` task the rows hold."""
+    custom = sorted({name for r in rows if r.benchmark == benchmark for name in r.values if is_custom_name(name)})
+    return (*EXTRA_COLUMNS[benchmark], *custom)
 
 # Flags a row can carry; each has a footnote in the tables.
 FLAG_OVERALL_MISMATCH = "overall-mismatch"  # published Overall != recomputed from its columns
