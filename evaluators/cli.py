@@ -17,6 +17,7 @@ from evaluators import distributed
 from evaluators.metrics import OFFICIAL, STRICT
 from evaluators.protocol import PROTOCOLS
 from evaluators.registry import load_embedder
+from evaluators.hub import check_device
 from evaluators.identity import run_id
 from evaluators.results import check_no_other_run, run_dir, write_summary, write_task_result
 from evaluators.runner import EncodeStats, TaskScore, evaluate, load_tasks, select_tasks
@@ -150,6 +151,7 @@ def run_eval(args: argparse.Namespace) -> int:
             raise ScarError("--batch-size must be at least 1")
         if args.limit is not None and args.limit < 1:
             raise ScarError("--limit must be at least 1")
+        check_device(ctx.device_for(requested))
         progress = not args.no_progress and ctx.is_main
         tie_rule = STRICT if args.strict_ties else OFFICIAL
         infos = select_tasks(args.tasks, args.scar_root)
@@ -167,7 +169,7 @@ def run_eval(args: argparse.Namespace) -> int:
         if ctx.is_main:
             for task in tasks:
                 kind = task.provenance.get("kind")
-                if kind not in (OFFICIAL_DATA, SUBSAMPLE):
+                if task.info.in_average and kind not in (OFFICIAL_DATA, SUBSAMPLE):
                     print(f"warning: {task.name}: {describe(task.provenance)}; its results are marked as such, "
                           "never shown unmarked beside published numbers", file=sys.stderr)
         loader_kwargs: dict[str, Any] = {"device": ctx.device_for(requested), **model_options(args)}
