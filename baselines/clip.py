@@ -46,6 +46,7 @@ import torch
 import torch.nn.functional as F
 
 from evaluators.regions import check_variant, prepare
+from evaluators.hub import require_hub_model
 from evaluators.protocol import IMAGE_TOKEN, OFFICIAL_PROTOCOL, EmbedderInfo, Item, check_protocol
 from evaluators.registry import ModelSpec
 from scar.errors import ScarError
@@ -271,6 +272,7 @@ def load(
         raise ScarError(f"unknown fusion {fusion!r} for {spec.name}; choose from {', '.join(FUSIONS)}")
     source = model_path or spec.hf_id
     revision = None if model_path else spec.revision
+    require_hub_model(source, revision)
     try:
         model = AutoModel.from_pretrained(
             source, revision=revision, dtype=torch_dtype(dtype), attn_implementation=attn_implementation

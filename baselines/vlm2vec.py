@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluators.checkpoints import display_name, torch_dtype
+from evaluators.hub import require_hub_model
 from evaluators.protocol import OFFICIAL_PROTOCOL, EmbedderInfo, check_protocol
 from evaluators.qwen2vl import QWEN_IMAGE_TOKEN, Qwen2VLEmbedder, resize_for_resolution
 from evaluators.qwen2vl_load import load_qwen2vl, merge_adapter
@@ -48,6 +49,7 @@ def load_vlm2vec(spec: ModelSpec, variant: str | None, device: str = "cpu", dtyp
     min_pixels, max_pixels = pixel_limits(protocol, min_pixels, max_pixels)
     path = model_path or spec.hf_id
     revision = None if model_path and Path(model_path).is_dir() else spec.revision
+    require_hub_model(path, revision)
     model, processor = load_qwen2vl(path, revision, torch_dtype(dtype), device, base_model, attn_implementation,
                                     pil=protocol == OFFICIAL_PROTOCOL)
     options = {"variant": variant, "image_resolution": image_resolution, "image_token": image_token,

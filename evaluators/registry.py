@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from evaluators.regions import REGION_VARIANTS
-from evaluators.hub import require_hub_model
 from evaluators.protocol import Embedder
 from scar.errors import ScarError
 
@@ -150,7 +149,6 @@ def load_embedder(
     if "revision" in options:
         spec = replace(spec, revision=str(options.pop("revision")))
     model_path = options.pop("model_path", None) or (None if registered else spec.hf_id)
-    require_hub_model(model_path or spec.hf_id, spec.revision)
     module_name, fn = spec.loader.split(":")
     loader = getattr(importlib.import_module(module_name), fn)
     return loader(

@@ -49,6 +49,7 @@ from typing import Any, Sequence
 import torch
 
 from evaluators.checkpoints import checkpoint_file, display_name, torch_dtype
+from evaluators.hub import require_hub_model
 from evaluators.protocol import OFFICIAL_PROTOCOL, PROTOCOLS, EmbedderInfo, Item, check_protocol
 from evaluators.qwen2vl import QWEN_IMAGE_TOKEN, Prepared, Qwen2VLEmbedder, later_call_positions
 from evaluators.qwen2vl_load import load_qwen2vl
@@ -208,6 +209,7 @@ def load_virtue(spec: ModelSpec, variant: str | None, device: str = "cpu", dtype
     protocol = check_protocol(protocol or virtue_compat or OFFICIAL_PROTOCOL)
     path = model_path or spec.hf_id
     revision = None if model_path and Path(model_path).is_dir() else spec.revision
+    require_hub_model(path, revision)
     block = read_virtue_sam(path, revision)
     connector_file = checkpoint_file(path, CONNECTOR_FILE, revision)
     if connector_file is None:
