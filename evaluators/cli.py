@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -12,16 +11,14 @@ from typing import Any
 
 import torch
 
-import scar
 from evaluators import distributed
 from evaluators.metrics import OFFICIAL, STRICT
 from evaluators.protocol import PROTOCOLS
 from evaluators.registry import load_embedder
 from evaluators.hub import check_device
-from evaluators.identity import run_id
-from evaluators.results import check_no_other_run, run_dir, write_summary, write_task_result
-from evaluators.runner import EncodeStats, TaskScore, evaluate, load_tasks, select_tasks
-from evaluators.tasks.catalog import ALL_TASKS, is_custom_name
+from evaluators.api import run_loaded
+from evaluators.runner import EncodeStats, TaskScore, load_tasks, select_tasks
+from evaluators.tasks.catalog import ALL_TASKS
 from evaluators.tasks.provenance import OFFICIAL as OFFICIAL_DATA
 from evaluators.tasks.provenance import SUBSAMPLE, describe
 from evaluators.tasks.scar import SCAR_PROMPTS
@@ -88,60 +85,6 @@ def model_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
-def _hardware(device: str) -> str:
-    if device.startswith("cuda") and torch.cuda.is_available():
-        index = torch.device(device).index or 0
-        return torch.cuda.get_device_name(index)
-    return f"{platform.processor() or platform.machine()} CPU"
-
-
-def _record(
-    score: TaskScore, embedder: Any, tie_rule: str, wall: float, limit: int | None, stats: EncodeStats, world: int,
-    n_tasks: int, run: str,
-) -> dict[str, Any]:
-    info = embedder.info
-    task = score.task.info
-    return {
-        "schema": "scar-result/1",
-        "run_id": run,
-        "benchmark": task.benchmark,
-        "task": task.name,
-        "meta_task": task.meta_task,
-        "custom_task": is_custom_name(task.name),
-        "ind": task.ind,
-        "model": info.name,
-        "model_id": info.model_id,
-        "revision": info.revision,
-        "family": info.family,
-        "protocol": info.protocol,
-        **score.summary.as_dict(),
-        "tie_rule": tie_rule,
-        "dataset_fingerprint": score.task.fingerprint,
-        "data_provenance": score.task.provenance,
-        "toolkit_version": scar.__version__,
-        "device": info.device,
-        "dtype": info.dtype,
-        "wall_seconds": round(wall, 3),  # the whole run's wall time, shared by its tasks
-        "limit": limit,
-        # extras (not read by the leaderboard)
-        "num_skipped": sum(score.skipped.values()),
-        "skipped": score.skipped,
-        "expected_num_queries": task.num_queries,
-        "files": list(score.task.files),
-        "hardware": _hardware(info.device),
-        "world_size": world,
-        "model_fingerprint": info.fingerprint,
-        "batching": stats.batching,
-        "run": {
-            "tasks": n_tasks,
-            "unique_items": stats.unique,
-            "item_references": stats.references,
-            "cached_items": stats.cached,
-            "encoded_items": stats.encoded,
-        },
-    }
-
-
 def run_eval(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     requested = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -176,22 +119,12 @@ def run_eval(args: argparse.Namespace) -> int:
         if args.dtype is not None:
             loader_kwargs["dtype"] = args.dtype
         embedder = load_embedder(args.model, family=args.family, **loader_kwargs)
-        run = run_id(embedder.info, tie_rule, args.limit)
+        result = run_loaded(embedder, tasks, Path(args.out), tie_rule=tie_rule, limit=args.limit,
+                            batch_size=args.batch_size, ctx=ctx, skip_bad=args.skip_bad, progress=progress,
+                            overwrite=args.overwrite, cache_dir=args.cache_dir, started=started)
         if ctx.is_main:
-            check_no_other_run(args.out, embedder.info.name, run, [t.name for t in tasks], embedder.info.fingerprint,
-                               {t.name: t.fingerprint for t in tasks}, overwrite=args.overwrite)
-        cache_dir = args.cache_dir or Path(args.out) / ".embed-cache"
-        scores, stats = evaluate(
-            embedder, tasks, cache_dir, batch_size=args.batch_size, tie_rule=tie_rule, ctx=ctx,
-            skip_bad=args.skip_bad, progress=progress,
-        )  # fmt: skip
-        if ctx.is_main:
-            wall = time.perf_counter() - started
-            for score in scores:
-                record = _record(score, embedder, tie_rule, wall, args.limit, stats, ctx.world_size, len(scores), run)
-                write_task_result(args.out, record, score.predictions)
-            summary = write_summary(args.out, embedder.info.name, run)
-            _print_scores(scores, stats, summary, tie_rule)
+            assert result.run_dir is not None
+            _print_scores(result.scores, result.stats, result.run_dir / "summary.json", tie_rule)
         distributed.barrier(ctx)
         return 0
     finally:

@@ -42,7 +42,7 @@ class ModelSpec:
     name: str
     family: str  # "virtue" | "vlm2vec" | "clip" | "siglip" | "openclip" ...
     hf_id: str
-    loader: str  # "module:function", see the module docstring for its signature
+    loader: Any  # "module:function" or the function itself, see the module docstring for its signature
     revision: str = "main"
     defaults: dict[str, Any] = field(default_factory=dict)  # options passed to the loader unless overridden
     default_region: str | None = None  # the region variant used when the name has none
@@ -149,8 +149,11 @@ def load_embedder(
     if "revision" in options:
         spec = replace(spec, revision=str(options.pop("revision")))
     model_path = options.pop("model_path", None) or (None if registered else spec.hf_id)
-    module_name, fn = spec.loader.split(":")
-    loader = getattr(importlib.import_module(module_name), fn)
+    if callable(spec.loader):
+        loader = spec.loader
+    else:
+        module_name, fn = spec.loader.split(":")
+        loader = getattr(importlib.import_module(module_name), fn)
     return loader(
         spec=spec,
         variant=variant or spec.default_region,
