@@ -15,7 +15,7 @@ from evaluators import distributed
 from evaluators.metrics import OFFICIAL, STRICT
 from evaluators.protocol import PROTOCOLS
 from evaluators.registry import load_embedder
-from evaluators.hub import check_device
+from evaluators.hub import check_device, quiet_hf_libraries
 from evaluators.api import run_loaded
 from evaluators.runner import EncodeStats, TaskScore, load_tasks, select_tasks
 from evaluators.tasks.catalog import ALL_TASKS
@@ -95,7 +95,8 @@ def run_eval(args: argparse.Namespace) -> int:
         if args.limit is not None and args.limit < 1:
             raise ScarError("--limit must be at least 1")
         check_device(ctx.device_for(requested))
-        progress = not args.no_progress and ctx.is_main
+        progress = not args.no_progress and ctx.is_main and sys.stderr.isatty()  # no bar noise in logs and pipes
+        quiet_hf_libraries(progress)
         tie_rule = STRICT if args.strict_ties else OFFICIAL
         infos = select_tasks(args.tasks, args.scar_root)
         tasks = load_tasks(

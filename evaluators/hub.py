@@ -81,3 +81,15 @@ def check_device(device: str) -> None:
     index = torch.device(device).index
     if index is not None and index >= torch.cuda.device_count():
         raise ScarError(f"--device {device}: only {torch.cuda.device_count()} CUDA device(s) here")
+
+
+def quiet_hf_libraries(progress: bool = True) -> None:
+    """transformers and huggingface_hub: only errors in the log (their warnings about tiny test configs or
+    deprecations are not the user's to act on), and no progress bars of their own unless `progress`."""
+    import transformers
+    from huggingface_hub.utils import disable_progress_bars
+
+    transformers.logging.set_verbosity_error()
+    if not progress:
+        transformers.logging.disable_progress_bar()
+        disable_progress_bars()

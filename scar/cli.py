@@ -130,7 +130,8 @@ def _run_build(args: argparse.Namespace) -> int:
     rate = result.samples / result.seconds if result.seconds else 0.0
     console.print(
         f"built {result.samples:,} samples in {result.written} new shards ({result.skipped} already done), "
-        f"{result.rejected:,} records rejected, {result.seconds:.1f}s ({rate:,.0f} samples/s) -> {args.out}"
+        f"{result.rejected:,} records rejected, {result.seconds:.1f}s ({rate:,.0f} samples/s) -> {args.out}",
+        soft_wrap=True,
     )
     if result.stopped_by_budget:
         console.print(f"stopped: {result.stopped_by_budget}; rerun the same command to continue")
@@ -243,5 +244,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+def run_cli() -> None:
+    """The `scar` executable: `main`, then exit with its status.
+
+    torch imports triton for its compiler stack (transformers pulls in torch._dynamo); triton's nanobind
+    extension prints hundreds of "leaked" lines at interpreter shutdown, burying the command's last line.
+    Once everything is written and flushed, a process that loaded it ends without that teardown.
+    """
+    code = main()
+    if "triton._C" in sys.modules:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli()
