@@ -6,7 +6,9 @@ so a drawn overlay is unmistakable in a screenshot.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -29,8 +31,14 @@ def region_of(i: int) -> tuple[tuple[float, float, float, float], np.ndarray, tu
     return (x, y, w, h), mask, (cx, cy)
 
 
+@lru_cache(maxsize=None)
+def _region_rle(variant: int) -> tuple[Any, dict[str, Any], Any]:
+    box, mask, point = region_of(variant)
+    return box, mask_to_rle(mask), point
+
+
 def sample(i: int, image_path: str, split: str = "eval", source: str = "synth", caption: str | None = None) -> Sample:
-    box, mask, point = region_of(i)
+    box, rle, point = _region_rle(i % 15)  # region_of depends on i % 5 and i % 3 only
     category = CATEGORIES[i % len(CATEGORIES)]
     entity = Entity(
         source=source,
@@ -41,7 +49,7 @@ def sample(i: int, image_path: str, split: str = "eval", source: str = "synth", 
         image_width=IMAGE_SIZE[0],
         image_height=IMAGE_SIZE[1],
         category=category,
-        region=Region(box, point, mask_to_rle(mask)),
+        region=Region(box, point, rle),
     )
     gold = CaptionParts(f"a {category} number {i}", "left of the lamp", "in a test room")
     negatives = tuple(
@@ -60,20 +68,36 @@ def sample(i: int, image_path: str, split: str = "eval", source: str = "synth", 
 
 
 def write_synthetic_build(
-    root: Path, rows: int, images: int, source: str = "synth", captions: dict[int, str] | None = None, shard_rows: int = 50_000
+    root: Path,
+    rows: int,
+    images: int,
+    source: str = "synth",
+    captions: dict[int, str] | None = None,
+    shard_rows: int = 50_000,
+    noisy_jpeg: bool = False,
 ) -> list[str]:
-    """`root/<source>/eval-NNNNN.parquet` and `root/images/...`; the row ids in order."""
+    """`root/<source>/eval-NNNNN.parquet` and `root/images/...`; the row ids in order.
+
+    Images are flat grey PNGs, or with `noisy_jpeg` random-noise JPEGs (costlier to decode, like photos).
+    """
     image_dir = root / "images" / source
     image_dir.mkdir(parents=True, exist_ok=True)
+    ext = "jpg" if noisy_jpeg else "png"
+    rng = np.random.default_rng(0)
     for k in range(images):
-        path = image_dir / f"{k:05d}.png"
-        if not path.exists():
+        path = image_dir / f"{k:05d}.{ext}"
+        if path.exists():
+            continue
+        if noisy_jpeg:
+            pixels = rng.integers(0, 256, (IMAGE_SIZE[1], IMAGE_SIZE[0], 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(path, quality=90)
+        else:
             Image.new("RGB", IMAGE_SIZE, GREY).save(path)
     (root / source).mkdir(parents=True, exist_ok=True)
     ids: list[str] = []
     for shard, start in enumerate(range(0, rows, shard_rows)):
         batch = [
-            sample(i, f"{source}/{i % images:05d}.png", source=source, caption=(captions or {}).get(i)).to_row()
+            sample(i, f"{source}/{i % images:05d}.{ext}", source=source, caption=(captions or {}).get(i)).to_row()
             for i in range(start, min(rows, start + shard_rows))
         ]
         ids += [r["id"] for r in batch]

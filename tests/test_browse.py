@@ -213,6 +213,7 @@ def test_review_file_format(tmp_path):
     doc = review_document({"b:1:0": {"decision": "reject", "reason": "wrong box"}, "a:1:0": {"decision": "accept", "reason": ""}}, {"rows": 2})
     assert list(doc["decisions"]) == ["a:1:0", "b:1:0"]
     assert rejected_ids(parse_review(doc, "x")) == {"b:1:0": "wrong box"}
+    assert rejected_ids(parse_review({"decisions": {"c:1:0": "reject", "d:1:0": "accept"}}, "x")) == {"c:1:0": ""}
     for bad, message in [
         ([], "must be a JSON object"),
         ({"version": 2, "decisions": {}}, "unsupported review file version 2"),
@@ -278,3 +279,16 @@ def test_exclude_with_a_bad_review_file_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "r.json: decision for 'demo:1:0'" in err and "Traceback" not in err
     assert not (tmp_path / "x").exists()
+
+
+def test_unreadable_images_and_empty_files(tmp_path):
+    write_synthetic_build(tmp_path / "b", rows=3, images=2)
+    (tmp_path / "b" / "images" / "synth" / "00001.png").write_bytes(b"\x89PNG truncated")
+    result = build_site(SiteOptions(tmp_path / "b", tmp_path / "site"))
+    problems = [r["p"] for r in site_rows(tmp_path / "site")]
+    assert problems[0] is None and problems[1].startswith("unreadable image") and result.thumbs.failed == 1
+    table = pq.read_table(tmp_path / "b" / "synth" / "eval-00000.parquet").slice(0, 0)
+    pq.write_table(table, tmp_path / "empty.parquet")
+    empty = build_site(SiteOptions(tmp_path / "empty.parquet", tmp_path / "site-empty"))
+    assert (empty.rows, empty.chunks) == (0, 0)
+    assert read_js(tmp_path / "site-empty" / "data" / "index.js")[0]["id"] == []

@@ -402,7 +402,7 @@
     const { w, h } = frameOf(row);
     const fig = el("div", { class: "figure" });
     fig.style.aspectRatio = w + " / " + h;
-    if (row.th) fig.append(el("img", { src: row.th, alt: row.img, loading: "lazy", decoding: "async" }));
+    if (row.th) fig.append(el("img", { src: row.th, alt: row.img, decoding: "async" }));
     else fig.append(el("div", { class: "placeholder", text: (row.p || "no image") + ": " + row.img }));
     const svg = svgEl("svg", { viewBox: "0 0 " + w + " " + h, preserveAspectRatio: "none", class: "overlay" });
     if (box) svg.append(svgEl("rect", { class: "box", x: box[0], y: box[1], width: box[2], height: box[3] }));
@@ -512,6 +512,7 @@
       if (token !== S.renderToken) return;
       drawMasks(grid);
       grid.dataset.page = String(S.page + 1);
+      grid.dataset.render = String(token);
       grid.dataset.state = "ready";
     });
   }
