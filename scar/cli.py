@@ -118,6 +118,12 @@ def _run_build(args: argparse.Namespace) -> int:
         from scar.browse.review import read_review, rejected_ids
 
         review_rejects = rejected_ids(read_review(args.exclude))
+        mine = sum(i.startswith(f"{args.source}:") for i in review_rejects)
+        print(
+            f"scar build: {args.exclude} rejects {mine:,} rows of source {args.source}"
+            + (f" ({len(review_rejects) - mine:,} of other sources ignored)" if mine < len(review_rejects) else ""),
+            file=sys.stderr,
+        )
     ensure_writable_dir(args.out)
     generator = make_generator(args)
     config = BuildConfig(

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.path.exists():
         raise ScarError(f"{args.path}: no such file or directory")
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     out = args.out or default_site_dir(args.path)
     options = SiteOptions(
         target=args.path,

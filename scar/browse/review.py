@@ -10,6 +10,7 @@
       }
     }
 
+`format` and `version` may be left out; a decision may also be the bare string "accept" or "reject".
 Keys of `decisions` are row ids: the `id` column (`<source>:<image id>:<entity id>`, see
 scar.schema.Entity.id), or `<file stem>:<row index>` for Parquet files without an `id` column.
 `scar build --exclude FILE` drops the rows whose decision is "reject".
@@ -35,13 +36,15 @@ def parse_review(data: Any, where: str) -> dict[str, dict[str, str]]:
         raise ScarError(f"{where}: a review file must be a JSON object")
     if data.get("format", FORMAT) != FORMAT:
         raise ScarError(f"{where}: not a SCaR review file (format {data.get('format')!r}, expected {FORMAT!r})")
-    if data.get("version") != VERSION:
+    if data.get("version", VERSION) != VERSION:
         raise ScarError(f"{where}: unsupported review file version {data.get('version')!r} (expected {VERSION})")
     decisions = data.get("decisions")
     if not isinstance(decisions, dict):
         raise ScarError(f"{where}: 'decisions' must be an object mapping row ids to decisions")
     out: dict[str, dict[str, str]] = {}
     for row_id, entry in decisions.items():
+        if isinstance(entry, str):  # shorthand: {"id": "reject"}
+            entry = {"decision": entry}
         if not row_id:
             raise ScarError(f"{where}: a decision has an empty row id")
         if not isinstance(entry, dict) or entry.get("decision") not in DECISIONS:
