@@ -319,6 +319,25 @@ def test_keyboard_review_exports_the_decisions_and_exclude_drops_them(browser_co
     assert rebuilt == [i for i in ids if i not in (ids[1], ids[3])]
 
 
+def test_import_merges_a_review_file(browser_context, synth, tmp_path):
+    ids = synth["ids"]
+    review = {"format": "scar-review", "version": 1, "decisions": {ids[0]: {"decision": "reject", "reason": "blurry"}, ids[5]: "accept"}}
+    (tmp_path / "in.json").write_text(json.dumps(review))
+    (tmp_path / "bad.json").write_text('{"format": "other"}')
+    page = Page(browser_context, site_url(synth["site"]))
+    p = page.page
+    page.act(lambda: p.set_input_files("#import", str(tmp_path / "in.json")))
+    assert p.text_content("#review-count") == "1 accepted, 1 rejected"
+    assert p.input_value(f'#grid .card[data-id="{ids[0]}"] input.reason') == "blurry"
+    assert p.evaluate("SCAR.reviewDocument().decisions") == {ids[0]: {"decision": "reject", "reason": "blurry"}, ids[5]: {"decision": "accept"}}
+    p.set_input_files("#import", str(tmp_path / "bad.json"))
+    p.wait_for_selector("#error:not([hidden])")
+    assert "not a SCaR review file" in p.text_content("#error")
+    assert page.errors == []
+    p.evaluate("localStorage.clear()")  # the other tests start with no decisions
+    page.close()
+
+
 def test_mask_decoder_matches_pycocotools(browser_context, demo):
     table = pq.read_table(demo["build"] / "demo" / "eval-00000.parquet", columns=["mask"]).slice(0, 25)
     masks = [m for m in table.column("mask").to_pylist() if m]

@@ -5,7 +5,7 @@ The site works from file:// (no server): data are JavaScript files calling a glo
 local JSON. The page loads `meta.js` and `index.js` (a few short columns per row, for filtering,
 search and paging) at once, and a chunk of full rows only when a page shows one of its rows.
 
-    SITE/index.html, SITE/assets/{app.js,style.css}
+    SITE/index.html, SITE/assets/  region.js (drawing regions), review.js (decisions), app.js (the page)
     SITE/data/meta.js      build info, facet values, rejection examples
     SITE/data/index.js     per row: id, source, split, category, generator, negative types, flags, search text
     SITE/data/chunk-NNNNN.js  `chunk_rows` full rows each
@@ -32,7 +32,7 @@ from scar.errors import ScarError
 from scar.schema import NEG_TYPES
 
 MARKER = ".scar-browse-site"
-ASSET_FILES = ("app.js", "start.js", "style.css")
+ASSET_FILES = ("region.js", "review.js", "app.js", "start.js", "style.css")
 DEFAULT_CHUNK_ROWS = 256
 DEFAULT_THUMB_SIZE = 384
 SITE_FORMAT = 1

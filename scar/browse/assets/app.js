@@ -5,7 +5,7 @@
 (function () {
   const NEG_TYPES = ["object", "relation", "scene"];
   const MAX_CHUNKS = 48; // full-row data files kept in memory
-  const SVG = "http://www.w3.org/2000/svg";
+  const { figure, drawMasks, decodeMask } = window.SCARRegion;
 
   const S = {
     meta: null,
@@ -18,10 +18,9 @@
     pageSize: 24,
     focus: 0,
     shown: [],
-    decisions: {},
+    review: null,
     searchAll: null,
     renderToken: 0,
-    storageKey: "",
   };
 
   // ------------------------------------------------------------ small helpers
@@ -38,12 +37,6 @@
       else node.setAttribute(k, v === true ? "" : String(v));
     }
     for (const c of children) if (c !== null && c !== undefined) node.append(c);
-    return node;
-  }
-
-  function svgEl(tag, attrs) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
     return node;
   }
 
@@ -117,47 +110,15 @@
 
   // ------------------------------------------------------------ review decisions
 
-  function loadDecisions() {
-    try {
-      const saved = window.localStorage.getItem(S.storageKey);
-      S.decisions = saved ? JSON.parse(saved) : {};
-    } catch (e) {
-      S.decisions = {};
-    }
-  }
-
-  function saveDecisions() {
-    try {
-      window.localStorage.setItem(S.storageKey, JSON.stringify(S.decisions));
-    } catch (e) {
-      status("decisions cannot be saved in this browser: export them before closing");
-    }
-    updateReviewCount();
-  }
-
-  function updateReviewCount() {
-    let accepted = 0, rejected = 0;
-    for (const d of Object.values(S.decisions)) d.decision === "reject" ? rejected++ : accepted++;
-    $("review-count").textContent = accepted + " accepted, " + rejected + " rejected";
-  }
-
-  function reviewDocument() {
-    const decisions = {};
-    for (const id of Object.keys(S.decisions).sort()) {
-      const d = S.decisions[id];
-      decisions[id] = d.reason ? { decision: d.decision, reason: d.reason } : { decision: d.decision };
-    }
-    return {
-      format: "scar-review",
-      version: 1,
-      build: { path: S.meta.target, rows: S.meta.rows, site_id: S.meta.site_id },
-      decisions: decisions,
-    };
+  function saved(ok) {
+    if (!ok) status("decisions cannot be saved in this browser: export them before closing");
+    const c = S.review.counts();
+    $("review-count").textContent = c.accepted + " accepted, " + c.rejected + " rejected";
   }
 
   function exportReview() {
-    const blob = new Blob([JSON.stringify(reviewDocument(), null, 2) + "\n"], { type: "application/json" });
-    const url = URL.createObjectURL(blob);
+    const text = JSON.stringify(S.review.toDocument(), null, 2) + "\n";
+    const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
     const link = el("a", { href: url, download: "review-" + S.meta.site_id + ".json" });
     document.body.append(link);
     link.click();
@@ -168,24 +129,14 @@
   function importReview(file) {
     const reader = new FileReader();
     reader.onload = () => {
-      let doc;
+      let n;
       try {
-        doc = JSON.parse(String(reader.result));
+        n = S.review.merge(JSON.parse(String(reader.result)));
       } catch (e) {
-        showError(file.name + ": not valid JSON");
+        showError(file.name + ": " + (e instanceof SyntaxError ? "not valid JSON" : e.message));
         return;
       }
-      if (!doc || doc.format !== "scar-review" || doc.version !== 1 || typeof doc.decisions !== "object") {
-        showError(file.name + ": not a SCaR review file (version 1)");
-        return;
-      }
-      let n = 0;
-      for (const [id, d] of Object.entries(doc.decisions)) {
-        if (!d || (d.decision !== "accept" && d.decision !== "reject")) continue;
-        S.decisions[id] = { decision: d.decision, reason: typeof d.reason === "string" ? d.reason : "" };
-        n++;
-      }
-      saveDecisions();
+      saved(true);
       status("imported " + n + " decisions from " + file.name);
       refresh(false);
     };
@@ -193,11 +144,7 @@
   }
 
   function decide(g, decision) {
-    const id = S.index.id[g];
-    if (decision === null) delete S.decisions[id];
-    else S.decisions[id] = { decision: decision, reason: (S.decisions[id] && S.decisions[id].reason) || "" };
-    if (decision !== "reject" && S.decisions[id]) S.decisions[id].reason = "";
-    saveDecisions();
+    saved(S.review.set(S.index.id[g], decision));
     const card = cardOf(g);
     if (card) paintDecision(card, g);
   }
@@ -262,7 +209,7 @@
         if (flagCode < 0 && !f.fl.startsWith("__")) continue;
       }
       if (f.rv) {
-        const d = S.decisions[ix.id[g]];
+        const d = S.review.get(ix.id[g]);
         if (f.rv === "unreviewed" ? d : !d || d.decision !== f.rv) continue;
       }
       if (q && !hay[g].includes(q) && !ix.id[g].toLowerCase().includes(q)) continue;
@@ -308,118 +255,6 @@
     $("f-ps").value = String(S.pageSize);
   }
 
-  // ------------------------------------------------------------ drawing a region
-
-  // COCO compressed RLE: counts as 5-bit groups (char - 48), 0x20 = more groups follow,
-  // 0x10 in the last group = negative; from the third count on, a delta to the count two back.
-  function rleCounts(text) {
-    const counts = [];
-    let p = 0;
-    while (p < text.length) {
-      let value = 0, k = 0, more = true;
-      while (more) {
-        if (p >= text.length || k > 6) return null;
-        const c = text.charCodeAt(p) - 48;
-        if (c < 0 || c > 63) return null;
-        value += (c & 0x1f) * Math.pow(2, 5 * k);
-        more = (c & 0x20) !== 0;
-        p++; k++;
-        if (!more && (c & 0x10)) value -= Math.pow(2, 5 * k);
-      }
-      if (counts.length > 2) value += counts[counts.length - 2];
-      if (value < 0) return null;
-      counts.push(value);
-    }
-    return counts;
-  }
-
-  // The mask (column-major, as COCO stores it) or null when the RLE is malformed.
-  function decodeMask(rle) {
-    const h = rle.size[0], w = rle.size[1];
-    const counts = rleCounts(rle.counts);
-    if (!counts || h <= 0 || w <= 0 || h * w > 64e6) return null;
-    let total = 0;
-    for (const c of counts) total += c;
-    if (total !== h * w) return null;
-    const mask = new Uint8Array(h * w);
-    let pos = 0, on = 0;
-    for (const c of counts) {
-      if (on) mask.fill(1, pos, pos + c);
-      pos += c;
-      on ^= 1;
-    }
-    return { mask: mask, h: h, w: w };
-  }
-
-  function drawMask(canvas, rle) {
-    const decoded = decodeMask(rle);
-    const rect = canvas.getBoundingClientRect();
-    if (!decoded || rect.width < 2 || rect.height < 2) return;
-    const dpr = window.devicePixelRatio || 1;
-    const cw = Math.max(1, Math.round(rect.width * dpr)), ch = Math.max(1, Math.round(rect.height * dpr));
-    canvas.width = cw;
-    canvas.height = ch;
-    const { mask, h, w } = decoded;
-    const inside = new Uint8Array(cw * ch);
-    const cols = new Int32Array(cw);
-    for (let x = 0; x < cw; x++) cols[x] = Math.min(w - 1, Math.floor(((x + 0.5) * w) / cw)) * h;
-    for (let y = 0; y < ch; y++) {
-      const sy = Math.min(h - 1, Math.floor(((y + 0.5) * h) / ch));
-      for (let x = 0; x < cw; x++) inside[y * cw + x] = mask[cols[x] + sy];
-    }
-    const ctx = canvas.getContext("2d");
-    const image = ctx.createImageData(cw, ch);
-    const px = image.data;
-    const t = Math.max(1, Math.round(dpr));
-    for (let y = 0; y < ch; y++) {
-      for (let x = 0; x < cw; x++) {
-        const i = y * cw + x;
-        if (!inside[i]) continue;
-        let edge = false;
-        for (let dy = -t; dy <= t && !edge; dy++) {
-          for (let dx = -t; dx <= t; dx++) {
-            const xx = x + dx, yy = y + dy;
-            if (xx < 0 || yy < 0 || xx >= cw || yy >= ch || !inside[yy * cw + xx]) { edge = true; break; }
-          }
-        }
-        const o = i * 4;
-        if (edge) { px[o] = 255; px[o + 1] = 214; px[o + 2] = 0; px[o + 3] = 255; }
-        else { px[o] = 255; px[o + 1] = 214; px[o + 2] = 0; px[o + 3] = 46; }
-      }
-    }
-    ctx.putImageData(image, 0, 0);
-  }
-
-  // Image size for the overlay's coordinate frame: recorded, else the mask's, else the box's extent.
-  function frameOf(row) {
-    let w = row.iw, h = row.ih;
-    if ((!w || !h) && row.m) { h = row.m.size[0]; w = row.m.size[1]; }
-    if ((!w || !h) && row.box) { w = Math.max(1, (row.box[0] + row.box[2]) * 1.1); h = Math.max(1, (row.box[1] + row.box[3]) * 1.1); }
-    return { w: w || 640, h: h || 480 };
-  }
-
-  function figure(row, box, point, mask) {
-    const { w, h } = frameOf(row);
-    const fig = el("div", { class: "figure" });
-    fig.style.aspectRatio = w + " / " + h;
-    if (row.th) fig.append(el("img", { src: row.th, alt: row.img, decoding: "async" }));
-    else fig.append(el("div", { class: "placeholder", text: (row.p || "no image") + ": " + row.img }));
-    const svg = svgEl("svg", { viewBox: "0 0 " + w + " " + h, preserveAspectRatio: "none", class: "overlay" });
-    if (box) svg.append(svgEl("rect", { class: "box", x: box[0], y: box[1], width: box[2], height: box[3] }));
-    if (point) svg.append(svgEl("circle", { class: "point", cx: point[0], cy: point[1], r: Math.max(w, h) * 0.012 }));
-    if (mask) {
-      const canvas = el("canvas", { class: "mask" });
-      canvas._rle = mask;
-      fig.append(canvas);
-    }
-    fig.append(svg);
-    return fig;
-  }
-
-  function drawMasks(root) {
-    for (const canvas of root.querySelectorAll("canvas.mask")) if (canvas._rle) drawMask(canvas, canvas._rle);
-  }
-
   // ------------------------------------------------------------ cards
 
   function cardOf(g) { return $("grid").querySelector('.card[data-g="' + g + '"]'); }
@@ -442,10 +277,7 @@
   function card(row) {
     const g = row.g;
     const reason = el("input", { type: "text", class: "reason", placeholder: "reason (optional)", maxlength: 2000 });
-    reason.addEventListener("input", () => {
-      const d = S.decisions[row.id];
-      if (d) { d.reason = reason.value; saveDecisions(); }
-    });
+    reason.addEventListener("input", () => saved(S.review.setReason(row.id, reason.value)));
     const meta = el("div", { class: "meta" },
       el("span", { class: "cat", text: row.cat || "(no category)" }),
       el("span", { class: "where", text: row.src + " / " + row.sp }));
@@ -467,7 +299,7 @@
   }
 
   function paintDecision(node, g) {
-    const d = S.decisions[S.index.id[g]];
+    const d = S.review.get(S.index.id[g]);
     node.classList.toggle("accepted", !!d && d.decision === "accept");
     node.classList.toggle("rejected", !!d && d.decision === "reject");
     node.querySelector("button.accept").classList.toggle("on", !!d && d.decision === "accept");
@@ -573,7 +405,7 @@
     if (row.gen) { add("generator", row.gen.name + " (" + row.gen.model + ")"); add("prompt version", row.gen.prompt_version); add("seed", row.gen.seed); }
     add("instruction", S.meta.instructions[row.q]);
     add("audit flags", (row.fl || []).join(", "));
-    const d = S.decisions[row.id];
+    const d = S.review.get(row.id);
     add("review", d ? d.decision + (d.reason ? ": " + d.reason : "") : "");
     const fig = figure(row, row.box, row.pt, row.m);
     $("detail-content").replaceChildren(el("div", {}, fig, candidates(row)), table);
@@ -712,12 +544,11 @@
       showError("The site's data files (data/meta.js, data/index.js) did not load: rerun `scar browse`.");
       return;
     }
-    S.storageKey = "scar-review:" + S.meta.site_id;
     document.title = "SCaR browser: " + S.meta.title;
     $("title").textContent = "SCaR browser: " + S.meta.title;
     $("summary").textContent = summaryText();
-    loadDecisions();
-    updateReviewCount();
+    S.review = window.SCARReview("scar-review:" + S.meta.site_id, { path: S.meta.target, rows: S.meta.rows, site_id: S.meta.site_id });
+    saved(true);
     setupFilters();
     readHash();
     syncControls();
@@ -734,7 +565,7 @@
     chunk: (k, rows) => { S.chunks.set(k, rows); },
     start: start,
     state: S,
-    reviewDocument: reviewDocument,
+    reviewDocument: () => S.review.toDocument(),
     decodeMask: decodeMask,
   };
 })();
