@@ -156,7 +156,8 @@ class Rejected:
         """This rejection with the entity's image and box attached (kept if already set)."""
         if self.image_path is not None:
             return self
-        return replace(self, image_path=entity.image_path, box_xywh=tuple(float(v) for v in entity.region.box_xywh))
+        x, y, w, h = (float(v) for v in entity.region.box_xywh)
+        return replace(self, image_path=entity.image_path, box_xywh=(x, y, w, h))
 
 
 @dataclass(frozen=True)

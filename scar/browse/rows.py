@@ -116,9 +116,8 @@ def _mask(mask: Any) -> dict[str, Any] | None:
     """A COCO RLE the page can decode, else None (the page then draws box and point only)."""
     if not isinstance(mask, dict) or not isinstance(mask.get("counts"), str) or not mask["counts"]:
         return None
-    size = mask.get("size")
     try:
-        height, width = (int(v) for v in size)
+        height, width = (int(v) for v in mask.get("size") or ())
     except (TypeError, ValueError):
         return None
     return {"size": [height, width], "counts": mask["counts"]} if height > 0 and width > 0 else None

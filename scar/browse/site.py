@@ -130,6 +130,74 @@ def _generator_label(gen: Any) -> str:
     return " · ".join(str(gen.get(k) or "?") for k in ("name", "model", "prompt_version"))
 
 
+class _Index:
+    """What the page filters, searches and pages on: a few short columns per row, facets as codes."""
+
+    FACETS = ("src", "sp", "cat", "gen")
+
+    def __init__(self, flags: dict[str, list[str]]) -> None:
+        self.flags = flags
+        self.codes = {name: _Codes() for name in (*self.FACETS, "fl", "q")}
+        self.columns: dict[str, list[Any]] = {name: [] for name in ("id", *self.FACETS, "nt", "text")}
+        self.row_flags: dict[str, list[int]] = {}
+        self.digest = hashlib.sha1()
+
+    def add(self, item: dict[str, Any], qry_text: str) -> None:
+        """Index the page row `item` (and give it its number, instruction code and audit flags)."""
+        g, row_id = len(self.columns["id"]), item["id"]
+        item["g"] = g
+        item["q"] = self.codes["q"](qry_text)
+        self.digest.update(row_id.encode("utf-8", "surrogateescape") + b"\n")
+        self.columns["id"].append(row_id)
+        for facet in ("src", "sp", "cat"):
+            self.columns[facet].append(self.codes[facet](item[facet]))
+        self.columns["gen"].append(self.codes["gen"](_generator_label(item["gen"])))
+        self.columns["nt"].append(sum(1 << k for k, t in enumerate(NEG_TYPES) if item["nt"] and t in item["nt"]))
+        gold = item["c"][0] if item["c"] else ""
+        self.columns["text"].append(f"{gold}\n{item['img']}".lower())
+        if row_id in self.flags:
+            item["fl"] = self.flags[row_id]
+            self.row_flags[str(g)] = [self.codes["fl"](f) for f in self.flags[row_id]]
+
+    @property
+    def rows(self) -> int:
+        return len(self.columns["id"])
+
+    def facets(self) -> dict[str, list[str]]:
+        return {**{k: c.values for k, c in self.codes.items() if k != "q"}, "nt": list(NEG_TYPES)}
+
+    def to_js(self) -> str:
+        return _js_call("index", {**self.columns, "fl": self.row_flags})
+
+
+class _ChunkWriter:
+    """Page rows into data/chunk-NNNNN.js files of `size` rows each."""
+
+    def __init__(self, directory: Path, size: int) -> None:
+        self.directory, self.size = directory, size
+        self.rows: list[dict[str, Any]] = []
+        self.count = 0
+
+    def add(self, item: dict[str, Any]) -> None:
+        self.rows.append(item)
+        if len(self.rows) >= self.size:
+            self._flush()
+
+    def _flush(self) -> None:
+        _write_text(self.directory / f"chunk-{self.count:05d}.js", _js_call("chunk", self.count, self.rows))
+        self.count += 1
+        self.rows = []
+
+    def close(self) -> int:
+        if self.rows:
+            self._flush()
+        for stale in self.directory.glob("chunk-*.js"):  # from an earlier, larger run
+            number = stale.stem.split("-")[-1]
+            if not number.isdigit() or int(number) >= self.count:
+                stale.unlink()
+        return self.count
+
+
 def _image_files(roots: ImageRoots, inputs: list, groups: list[dict[str, Any]]) -> set[Path]:
     wanted: set[Path] = set()
     for source in inputs:
@@ -171,81 +239,44 @@ def build_site(options: SiteOptions) -> SiteResult:
     )
     _copy_assets(out)
 
-    codes = {name: _Codes() for name in ("src", "sp", "cat", "gen", "fl", "q")}
-    index: dict[str, list[Any]] = {"id": [], "src": [], "sp": [], "cat": [], "gen": [], "nt": [], "text": []}
-    row_flags: dict[str, list[int]] = {}
+    index, chunks = _Index(flags), _ChunkWriter(out / "data", options.chunk_rows)
     problems: dict[str, int] = {}
-    ids = hashlib.sha1()
-    chunk: list[dict[str, Any]] = []
-    matched_flags = 0
-
-    def flush() -> None:
-        _write_text(out / "data" / f"chunk-{result.chunks:05d}.js", _js_call("chunk", result.chunks, chunk))
-        result.chunks += 1
-        chunk.clear()
-
     for source in inputs:
         for position, row in enumerate(iter_rows(source)):
-            g = result.rows
             item = compact_row(row, source, position)
             thumb = _thumb_for(roots, thumbs, item["src"], item["img"])
-            item["th"] = thumb.url
-            item["iw"] = item["iw"] or thumb.width
-            item["ih"] = item["ih"] or thumb.height
-            item["p"] = thumb.problem
+            item.update(th=thumb.url, iw=item["iw"] or thumb.width, ih=item["ih"] or thumb.height, p=thumb.problem)
             if thumb.problem:
-                problems[thumb.problem.split(":")[0]] = problems.get(thumb.problem.split(":")[0], 0) + 1
-            item["q"] = codes["q"](str(row.get("qry_text") or ""))
-            item["g"] = g
-            row_id = item["id"]
-            ids.update(row_id.encode("utf-8", "surrogateescape") + b"\n")
-            index["id"].append(row_id)
-            index["src"].append(codes["src"](item["src"]))
-            index["sp"].append(codes["sp"](item["sp"]))
-            index["cat"].append(codes["cat"](item["cat"]))
-            index["gen"].append(codes["gen"](_generator_label(item["gen"])))
-            index["nt"].append(sum(1 << k for k, t in enumerate(NEG_TYPES) if item["nt"] and t in item["nt"]))
-            gold = item["c"][0] if item["c"] else ""
-            index["text"].append(f"{gold}\n{item['img']}".lower())
-            if row_id in flags:
-                matched_flags += 1
-                item["fl"] = flags[row_id]
-                row_flags[str(g)] = [codes["fl"](f) for f in flags[row_id]]
-            chunk.append(item)
-            result.rows += 1
-            if len(chunk) >= options.chunk_rows:
-                flush()
-    if chunk:
-        flush()
-    for stale in (out / "data").glob("chunk-*.js"):
-        if int(stale.stem.split("-")[1]) >= result.chunks:
-            stale.unlink()
-    result.flagged_rows = matched_flags
-    result.unmatched_flags = len(flags) - matched_flags
+                kind = thumb.problem.split(":")[0]
+                problems[kind] = problems.get(kind, 0) + 1
+            index.add(item, str(row.get("qry_text") or ""))
+            chunks.add(item)
+    result.rows, result.chunks = index.rows, chunks.close()
+    result.flagged_rows = len(index.row_flags)
+    result.unmatched_flags = len(flags) - result.flagged_rows
     result.image_problems = problems
 
     for group in groups:
         for region in group["regions"]:
             thumb = _thumb_for(roots, thumbs, group["source"], str(region["image_path"]))
             region.update({"th": thumb.url, "iw": thumb.width, "ih": thumb.height, "p": thumb.problem})
-    site_id = ids.hexdigest()[:16]
     meta = {
         "format": SITE_FORMAT,
         "generated_by": f"scar-bench {scar.__version__}",
         "title": target.resolve().name,
         "target": str(target.resolve()),
-        "site_id": site_id,
+        "site_id": index.digest.hexdigest()[:16],  # the review's local-storage key: same rows, same decisions
         "rows": result.rows,
         "chunk_rows": options.chunk_rows,
         "chunks": result.chunks,
         "files": [{"label": s.label, "rows": s.rows} for s in inputs],
-        "facets": {**{k: c.values for k, c in codes.items() if k != "q"}, "nt": list(NEG_TYPES)},
-        "instructions": codes["q"].values,
+        "facets": index.facets(),
+        "instructions": index.codes["q"].values,
         "images": {"root": str(roots.default) if roots.default else None, "origin": roots.origin, "problems": problems},
-        "audit": {"file": str(audit_file) if audit_file else None, "flagged_rows": matched_flags, "unmatched": result.unmatched_flags},
+        "audit": {"file": str(audit_file) if audit_file else None, "flagged_rows": result.flagged_rows, "unmatched": result.unmatched_flags},
         "rejections": groups,
     }
-    _write_text(out / "data" / "index.js", _js_call("index", {**index, "fl": row_flags}))
+    _write_text(out / "data" / "index.js", index.to_js())
     _write_text(out / "data" / "meta.js", _js_call("meta", meta))
     result.seconds = time.perf_counter() - started
     return result
