@@ -1,4 +1,4 @@
-"""`scar` command line: build, validate, info, demo, eval, tasks, models, leaderboard, sources.
+"""`scar` command line: build, validate, info, browse, demo, eval, tasks, models, leaderboard, sources.
 
 Every user mistake ends as one line on stderr and a non-zero exit code, never a traceback
 (set SCAR_DEBUG=1 to see one for an unexpected failure).
@@ -90,6 +90,12 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
         help="processes on this machine: the main one loads, the others generate (default: all cores; "
         "only for generators that allow it, e.g. offline)",
     )
+    p.add_argument(
+        "--exclude",
+        type=Path,
+        metavar="REVIEW.json",
+        help="a review file exported by `scar browse`: rows it rejects are left out (counted as \"rejected by review\")",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_source_arguments(p)
     add_generator_arguments(p)
@@ -107,6 +113,17 @@ def _run_build(args: argparse.Namespace) -> int:
         raise ScarError(f"unknown source {args.source!r}; available: {', '.join(available())}")
     if args.shard_index >= args.num_shards:
         raise ScarError(f"--shard-index must be in [0, {args.num_shards}), got {args.shard_index}")
+    review_rejects: dict[str, str] = {}
+    if args.exclude is not None:
+        from scar.browse.review import read_review, rejected_ids
+
+        review_rejects = rejected_ids(read_review(args.exclude))
+        mine = sum(i.startswith(f"{args.source}:") for i in review_rejects)
+        print(
+            f"scar build: {args.exclude} rejects {mine:,} rows of source {args.source}"
+            + (f" ({len(review_rejects) - mine:,} of other sources ignored)" if mine < len(review_rejects) else ""),
+            file=sys.stderr,
+        )
     ensure_writable_dir(args.out)
     generator = make_generator(args)
     config = BuildConfig(
@@ -121,6 +138,7 @@ def _run_build(args: argparse.Namespace) -> int:
         shard_size=args.shard_size or DEFAULT_SHARD_SIZE,
         progress=not args.no_progress and sys.stderr.isatty(),
         workers=args.workers or min(os.cpu_count() or 1, 8),
+        review_rejects=review_rejects,
     )
     try:
         result = build(config, generator)
@@ -214,6 +232,7 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     _delegate(sub, "eval", "evaluate a model on SCaR and/or MMEB tasks", "evaluators.cli", "add_eval_arguments", "run_eval", wanted)
     _delegate(sub, "tasks", "list the evaluation tasks", "evaluators.cli", "add_tasks_arguments", "run_tasks", wanted)
     _delegate(sub, "models", "list the registered models", "baselines.listing", "add_models_arguments", "run_models", wanted)
+    _delegate(sub, "browse", "a static HTML site to look at and review samples", "scar.browse.cli", "add_arguments", "run", wanted)
     _delegate(sub, "leaderboard", "render results to Markdown tables and a plot", "scar.leaderboard", "add_arguments", "run", wanted)
     return parser
 

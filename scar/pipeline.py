@@ -14,6 +14,7 @@ determine the rows; a rerun with different settings into the same directory is r
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -52,6 +53,7 @@ CARD_NAME = "dataset_card.md"
 DEFAULT_SHARD_SIZE = 50_000
 DEFAULT_ROW_GROUP_SIZE = 10_000
 GENERATE_BATCH = 2_048  # entities handed to the generator at a time (progress granularity)
+REVIEW_REASON = "rejected by review"
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class BuildConfig:
     row_group_size: int = DEFAULT_ROW_GROUP_SIZE
     progress: bool = True
     workers: int = 1  # processes; >1 generates in worker processes when the generator allows it
+    # Row ids a human review rejected (`--exclude REVIEW.json`) -> the reviewer's reason; dropped before generation.
+    review_rejects: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -198,9 +202,14 @@ def _numbered(records: Iterable[Record], size: int, limit: int | None) -> Iterat
         yield position // size, record
 
 
+def _review_ids(config: BuildConfig) -> list[str]:
+    """The review-rejected ids of this build's source (a review file may cover several sources)."""
+    return sorted(i for i in config.review_rejects if i.startswith(f"{config.source}:"))
+
+
 def _manifest(config: BuildConfig, generator: Generator) -> dict[str, Any]:
     opts = config.source_options
-    return {
+    manifest = {
         "source": config.source,
         "seed": config.seed,
         "limit": config.limit,
@@ -218,6 +227,11 @@ def _manifest(config: BuildConfig, generator: Generator) -> dict[str, Any]:
             "annotations": [p.name for p in opts.annotations],
         },
     }
+    review = _review_ids(config)
+    if review:  # absent without a review, so manifests of earlier builds still match
+        digest = hashlib.sha256("\n".join(review).encode("utf-8")).hexdigest()
+        manifest["review"] = {"rejected": len(review), "rejected_ids_sha256": digest}
+    return manifest
 
 
 def _check_manifest(source_dir: Path, manifest: dict[str, Any]) -> None:
@@ -257,11 +271,11 @@ def generate_batch(generator: Generator, entities: Sequence[Entity], images_root
     neg_types: Counter = Counter()
     for entity, result in zip(entities, results):
         if isinstance(result, Rejected):
-            rejections.append(result)
+            rejections.append(result.at(entity))
             continue
         problems = result.check()
         if problems:
-            rejections.append(Rejected(entity.source, entity.id, "invalid sample", detail="; ".join(problems)))
+            rejections.append(Rejected(entity.source, entity.id, "invalid sample", detail="; ".join(problems)).at(entity))
             continue
         rows.append(result.to_row())
         categories[entity.category] += 1
@@ -355,12 +369,22 @@ def _build_shard(
     step = config.shard_size if getattr(generator, "wants_whole_shard", False) else GENERATE_BATCH
     # One per shard, so a shard's rows never depend on the shards built before it.
     dedupe = DuplicateEntityFilter()
+
+    def screen(entity: Entity) -> Entity | Rejected:
+        # Duplicates first: a review drops exactly the rows it names, never lets a duplicate in.
+        duplicate = dedupe.check(entity)
+        if duplicate is not None:
+            return duplicate.at(entity)
+        if entity.id in config.review_rejects:
+            return Rejected(entity.source, entity.id, REVIEW_REASON, detail=config.review_rejects[entity.id]).at(entity)
+        return entity
+
     batch: list[Entity] = []
     try:
         for record in records:
             stats.records += 1
             if isinstance(record, Entity):
-                record = dedupe.check(record) or record
+                record = screen(record)
             if isinstance(record, Rejected):
                 stats.rejections.add(record)
                 continue
@@ -558,6 +582,10 @@ def render_card(stats: dict[str, Any]) -> str:
             f"Generator `{g['name']}` (model `{g['model']}`, prompts `{g['prompt_version']}`), seed {m['seed']}, "
             f"at most {m['source_options']['max_per_image']} entities per image.",
         ]
+        if m.get("review"):
+            lines += ["", f"Human review: the review file rejected {m['review']['rejected']:,} ids (sha256 "
+                      f"`{m['review']['rejected_ids_sha256'][:16]}`); the rows they matched are left out and "
+                      "counted as \"rejected by review\"."]
         for split, agg in sorted(src["splits"].items()):
             lines += ["", f"### {split}", "", "Negatives per type: " + ", ".join(
                 f"{k} {v:,}" for k, v in agg["neg_types"].items()) + "."]

@@ -27,7 +27,8 @@ def test_wheel_carries_package_data_and_the_leaderboard_runs_from_it(tmp_path):
     subprocess.run([uv, "build", "--wheel", "-q", "-o", str(tmp_path / "dist"), str(ROOT)], check=True, timeout=300)
     (wheel,) = (tmp_path / "dist").glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"scar/leaderboard/reported.json", "scar/data/taxonomy.json", "scar/generate/prompts/manifest.json"} <= names
+    assert {"scar/leaderboard/reported.json", "scar/data/taxonomy.json", "scar/generate/prompts/manifest.json",
+            "scar/browse/assets/app.js", "scar/browse/assets/index.html"} <= names
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     work = tmp_path / "work"

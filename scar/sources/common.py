@@ -464,23 +464,26 @@ def emit_image(
     pool = list(neighbours_from) if neighbours_from is not None else cands
     image_area = float(image.width * image.height)
     eligible: list[Candidate] = []
+    def where(c: Candidate) -> dict[str, Any]:  # so reviewers can see a rejected region (`scar browse`)
+        return {"image_path": image.image_path, "box_xywh": tuple(float(v) for v in c.box_xywh)}
+
     for c in cands:
         record = f"{source}:{image.image_id}:{c.entity_id}"
         if c.crowd:
-            yield Rejected(source, record, "crowd region")
+            yield Rejected(source, record, "crowd region", **where(c))
         elif options.min_area > 0 and c.area < options.min_area * image_area:
-            yield Rejected(source, record, "below min area", detail=f"{c.area / image_area:.5f} of the image")
+            yield Rejected(source, record, "below min area", detail=f"{c.area / image_area:.5f} of the image", **where(c))
         else:
             eligible.append(c)
     chosen = set(sample_indices(len(eligible), options.max_per_image, options.seed, source, image.image_id))
     for i, c in enumerate(eligible):
         record = f"{source}:{image.image_id}:{c.entity_id}"
         if i not in chosen:
-            yield Rejected(source, record, "over max_per_image", detail=f"{len(eligible)} eligible")
+            yield Rejected(source, record, "over max_per_image", detail=f"{len(eligible)} eligible", **where(c))
             continue
         region, reason = c.make_region()
         if region is None:
-            yield Rejected(source, record, reason or "unusable region")
+            yield Rejected(source, record, reason or "unusable region", **where(c))
             continue
         index = next((j for j, p in enumerate(pool) if p is c), -1)
         neighbours = _nearest_neighbours(index, pool) if index >= 0 else _neighbours_excluding(c, pool)

@@ -763,7 +763,7 @@ class DemoSource:
             record = f"demo:{image_id}:{k}"
             if occluded[k]:
                 total = int(np.count_nonzero(rendered.full_masks[k]))
-                yield Rejected("demo", record, "occluded", rel_path, f"{areas[k]} of {total} pixels visible")
+                yield Rejected("demo", record, "occluded", rel_path, f"{areas[k]} of {total} pixels visible", image_path=rel_path)
                 continue
             if k not in keep:
                 continue
