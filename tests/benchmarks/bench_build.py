@@ -1,9 +1,11 @@
 """Whole offline build: samples/s and peak RSS of `scar build --source coco --generator offline`.
 
-    .venv/bin/python tests/benchmarks/bench_build.py [N ...] [--workers=K]   (default: 10000 100000, all cores)
+    .venv/bin/python tests/benchmarks/bench_build.py [N ...] [--workers=K] [--empty-images]
+    (default: 10000 100000, all cores)
 
-Each N runs in a fresh subprocess on a synthetic COCO instances JSON with N polygon annotations
-(empty image files, so the existence check stays on). Prints samples/s and peak RSS per N, and the
+Each N runs in a fresh subprocess on a synthetic COCO instances JSON with N polygon annotations and
+a real JPEG of the declared size per image, so the build reads every image header as on a real
+dataset (`--empty-images`: zero-byte files instead, as before header checks existed). Prints samples/s and peak RSS per N, and the
 ratios between the largest and smallest N (target: >= 3,000 samples/s, RSS flat as N grows).
 """
 
@@ -21,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tests.benchmarks.synthetic_coco import touch_images, write_synthetic_coco  # noqa: E402
+from tests.benchmarks.synthetic_coco import touch_images, write_images, write_synthetic_coco  # noqa: E402
 
 CHILD = """
 import resource, sys, time
@@ -54,10 +56,10 @@ def json_only_rss(ann: Path) -> float:
     return int(proc.stdout.split()[1]) / 1024.0
 
 
-def run_one(n: int, workdir: Path, workers: int) -> tuple[float, int, float, float, float]:
+def run_one(n: int, workdir: Path, workers: int, empty_images: bool = False) -> tuple[float, int, float, float, float]:
     ann = write_synthetic_coco(workdir / f"n{n}" / "instances_train2017.json", n)
     images = workdir / f"n{n}" / "images"
-    touch_images(ann, images)
+    (touch_images if empty_images else write_images)(ann, images)
     out = workdir / f"n{n}" / "out"
     cmd = [sys.executable, "-c", CHILD, "build", "--source", "coco", "--generator", "offline",
            "--annotations", str(ann), "--images", str(images), "--out", str(out), "--no-progress",
@@ -77,15 +79,17 @@ def _count_rows(out: Path) -> int:
 
 
 def main() -> None:
-    args = [a for a in sys.argv[1:] if not a.startswith("--workers=")]
+    empty_images = "--empty-images" in sys.argv[1:]
+    args = [a for a in sys.argv[1:] if not a.startswith("--workers=") and a != "--empty-images"]
     workers = next((int(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("--workers=")), os.cpu_count() or 1)
     sizes = [int(a) for a in args] or [10_000, 100_000]
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        print(f"--workers {workers} (main process loads, the others generate)")
+        print(f"--workers {workers} (main process loads, the others generate); "
+              f"{'empty image files' if empty_images else 'real JPEG files'}")
         print(f"{'N':>8} {'samples':>8} {'seconds':>8} {'samples/s':>10} {'RSS main':>9} {'worker':>7} {'JSON only':>10}  (MiB)")
         for n in sizes:
-            seconds, samples, rss, worker_rss, json_rss = run_one(n, Path(tmp), workers)
+            seconds, samples, rss, worker_rss, json_rss = run_one(n, Path(tmp), workers, empty_images)
             results.append((n, samples, seconds, rss, worker_rss, json_rss))
             print(f"{n:>8,} {samples:>8,} {seconds:>8.1f} {samples / seconds:>10,.0f} {rss:>9,.0f} {worker_rss:>7,.0f} {json_rss:>10,.0f}", flush=True)
     if len(results) > 1:
