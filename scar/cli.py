@@ -142,6 +142,7 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="check every row of a built directory (or one Parquet file)")
     p.add_argument("path", type=Path, help="a `scar build` output directory or a Parquet file")
     p.add_argument("--images", type=Path, help="images root (default: from stats.json, else DIR/images)")
+    p.add_argument("--decode", action="store_true", help="also decode every image in full (slow; headers are always read)")
     p.set_defaults(func=_run_validate)
 
 
@@ -150,7 +151,7 @@ def _run_validate(args: argparse.Namespace) -> int:
 
     from scar.validate import print_report, validate
 
-    report = validate(args.path, args.images)
+    report = validate(args.path, args.images, decode=args.decode)
     print_report(report, Console())
     return EXIT_OK if report.ok else EXIT_FAILED
 
