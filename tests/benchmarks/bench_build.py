@@ -6,8 +6,9 @@
 Each N runs in a fresh subprocess on a synthetic COCO instances JSON with N polygon annotations and
 a real JPEG of the declared size per image, so the build reads every image header as on a real
 dataset (`--empty-images`: zero-byte files instead, which only builds that predate the header checks
-accept; kept to compare against them). Prints wall and CPU seconds (CPU is steadier on a shared machine). Prints samples/s and peak RSS per N, and the
-ratios between the largest and smallest N (target: >= 3,000 samples/s, RSS flat as N grows).
+accept; kept to compare against them). Prints samples/s, CPU seconds (steadier than wall time on a
+shared machine) and peak RSS per N, and the ratios between the largest and smallest N (target:
+>= 3,000 samples/s, RSS flat as N grows).
 """
 
 from __future__ import annotations
