@@ -66,9 +66,9 @@ def _temporaries(out: Path) -> list[Path]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_killing_the_main_process_alone_leaves_no_worker(tmp_path: Path) -> None:
-    ann, images = _coco_inputs(tmp_path / "data", 8_000)
+    ann, images = _coco_inputs(tmp_path / "data", 3_000)
     out = tmp_path / "out"
-    proc = subprocess.Popen(_build_cmd(ann, images, out, "--workers", "3", "--shard-size", "500"), cwd=REPO,
+    proc = subprocess.Popen(_build_cmd(ann, images, out, "--workers", "3", "--shard-size", "300"), cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     workers: set[int] = set()
     deadline = time.monotonic() + 60
@@ -86,7 +86,7 @@ def test_killing_the_main_process_alone_leaves_no_worker(tmp_path: Path) -> None
         os.kill(w, signal.SIGKILL)
     assert survivors == []
     # the rerun finishes the build: no temporary left behind, stats.json equals the shards
-    rerun = subprocess.run(_build_cmd(ann, images, out, "--workers", "3", "--shard-size", "500"), cwd=REPO,
+    rerun = subprocess.run(_build_cmd(ann, images, out, "--workers", "3", "--shard-size", "300"), cwd=REPO,
                            capture_output=True, text=True, timeout=300)  # fmt: skip
     assert rerun.returncode == 0, rerun.stderr
     assert _temporaries(out) == [] and stats_mismatches(out) == []
@@ -149,10 +149,10 @@ def test_stats_json_is_never_overwritten_by_an_older_sum(tmp_path: Path, monkeyp
 
 
 def test_parallel_workers_leave_stats_equal_to_the_shards(tmp_path: Path) -> None:
-    ann, images = _coco_inputs(tmp_path / "data", 1_500)
+    ann, images = _coco_inputs(tmp_path / "data", 900)
     out = tmp_path / "out"
     procs = [subprocess.Popen(_build_cmd(ann, images, out, "--num-shards", "3", "--shard-index", str(i),
-                                         "--shard-size", "150", "--workers", "1"),
+                                         "--shard-size", "90", "--workers", "1"),
                               cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
              for i in range(3)]  # fmt: skip
     for p in procs:
