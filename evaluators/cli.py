@@ -140,7 +140,9 @@ def _print_scores(scores: list[TaskScore], stats: EncodeStats, summary: Path, ti
         print(f"{s.task.name:<20} {100 * m.precision_at_1:7.2f} {100 * m.recall_at_5:7.2f} {100 * m.mrr:7.2f} {m.num_pred:7d}{skipped}")
     print(
         f"tie rule {tie_rule}; {stats.unique} unique items for {stats.references} references "
-        f"({stats.dedup_ratio:.2f}x), {stats.cached} cached, {stats.encoded} encoded; summary: {summary}"
+        f"({stats.dedup_ratio:.2f}x), {stats.cached} cached, {stats.encoded} encoded"
+        + (f" ({stats.repaired} corrupt cache records encoded again)" if stats.repaired else "")
+        + f"; summary: {summary}"
     )
 
 

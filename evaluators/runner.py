@@ -173,6 +173,7 @@ class EncodeStats:
     unique: int = 0
     cached: int = 0  # found in the cache at start
     encoded: int = 0  # computed in this run (all ranks)
+    repaired: int = 0  # corrupt cache records found, dropped and encoded again
     encode_seconds: float = 0.0  # time inside Embedder.encode on rank 0
     bad_images: dict[str, str] = field(default_factory=dict)
     batching: str = "unique items, cost-ordered"  # or the reference code's own batches (batch-dependent models)
@@ -265,6 +266,7 @@ def encode_missing(
 ) -> None:
     """Encode every key the cache lacks; rank 0 decides the work list and stores all results."""
     todo: list[str] = cache.missing(ordered_keys) if ctx.is_main and cache is not None else []
+    stats.repaired = cache.corrupt_records if ctx.is_main and cache is not None else 0
     todo = distributed.broadcast(todo, ctx)
     stats.cached = len(ordered_keys) - len(todo)
     mine = todo[ctx.rank :: ctx.world_size]  # strided: ranks get batches of similar cost

@@ -67,7 +67,7 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
     from scar.sources import add_source_arguments
 
     p = sub.add_parser("build", help="build SCaR shards from a raw dataset")
-    p.add_argument("--source", required=True, help="source name (see `scar sources`)")
+    p.add_argument("--source", help="source name (see `scar sources`); required unless --finalize")
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.add_argument("--split", choices=("train", "eval", "all"), default="all", help="which SCaR split(s) to build")
     p.add_argument("--limit", type=positive_int, help="at most N entities per split")
@@ -97,6 +97,12 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
         help="a review file exported by `scar browse`: rows it rejects are left out (counted as \"rejected by review\")",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--finalize",
+        action="store_true",
+        help="only recompute stats.json and the dataset card of --out from all finished shards "
+        "(any worker may run it, e.g. after the last of several --num-shards workers)",
+    )
     add_source_arguments(p)
     add_generator_arguments(p)
     p.set_defaults(func=_run_build)
@@ -109,6 +115,10 @@ def _run_build(args: argparse.Namespace) -> int:
     from scar.pipeline import DEFAULT_SHARD_SIZE, BuildConfig, build
     from scar.sources import available, options_from_args
 
+    if args.finalize:
+        return _finalize(args)
+    if not args.source:
+        raise ScarError("scar build needs --source (see `scar sources`), or --finalize")
     if args.source not in available():
         raise ScarError(f"unknown source {args.source!r}; available: {', '.join(available())}")
     if args.shard_index >= args.num_shards:
@@ -154,6 +164,25 @@ def _run_build(args: argparse.Namespace) -> int:
     if result.stopped_by_budget:
         console.print(f"stopped: {result.stopped_by_budget}; rerun the same command to continue")
         return EXIT_BUDGET
+    problem = result.empty_build_problem()
+    if problem:
+        print(f"scar: error: {problem}; see {args.out / 'stats.json'}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _finalize(args: argparse.Namespace) -> int:
+    from scar.pipeline import MANIFEST_NAME, write_stats_and_card
+
+    if not any(args.out.glob(f"*/{MANIFEST_NAME}")):
+        raise ScarError(f"{args.out}: no scar build found (no <source>/{MANIFEST_NAME})")
+    stats = write_stats_and_card(args.out, args.images)
+    splits = [agg for src in stats["sources"].values() for agg in src["splits"].values()]
+    print(
+        f"recomputed stats.json and the dataset card from {sum(a['shards'] for a in splits)} shards "
+        f"({sum(a['samples'] for a in splits):,} samples) -> {args.out}",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -161,6 +190,7 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="check every row of a built directory (or one Parquet file)")
     p.add_argument("path", type=Path, help="a `scar build` output directory or a Parquet file")
     p.add_argument("--images", type=Path, help="images root (default: from stats.json, else DIR/images)")
+    p.add_argument("--decode", action="store_true", help="also decode every image in full (slow; headers are always read)")
     p.set_defaults(func=_run_validate)
 
 
@@ -169,7 +199,7 @@ def _run_validate(args: argparse.Namespace) -> int:
 
     from scar.validate import print_report, validate
 
-    report = validate(args.path, args.images)
+    report = validate(args.path, args.images, decode=args.decode)
     print_report(report, Console())
     return EXIT_OK if report.ok else EXIT_FAILED
 

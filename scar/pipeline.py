@@ -43,12 +43,18 @@ import scar
 from scar.errors import BudgetExhausted, ScarError
 from scar.filters import DuplicateEntityFilter
 from scar.generate.base import Generator
+from scar.locking import exclusive_lock
+from scar.record_ids import UniqueIds
 from scar.schema import Entity, Rejected, RejectionLog, parquet_schema, rows_to_table
 from scar.sources import SourceOptions, make_source
 from scar.sources.base import Record
+from scar.tempfiles import atomic_write_bytes as _atomic_write_bytes
+from scar.tempfiles import atomic_write_json, remove_stale_temporaries, temp_path
+from scar.worker_lifetime import die_with_parent
 
 MANIFEST_NAME = ".build-manifest.json"
 STATS_NAME = "stats.json"
+STATS_LOCK_NAME = ".stats.lock"
 CARD_NAME = "dataset_card.md"
 DEFAULT_SHARD_SIZE = 50_000
 DEFAULT_ROW_GROUP_SIZE = 10_000
@@ -109,22 +115,32 @@ class BuildResult:
     rejected: int = 0
     stopped_by_budget: str | None = None
     seconds: float = 0.0
+    chunks_seen: int = 0  # chunks in the record stream, any worker's
+    chunks: int = 0  # chunks of this worker, written now or resumed
+    chunk_samples: int = 0  # rows in those chunks
+    chunk_rejections: RejectionLog = field(default_factory=RejectionLog)
+
+    def empty_build_problem(self) -> str | None:
+        """Why this build produced nothing usable (a one-line reason naming the top rejection), or None."""
+        if self.stopped_by_budget:
+            return None
+        if self.chunks_seen == 0:
+            return "the source yielded no records (check --annotations / --root and --split)"
+        if self.chunks == 0 or self.chunk_samples > 0:
+            return None
+        log = self.chunk_rejections
+        if not log.counts:
+            return f"0 samples in {self.chunks} shard(s) and no rejection recorded"
+        reason, count = max(log.counts.items(), key=lambda kv: (kv[1], kv[0]))
+        example = (log.examples.get(reason) or [""])[0]
+        return (
+            f"0 samples: all {log.total:,} records rejected; top reason {reason!r} ({count:,} records"
+            + (f", e.g. {example}" if example else "")
+            + ")"
+        )
 
 
 # ---------------------------------------------------------------- small file helpers
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    _atomic_write_bytes(path, (json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8"))
 
 
 class ShardWriter:
@@ -132,7 +148,7 @@ class ShardWriter:
 
     def __init__(self, path: Path, split: str, row_group_size: int) -> None:
         self.path = path
-        self.tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        self.tmp = temp_path(path)
         self.row_group_size = row_group_size
         self.writer = pq.ParquetWriter(self.tmp, parquet_schema(split), compression="zstd")
         self.pending: list[pa.Table] = []
@@ -287,7 +303,8 @@ def generate_batch(generator: Generator, entities: Sequence[Entity], images_root
 _WORKER_GENERATOR: Generator | None = None
 
 
-def _init_worker(generator: Generator) -> None:
+def _init_worker(generator: Generator, parent_pid: int) -> None:
+    die_with_parent(parent_pid)  # a killed build leaves no orphan behind
     global _WORKER_GENERATOR
     _WORKER_GENERATOR = generator
     # pyarrow's first conversion in a process costs about 0.3 s; pay it while the main process
@@ -311,7 +328,7 @@ def _worker_pool(config: BuildConfig, generator: Generator) -> ProcessPoolExecut
         max_workers=config.workers - 1,
         mp_context=mp.get_context("fork"),
         initializer=_init_worker,
-        initargs=(generator,),
+        initargs=(generator, os.getpid()),
     )
     # Fork every worker now: before the loader parses its annotations (the workers need none of
     # that memory) and before the progress bar starts a thread (forking under threads can deadlock).
@@ -419,7 +436,9 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
     source = make_source(config.source, options)
     source_dir = config.out / config.source
     source_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries([config.out, source_dir])  # left by builds killed mid-write
     _check_manifest(source_dir, _manifest(config, generator))
+    unique = UniqueIds()  # row ids unique over the whole build, all splits
 
     result = BuildResult()
     started = time.perf_counter()
@@ -460,9 +479,10 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
                     if expected:  # the progress bar's total, hence its ETA
                         progress.update(task, total=min(expected, config.limit or expected))
 
-                records_in = _after_first(source.iter_records(split), loaded)
+                records_in = _after_first(unique.filter(source.iter_records(split)), loaded)
                 numbered = _numbered(records_in, config.shard_size, config.limit)
                 for chunk_index, group in groupby(numbered, key=itemgetter(0)):
+                    result.chunks_seen += 1
                     if chunk_index % config.num_shards != config.shard_index:
                         continue  # groupby skips the rest of this chunk's records
                     records = (record for _, record in group)
@@ -470,6 +490,7 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
                     if path.exists():
                         result.skipped += 1
                         advance(sum(isinstance(r, Entity) for r in records))
+                        _count_resumed(result, path)
                     else:
                         try:
                             stats = _build_shard(records, path, split, config, generator, pool, images_root, advance)
@@ -479,6 +500,9 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
                         result.written += 1
                         result.samples += stats.samples
                         result.rejected += stats.rejections.total
+                        result.chunks += 1
+                        result.chunk_samples += stats.samples
+                        result.chunk_rejections.merge(stats.rejections.to_dict())
                     progress.update(task, shards=f"{result.written} written, {result.skipped} resumed")
                 progress.update(task, total=done_entities)  # estimates end at 100%
                 if result.stopped_by_budget:
@@ -489,6 +513,17 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
     result.seconds = time.perf_counter() - started
     write_stats_and_card(config.out, images_root)
     return result
+
+
+def _count_resumed(result: BuildResult, path: Path) -> None:
+    """Add a finished chunk's counts from its sidecar (written before the Parquet file was renamed in)."""
+    result.chunks += 1
+    try:
+        shard = json.loads(path.with_suffix(".stats.json").read_text("utf-8"))
+        result.chunk_samples += int(shard["samples"])
+        result.chunk_rejections.merge(shard.get("rejections") or {})
+    except (OSError, ValueError, KeyError, TypeError):
+        result.chunk_samples += 1  # no readable sidecar: count it as not empty rather than fail the build
 
 
 # ---------------------------------------------------------------- stats.json and the dataset card
@@ -540,12 +575,18 @@ def collect_stats(out: Path, images_root: Path | None = None) -> dict[str, Any]:
 
 
 def write_stats_and_card(out: Path, images_root: Path | None) -> dict[str, Any]:
-    previous = out / STATS_NAME
-    if images_root is None and previous.exists():
-        images_root = Path(json.loads(previous.read_text("utf-8")).get("images_root", out / "images"))
-    stats = collect_stats(out, images_root)
-    atomic_write_json(out / STATS_NAME, stats)
-    _atomic_write_bytes(out / CARD_NAME, render_card(stats).encode("utf-8"))
+    """Recompute stats.json and the card from every sidecar under `out`. Workers sharing `out` take
+    turns (scar.locking), so the last one to write has summed every shard committed before it."""
+    with exclusive_lock(out / STATS_LOCK_NAME):
+        previous = out / STATS_NAME
+        if images_root is None and previous.exists():
+            try:
+                images_root = Path(json.loads(previous.read_text("utf-8")).get("images_root", out / "images"))
+            except (OSError, ValueError, AttributeError):
+                images_root = None
+        stats = collect_stats(out, images_root)
+        atomic_write_json(out / STATS_NAME, stats)
+        _atomic_write_bytes(out / CARD_NAME, render_card(stats).encode("utf-8"))
     return stats
 
 

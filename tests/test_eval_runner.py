@@ -244,3 +244,25 @@ def test_batch_dependent_models_get_the_reference_batches(tmp_path):
     rescored, restats = evaluate(again, tasks, tmp_path / "cache", batch_size=16, progress=False)
     assert again.batches == [] and restats.encoded == 0 and restats.cached == 11
     assert [s.summary.precision_at_1 for s in rescored] == [s.summary.precision_at_1 for s in scores]
+
+
+def test_eval_rerun_repairs_the_cache_and_scores_equal_a_clean_run(tmp_path, capsys):
+    scar_fixture(tmp_path / "scar")
+    common = ["--model", TEST_MODEL, "--device", "cpu", "--tasks", "RefCOCO+", "--scar-root", str(tmp_path / "scar"),
+              "--no-progress"]  # fmt: skip
+    assert run_eval(eval_args([*common, "--out", str(tmp_path / "clean")])) == 0
+    out = tmp_path / "out"
+    assert run_eval(eval_args([*common, "--out", str(out)])) == 0
+    capsys.readouterr()
+    for data in (out / ".embed-cache").rglob("*.bin"):
+        raw = bytearray(data.read_bytes())
+        for offset in range(3, len(raw), 997):  # a few records, here and there
+            raw[offset] ^= 0x5A
+        data.write_bytes(bytes(raw))
+    assert run_eval(eval_args([*common, "--out", str(out)])) == 0
+    assert "corrupt cache records encoded again" in capsys.readouterr().out
+    result = json.loads((out / TEST_MODEL / "RefCOCO+.json").read_text())
+    clean = json.loads((tmp_path / "clean" / TEST_MODEL / "RefCOCO+.json").read_text())
+    assert result["run"]["encoded_items"] > 0
+    for key in ("precision@1", "recall@5", "mrr", "num_correct", "num_pred"):
+        assert result[key] == clean[key], key

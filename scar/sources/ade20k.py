@@ -28,7 +28,6 @@ from scar.errors import InputFileError
 from scar.schema import Rejected, Split
 from scar.sources.base import Record, SourceOptions
 from scar.sources.common import (
-    ImageIndex,
     ImageMeta,
     check_images_option,
     clean_category,
@@ -38,6 +37,7 @@ from scar.sources.common import (
     relative_posix,
     require_dir,
 )
+from scar.sources.images import ESCAPES_ROOT, ImageFiles, name_problem
 from scar.sources.safe_pickle import load_pickle
 
 INDEX_NAME = "index_ade20k.pkl"
@@ -84,7 +84,7 @@ class Ade20kSource:
             )
         default_images = (self.index_path.parent.parent if self.index_path else self.challenge_dir) or self.root
         self.images_root = Path(options.images) if options.images else default_images
-        self.images = ImageIndex(self.images_root, check=check_images_option(options))
+        self.images = ImageFiles(self.images_root, check=check_images_option(options))
         self._index: dict[str, Any] | None = None
         self._base: Path | None = None
 
@@ -149,6 +149,7 @@ class Ade20kSource:
         names = [first_name(n) for n in index["objectnames"]]
         scenes = index.get("scene") or []
         order = sorted(range(len(index["filename"])), key=lambda i: str(index["filename"][i]))
+        seen_stems: set[str] = set()
         for i in order:
             filename, folder = index["filename"][i], index["folder"][i]
             if not isinstance(filename, str) or not isinstance(folder, str):
@@ -159,6 +160,13 @@ class Ade20kSource:
                 continue
             stem = filename.rsplit(".", 1)[0]
             record = f"{self.name}:{stem}"
+            if name_problem(filename) or "/" in filename or "\\" in filename:  # a bare name, beside its _seg.png
+                yield Rejected(self.name, record, ESCAPES_ROOT, file=str(self.index_path), detail=repr(filename))
+                continue
+            if stem in seen_stems:  # the stem names the rows: a repeat would repeat their ids
+                yield Rejected(self.name, record, "duplicate image name", file=str(self.index_path))
+                continue
+            seen_stems.add(stem)
             directory = self._folder(folder)
             if directory is None:
                 yield Rejected(self.name, record, "missing image folder", file=str(self.index_path), detail=folder)
@@ -169,17 +177,25 @@ class Ade20kSource:
                 continue
             rel = relative_posix(directory / filename, self.images_root)
             if rel is None:
-                yield Rejected(self.name, record, "image outside images root", detail=str(directory / filename))
+                yield Rejected(self.name, record, ESCAPES_ROOT, detail=str(directory / filename))
                 continue
             if not self.images.exists(rel):
                 yield Rejected(self.name, record, "missing image file", detail=rel)
                 continue
-            rgb = read_png(seg_path)
+            try:
+                rgb = read_png(seg_path)
+            except InputFileError as exc:  # one broken segmentation costs its image, not the build
+                yield Rejected(self.name, record, "unreadable segmentation", file=str(seg_path), detail=str(exc)[:200])
+                continue
             if rgb.ndim != 3 or rgb.shape[2] < 3:
                 yield Rejected(self.name, record, "segmentation is not RGB", file=str(seg_path))
                 continue
             labels, pairs = decode_ade_seg(rgb)
             height, width = labels.shape
+            rel, reason, detail = self.images.locate([rel], width, height)
+            if rel is None:
+                yield Rejected(self.name, record, reason or "missing image file", detail=detail)
+                continue
             meta = ImageMeta(stem, rel, width, height, scene_label(scenes[i]) if i < len(scenes) else None)
             info = {
                 label: (f"{cls}_{inst}", names[cls - 1] if 0 < cls <= len(names) else None)
@@ -221,17 +237,25 @@ class Ade20kSource:
                 record = f"{self.name}:{png.stem}"
                 rel = relative_posix(self.challenge_dir / "images" / folder_name / f"{png.stem}.jpg", self.images_root)
                 if rel is None:
-                    yield Rejected(self.name, record, "image outside images root")
+                    yield Rejected(self.name, record, ESCAPES_ROOT)
                     continue
                 if not self.images.exists(rel):
                     yield Rejected(self.name, record, "missing image file", detail=rel)
                     continue
-                values = read_png(png)
+                try:
+                    values = read_png(png)
+                except InputFileError as exc:
+                    yield Rejected(self.name, record, "unreadable segmentation", file=str(png), detail=str(exc)[:200])
+                    continue
                 if values.ndim != 2:
                     yield Rejected(self.name, record, "annotation is not single-channel", file=str(png))
                     continue
                 labels = values.astype(np.int32)
                 height, width = labels.shape
+                rel, reason, detail = self.images.locate([rel], width, height)
+                if rel is None:
+                    yield Rejected(self.name, record, reason or "missing image file", detail=detail)
+                    continue
                 meta = ImageMeta(png.stem, rel, width, height, scenes.get(png.stem))
                 present = np.flatnonzero(np.bincount(labels.ravel()))
                 info = {int(v): (f"class{v}", names.get(int(v))) for v in present if v > 0}

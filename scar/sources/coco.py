@@ -23,7 +23,6 @@ from pycocotools import mask as mask_utils
 from scar.sources.common import (
     Candidate,
     box_region,
-    ImageIndex,
     ImageMeta,
     check_images_option,
     clean_category,
@@ -39,6 +38,7 @@ from scar.sources.common import (
     rle_point,
     text_problem,
 )
+from scar.sources.images import ImageFiles, size_problem
 
 _SPLIT_FOLDER = re.compile(r"(train|val|test|minival)(\d{4})")
 
@@ -63,14 +63,27 @@ def load_coco_file(path: Path, source: str) -> CocoFile:
         if isinstance(cat, dict) and "id" in cat and isinstance(cat.get("name"), str) and not text_problem(cat["name"]):
             out.categories[cat["id"]] = clean_category(cat["name"])
     for img in data["images"]:
-        if isinstance(img, dict) and _hashable(img.get("id")):
-            out.images[img["id"]] = img
-        else:
+        if not isinstance(img, dict) or not _hashable(img.get("id")):
             out.problems.append(Rejected(source, f"{source}:image ?", "malformed image entry", file=str(path)))
+        elif img["id"] in out.images:  # which entry is right is unknowable: keep the first, say so
+            out.problems.append(Rejected(source, f"{source}:{img['id']}", "duplicate image id", file=str(path)))
+        else:
+            out.images[img["id"]] = img
+    seen_ids: set[str] = set()  # as strings: the row id spells 1 and "1" alike
     for ann in data["annotations"]:
         if not isinstance(ann, dict) or not _hashable(ann.get("image_id")):
             out.problems.append(Rejected(source, f"{source}:ann ?", "malformed annotation", file=str(path)))
             continue
+        ann_id = ann.get("id")
+        if not _hashable(ann_id):  # the id names the row: without one, rows could not be told apart
+            out.problems.append(Rejected(source, f"{source}:{ann['image_id']}:?", "annotation without id", file=str(path)))
+            continue
+        if str(ann_id) in seen_ids:  # two rows with one id would collide: keep the first
+            out.problems.append(
+                Rejected(source, f"{source}:{ann['image_id']}:{ann_id}", "duplicate annotation id", file=str(path))
+            )
+            continue
+        seen_ids.add(str(ann_id))
         out.anns_by_image.setdefault(ann["image_id"], []).append(ann)
     for image_id, anns in out.anns_by_image.items():
         if image_id not in out.images:
@@ -99,23 +112,26 @@ def image_folder_hint(path: Path) -> str | None:
 
 
 def image_meta(
-    source: str, img: dict[str, Any], file: Path, index: ImageIndex, scene: str | None = None
+    source: str, img: dict[str, Any], file: Path, index: ImageFiles, scene: str | None = None
 ) -> tuple[ImageMeta | None, Rejected | None]:
-    """Checked image entry -> ImageMeta, or the reason the whole image is unusable."""
+    """Checked image entry -> ImageMeta, or the reason the whole image is unusable: its declared
+    size (bounded), its file name (inside the images root) and its file's header (same size)."""
     image_id = img.get("id")
     record = f"{source}:{image_id}"
     width, height, name = img.get("width"), img.get("height"), img.get("file_name")
-    if not isinstance(width, int) or not isinstance(height, int) or width <= 0 or height <= 0:
-        return None, Rejected(source, record, "bad image size", file=str(file), detail=f"{width}x{height}")
+    problem = size_problem(width, height)
+    if problem:
+        return None, Rejected(source, record, problem, file=str(file), detail=f"{width}x{height}")
+    assert isinstance(width, int) and isinstance(height, int)
     if not isinstance(name, str) or not name:
         return None, Rejected(source, record, "image without file name", file=str(file))
     if text_problem(name):
         return None, Rejected(source, record, "non-UTF-8 text", file=str(file), detail="file_name")
     hint = image_folder_hint(file)
     candidates = [name] + ([f"{hint}/{name}"] if hint else [])
-    rel = index.first_existing(candidates)
+    rel, reason, detail = index.locate(candidates, width, height)
     if rel is None:
-        return None, Rejected(source, record, "missing image file", file=str(file), detail=name)
+        return None, Rejected(source, record, reason or "missing image file", file=str(file), detail=detail)
     return ImageMeta(image_id=str(image_id), image_path=rel, width=width, height=height, scene=scene), None
 
 
@@ -184,7 +200,7 @@ class CocoSource:
         if not options.annotations:
             raise InputFileError("--annotations", f"source {self.name!r} needs at least one COCO annotation file")
         self.options = options
-        self.images = ImageIndex(options.images, check=check_images_option(options))
+        self.images = ImageFiles(options.images, check=check_images_option(options))
         self._files: dict[Path, CocoFile] = {}
 
     def files_for(self, split: Split) -> list[Path]:
@@ -228,10 +244,20 @@ class CocoSource:
             for image_id, anns in f.anns_by_image.items():
                 if image_id in merged:
                     merged[image_id][2].extend((a, f.path) for a in anns)
+        seen_ids: set[str] = set()  # ids are unique per file already; merged files must not repeat them
         for image_id in sorted(merged, key=_sort_key):
             img, img_file, anns = merged[image_id]
             if not anns:
                 continue
+            if len(files) > 1:
+                unique = []
+                for a, p in anns:
+                    if str(a["id"]) in seen_ids:
+                        yield Rejected(self.name, f"{self.name}:{image_id}:{a['id']}", "duplicate annotation id", file=str(p))
+                    else:
+                        seen_ids.add(str(a["id"]))
+                        unique.append((a, p))
+                anns = unique
             meta, rejected = image_meta(self.name, img, img_file, self.images)
             if meta is None:
                 assert rejected is not None

@@ -26,7 +26,6 @@ from scar.sources.base import Record, SourceOptions
 from scar.sources.coco import CocoFile, CocoSource, coco_candidate, split_of_file
 from scar.sources.common import (
     Candidate,
-    ImageIndex,
     ImageMeta,
     check_images_option,
     clean_category,
@@ -34,6 +33,7 @@ from scar.sources.common import (
     label_candidates,
     read_png,
 )
+from scar.sources.images import ImageFiles
 
 OTHER_ID = 183  # stuff JSON placeholder covering every thing pixel
 FIRST_STUFF_ID = 92
@@ -66,7 +66,7 @@ class CocoStuffSource(CocoSource):
 
     def __init__(self, options: SourceOptions) -> None:
         self.options = options
-        self.images = ImageIndex(options.images, check=check_images_option(options))
+        self.images = ImageFiles(options.images, check=check_images_option(options))
         self._files: dict[Path, CocoFile] = {}
         self.maps_dir = self._find_maps()
         if not options.annotations and self.maps_dir is None:
@@ -128,19 +128,23 @@ class CocoStuffSource(CocoSource):
                 stem = png.stem
                 image_id: Any = int(stem) if stem.isdigit() else stem
                 entry = entries.get(image_id)
-                labels = read_png(png)
+                record = f"{self.name}:{image_id}"
+                try:
+                    labels = read_png(png)
+                except InputFileError as exc:  # one broken map costs its image, not the build
+                    yield Rejected(self.name, record, "unreadable label map", file=str(png), detail=str(exc)[:200])
+                    continue
                 if labels.ndim != 2:
                     raise InputFileError(png, f"label map must be single-channel, got shape {labels.shape}")
                 height, width = labels.shape
-                record = f"{self.name}:{image_id}"
                 file_name = entry.get("file_name") if entry else None
                 file_name = file_name if isinstance(file_name, str) and file_name else f"{stem}.jpg"
                 if entry and (entry.get("width"), entry.get("height")) != (width, height):
                     yield Rejected(self.name, record, "label map size disagrees with image", file=str(png))
                     continue
-                rel = self.images.first_existing([f"{folder.name}/{file_name}", file_name])
+                rel, reason, detail = self.images.locate([f"{folder.name}/{file_name}", file_name], width, height)
                 if rel is None:
-                    yield Rejected(self.name, record, "missing image file", file=str(png), detail=file_name)
+                    yield Rejected(self.name, record, reason or "missing image file", file=str(png), detail=detail)
                     continue
                 meta = ImageMeta(image_id=str(image_id), image_path=rel, width=width, height=height)
                 items = map_candidates(self.name, meta, labels, names, FIRST_STUFF_ID if things else 0, png)

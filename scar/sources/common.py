@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -24,6 +25,7 @@ from scar.errors import InputFileError
 from scar.schema import Entity, Neighbour, Region, Rejected, Split
 from scar.seeding import rng_for
 from scar.sources.base import Record, SourceOptions
+from scar.sources.images import ImageFiles, size_problem
 
 # The point search runs on the box crop sampled down to at most this many pixels per side: the
 # distance transform dominates the loader's cost, and a coarser grid still picks a real mask pixel.
@@ -93,33 +95,8 @@ def clean_category(name: object) -> str:
     return " ".join(str(name).replace("_", " ").split()).strip().lower()
 
 
-class ImageIndex:
-    """Cheap existence checks for image files: one directory listing per folder, never a decode."""
-
-    def __init__(self, root: Path | None, check: bool = True) -> None:
-        self.root = Path(root) if root is not None else None
-        self.check = check and root is not None
-        self._listings: dict[str, frozenset[str]] = {}
-
-    def exists(self, rel_path: str) -> bool:
-        if not self.check:
-            return True
-        assert self.root is not None
-        folder, _, name = rel_path.rpartition("/")
-        listing = self._listings.get(folder)
-        if listing is None:
-            try:
-                listing = frozenset(os.listdir(self.root / folder))
-            except OSError:
-                listing = frozenset()
-            self._listings[folder] = listing
-        return name in listing
-
-    def first_existing(self, candidates: Sequence[str]) -> str | None:
-        for rel in candidates:
-            if self.exists(rel):
-                return rel
-        return None
+# Image files are checked in scar.sources.images; the old name stays importable from here.
+ImageIndex = ImageFiles
 
 
 def check_images_option(options: SourceOptions) -> bool:
@@ -599,15 +576,23 @@ def _refill(handle: Any, buf: str, pos: int, consumed: int, chunk_chars: int) ->
 
 
 def read_png(path: Path) -> np.ndarray:
+    """Decode a label PNG; its header's size is bounded before any pixel is decoded."""
     try:
         from PIL import Image
 
-        with Image.open(path) as im:
-            return np.asarray(im)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                problem = size_problem(im.width, im.height)
+                if problem:
+                    raise InputFileError(path, f"{problem}: {im.width}x{im.height}")
+                return np.asarray(im)
     except FileNotFoundError:
         raise InputFileError(path, "file not found") from None
-    except (OSError, ValueError) as exc:
-        raise InputFileError(path, f"cannot read PNG: {exc}") from None
+    except InputFileError:
+        raise
+    except Exception as exc:  # PIL raises many types for a broken file (OSError, SyntaxError, bomb errors...)
+        raise InputFileError(path, f"cannot read PNG: {type(exc).__name__}: {str(exc)[:120]}") from None
 
 
 def label_candidates(

@@ -21,7 +21,6 @@ from scar.sources.base import Record, SourceOptions
 from scar.sources.coco import CocoFile, coco_candidate, image_meta, load_coco_file
 from scar.sources.common import (
     Candidate,
-    ImageIndex,
     ImageMeta,
     box_region,
     check_images_option,
@@ -31,6 +30,7 @@ from scar.sources.common import (
     require_file,
     text_problem,
 )
+from scar.sources.images import ImageFiles
 from scar.sources.safe_pickle import load_pickle
 
 DEFAULT_SPLIT_BY = {"refcoco": "unc", "refcoco+": "unc", "refcocog": "umd"}
@@ -76,7 +76,7 @@ class ReferSource:
         self.instances_path = require_file(folder / "instances.json", "instances file")
         eval_splits = options.extra.get("eval_splits")
         self.eval_splits = tuple(eval_splits) if eval_splits else None
-        self.images = ImageIndex(options.images, check=check_images_option(options))
+        self.images = ImageFiles(options.images, check=check_images_option(options))
         self._refs: list[Any] | None = None
         self._coco: CocoFile | None = None
 
@@ -103,19 +103,31 @@ class ReferSource:
         refs, coco = self._load()
         anns_by_id = {a.get("id"): a for anns in coco.anns_by_image.values() for a in anns}
         by_image: dict[Any, list[dict[str, Any]]] = {}
+        seen_ids: set[str] = set()  # over all splits, so a repeated ref id is dropped the same way in each
         for i, ref in enumerate(refs):
             if not isinstance(ref, dict) or not isinstance(ref.get("split"), str):
                 if split == "train":  # a ref without a split belongs to neither; count it once
                     yield Rejected(self.name, f"{self.name}:ref #{i}", "malformed ref", file=str(self.refs_path))
                 continue
+            image_id = ref.get("image_id")
+            image_ok = isinstance(image_id, (int, str)) and image_id in coco.images
+            # A row's id is its COCO object's: a repeated ref id or object (ann) id would repeat it.
+            ref_id, ann_id = f"ref {ref.get('ref_id')}", f"ann {ref.get('ann_id')}"
+            repeated = "duplicate ref id" if ref_id in seen_ids else None
+            seen_ids.add(ref_id)
+            if image_ok:
+                repeated = repeated or ("duplicate ann id" if ann_id in seen_ids else None)
+                seen_ids.add(ann_id)
             if scar_split(ref["split"], self.eval_splits) != split:
                 continue
-            image_id = ref.get("image_id")
-            if not isinstance(image_id, (int, str)) or image_id not in coco.images:
+            if not image_ok:
                 yield Rejected(
-                    self.name, f"{self.name}:ref {ref.get('ref_id')}", "image id points nowhere", file=str(self.refs_path),
+                    self.name, f"{self.name}:{ref_id}", "image id points nowhere", file=str(self.refs_path),
                     detail=f"image_id {image_id}",
                 )
+                continue
+            if repeated:  # keep the first
+                yield Rejected(self.name, f"{self.name}:{ref_id}", repeated, file=str(self.refs_path))
                 continue
             by_image.setdefault(image_id, []).append(ref)
         for image_id in sorted(by_image, key=lambda v: (isinstance(v, str), v)):
