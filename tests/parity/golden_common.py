@@ -19,8 +19,8 @@ import cases  # noqa: E402  (sibling module; the CLI puts this folder on sys.pat
 
 PINNED = {  # the official commits the golden files are made from
     "virtue": ("sony/virtue", "36d8a8b9efcc8027f2011c01d3cc17ab851c981c"),
-    "vlm2vec": ("TIGER-AI-Lab/VLM2Vec", "28fdbdd"),  # branch v1: the code that trained and scored Qwen2-VL
-    "clip": ("TIGER-AI-Lab/VLM2Vec", "28fdbdd"),
+    "vlm2vec": ("TIGER-AI-Lab/VLM2Vec", "28fdbdd68a66374ec1b53207ad7a24b9979f1ab6"),  # branch v1
+    "clip": ("TIGER-AI-Lab/VLM2Vec", "28fdbdd68a66374ec1b53207ad7a24b9979f1ab6"),
 }
 QWEN_SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
                        "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>"]
@@ -42,8 +42,9 @@ def draw_image(name: str, size: tuple[int, int]):
     image = Image.fromarray(np.clip(base, 0, 255).astype("uint8"), "RGB")
     draw = ImageDraw.Draw(image)
     for _ in range(5):
-        x0, y0 = int(rng.integers(0, width - 20)), int(rng.integers(0, height - 20))
-        x1, y1 = x0 + int(rng.integers(12, width // 2)), y0 + int(rng.integers(12, height // 2))
+        x0, y0 = int(rng.integers(0, max(1, width - 20))), int(rng.integers(0, max(1, height - 20)))
+        x1 = x0 + int(rng.integers(min(12, width // 4), max(13, width // 2)))
+        y1 = y0 + int(rng.integers(min(12, height // 4), max(13, height // 2)))
         colour = tuple(int(c) for c in rng.integers(0, 256, 3))
         (draw.ellipse if rng.random() < 0.5 else draw.rectangle)((x0, y0, x1, y1), fill=colour)
     draw.line((0, height - 1, width - 1, height // 3), fill=(250, 240, 30), width=5)
