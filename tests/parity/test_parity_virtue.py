@@ -80,14 +80,18 @@ def test_text_only_candidates_are_the_same_under_both_protocols(fixed):
 # ---- one quirk off at a time (the rest of the official protocol kept) -----------------------------
 
 def first_call_position_ids(embedder, monkeypatch):
-    """The official FIRST forward call's 1-D positions instead of the later calls' batch-wide arange."""
-    lm = embedder.model.model.language_model
+    """The official FIRST forward call's positions (rope_deltas not yet cached) instead of the later
+    calls': segmentation slots at 0, real tokens `cumsum(text mask) - 1` (padding 1). Image rows only."""
+    slots = (embedder.stream.size // 64) ** 2  # the connector's tokens per image
 
     def hook(module, args, kwargs):
-        kwargs["position_ids"] = first_call_positions(kwargs["attention_mask"])
+        mask = kwargs["attention_mask"]
+        positions = torch.zeros(3, *mask.shape, dtype=torch.long, device=mask.device)
+        positions[:, :, slots:] = first_call_positions(mask[:, slots:])
+        kwargs["position_ids"] = positions
         return args, kwargs
 
-    return lm.register_forward_pre_hook(hook, with_kwargs=True).remove
+    return embedder.model.model.language_model.register_forward_pre_hook(hook, with_kwargs=True).remove
 
 
 def sam_normalised_once(embedder, monkeypatch):
@@ -115,8 +119,7 @@ def prompts_scaled_to_sam(embedder, monkeypatch):
     return lambda: None
 
 
-@pytest.mark.parametrize("quirk, case", [
-    (first_call_position_ids, "box"),
+@pytest.mark.parametrize("quirk, case", [  # position ids: test_first_call_positions_give_the_official_first_call
     (sam_normalised_once, "none"),
     (prompts_scaled_to_sam, "box"),
 ])
@@ -127,6 +130,20 @@ def test_switching_one_quirk_off_breaks_parity(official, monkeypatch, quirk, cas
     finally:
         undo()
     assert diff > TOLERANCE, f"{quirk.__name__} on {case}: still within {TOLERANCE:g} ({diff:.2e})"
+
+
+@pytest.mark.parametrize("case", ["box", "query_batch"])
+def test_first_call_positions_give_the_official_first_call(official, monkeypatch, case):
+    """Cross-check of what the later-call choice leaves out: with the first call's position ids, the
+    project reproduces the official first call instead (and then no longer the later calls)."""
+    undo = first_call_position_ids(official, monkeypatch)
+    try:
+        items = items_of(case)
+        got = official.encode(items, batch_size=len(items))
+    finally:
+        undo()
+    assert max_abs_diff(got, golden()["cases"][case]["first"]) <= TOLERANCE
+    assert max_abs_diff(got, golden()["cases"][case]["later"]) > TOLERANCE
 
 
 def items_of(case: str) -> list[Item]:
