@@ -55,6 +55,8 @@ VIRTUE_CASES = {
     "text": ["text"],
     "query_batch": ["q_short", "q_long", "q_mid"],
     "candidate_batch": ["text", "c_short", "c_long"],
+    # image rows and text rows in one forward: the official model appends bos copies to the text rows
+    "mixed_batch": ["c_long", "none", "text"],
 }
 
 VLM2VEC_ITEMS = {

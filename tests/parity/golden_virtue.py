@@ -163,6 +163,12 @@ def official_inputs(names: list[str], images: dict[str, Path], collators: dict):
         return collators["cand"](rows)[0], "cand"
     rows = []
     for it in items:
+        if it["kind"] == "text":  # a text-only query beside image queries (an MMEB task may mix them)
+            rows.append({"query_text": [it["text"]], "query_image": [None], "cand_text": [["unused candidate"]],
+                         "cand_image": [[None]], "dataset_infos": {"cand_names": ["unused candidate"],
+                                                                    "label_name": "unused candidate"},
+                         "bboxes": [0.0, 0.0, 1.0, 1.0]})
+            continue
         bbox = it.get("bbox_xywh", [0.0, 0.0, 1.0, 1.0])  # only scar rows hand theirs to SAM
         batch = {"qry_text": [it["text"]], "qry_image_path": [str(images[it["image"]])],
                  "tgt_text": [["unused candidate"]], "bbox": [bbox]}
@@ -175,8 +181,8 @@ def official_inputs(names: list[str], images: dict[str, Path], collators: dict):
     inputs = collators["qry"](rows)[0]
     if kinds == {"scar"}:
         return batch_to_device(inputs, "cpu"), "qry"
-    if len(kinds) > 1:
-        raise ValueError(f"a VIRTUE case mixes kinds {sorted(kinds)}; the official eval batches one kind")
+    if len(kinds - {"text"}) > 1 or kinds & {"scar", "point"} and "text" in kinds:
+        raise ValueError(f"a VIRTUE case mixes kinds {sorted(kinds)}; only no-prompt image rows mix with text rows")
     inputs["bboxes"] = None
     if kinds == {"point"}:
         if len(items) != 1:
