@@ -1,4 +1,4 @@
-"""`scar` command line: build, validate, info, demo, eval, tasks, models, leaderboard, sources.
+"""`scar` command line: build, validate, info, audit, demo, eval, tasks, models, leaderboard, sources.
 
 Every user mistake ends as one line on stderr and a non-zero exit code, never a traceback
 (set SCAR_DEBUG=1 to see one for an unexpected failure).
@@ -213,6 +213,7 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     _delegate(sub, "eval", "evaluate a model on SCaR and/or MMEB tasks", "evaluators.cli", "add_eval_arguments", "run_eval", wanted)
     _delegate(sub, "tasks", "list the evaluation tasks", "evaluators.cli", "add_tasks_arguments", "run_tasks", wanted)
     _delegate(sub, "models", "list the registered models", "baselines.listing", "add_models_arguments", "run_models", wanted)
+    _delegate(sub, "audit", "blind baselines: can a text-only model pass this benchmark?", "scar.audit.cli", "add_arguments", "run", wanted)
     _delegate(sub, "leaderboard", "render results to Markdown tables and a plot", "scar.leaderboard", "add_arguments", "run", wanted)
     return parser
 

@@ -1,0 +1,36 @@
+"""`scar audit`: can a model that never sees the image pass this benchmark?
+
+Blind baselines score the candidate captions of every row without the image (a length rule, a
+Kneser-Ney trigram language model trained on gold captions, optionally an LLM judge) plus the
+listwise consensus vote; the report gives P@1 and per-negative-type win rates per source and split.
+
+Modules: rows (reading Parquet), ngram (the language model), scorers (the blind baselines), core
+(fitting plan and tallies), report (JSON and Markdown), llm_judge (the optional LLM), cli.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from scar.audit.core import AuditResult, ScorerInfo, run_audit
+from scar.audit.report import to_json, to_markdown
+from scar.audit.rows import AuditRow, read_rows
+from scar.audit.scorers import default_scorers
+
+AUDIT_NAME = "audit.json"
+
+__all__ = ["AUDIT_NAME", "AuditRow", "audit_path", "to_markdown"]
+
+
+def audit_path(
+    path: Path,
+    max_rows_per_split: int | None = None,
+    external: Callable[[list[AuditRow]], list[tuple[ScorerInfo, dict[str, list[float]]]]] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[dict[str, Any], AuditResult]:
+    """Audit a build folder or a Parquet file: (the JSON report, the raw result with row flags)."""
+    rowset = read_rows(path)
+    extra = external(rowset.rows) if external is not None else []
+    result = run_audit(rowset.rows, default_scorers, max_rows_per_split, extra, progress)
+    return to_json(result, str(path), rowset.skipped), result
