@@ -43,7 +43,7 @@ from scar.errors import BudgetExhausted, ScarError
 from scar.filters import DuplicateEntityFilter
 from scar.generate.base import Generator
 from scar.schema import Entity, Rejected, RejectionLog, parquet_schema, rows_to_table
-from scar.sources import SourceOptions, make_source
+from scar.sources import SourceOptions, finds_own_images, make_source
 from scar.sources.base import Record
 
 MANIFEST_NAME = ".build-manifest.json"
@@ -282,9 +282,25 @@ def _init_worker(generator: Generator) -> None:
         rows_to_table([], split)
 
 
-def _generate_in_worker(entities: Sequence[Entity], images_root: Path, split: str) -> BatchOutcome:
+def _generate_in_worker(
+    entities: Sequence[Entity], images_root: Path, split: str, prior: dict[str, Any] | None
+) -> BatchOutcome:
     assert _WORKER_GENERATOR is not None
+    if hasattr(_WORKER_GENERATOR, "use_prior"):
+        _WORKER_GENERATOR.use_prior(prior)
     return generate_batch(_WORKER_GENERATOR, entities, images_root, split)
+
+
+def generator_prior(generator: Generator, source: Any, split: str) -> dict[str, Any] | None:
+    """What the loader knows about the split's golds before any is written (category counts, scene
+    labels, each image's categories), turned by the generator into the compact prior its swaps are
+    drawn from; None when either side cannot use it."""
+    if not hasattr(source, "source_stats") or not hasattr(generator, "prior_from_source"):
+        return None
+    prior = generator.prior_from_source(source.source_stats(split))
+    if hasattr(generator, "use_prior"):
+        generator.use_prior(prior)
+    return prior
 
 
 def _worker_pool(config: BuildConfig, generator: Generator) -> ProcessPoolExecutor | None:
@@ -326,6 +342,7 @@ def _build_shard(
     pool: ProcessPoolExecutor | None,
     images_root: Path,
     on_batch: Any,
+    prior: dict[str, Any] | None = None,
 ) -> ShardStats:
     stats = ShardStats()
     before = generator.stats()
@@ -347,7 +364,7 @@ def _build_shard(
         if pool is None:
             collect(generate_batch(generator, batch, images_root, split), len(batch))
             return
-        in_flight.append((pool.submit(_generate_in_worker, batch, images_root, split), len(batch)))
+        in_flight.append((pool.submit(_generate_in_worker, batch, images_root, split, prior), len(batch)))
         while len(in_flight) > max_in_flight:
             future, n = in_flight.popleft()
             collect(future.result(), n)
@@ -390,9 +407,12 @@ def _build_shard(
 def build(config: BuildConfig, generator: Generator) -> BuildResult:
     if not 0 <= config.shard_index < config.num_shards:
         raise ScarError(f"--shard-index must be in [0, {config.num_shards}), got {config.shard_index}")
-    images_root = config.source_options.images or (config.out / "images")
-    options = replace(config.source_options, images=images_root, seed=config.seed)
-    source = make_source(config.source, options)
+    if config.source_options.images is None and finds_own_images(config.source):
+        source = make_source(config.source, replace(config.source_options, seed=config.seed))
+        images_root = Path(source.images_root)  # type: ignore[attr-defined]
+    else:
+        images_root = config.source_options.images or (config.out / "images")
+        source = make_source(config.source, replace(config.source_options, images=images_root, seed=config.seed))
     source_dir = config.out / config.source
     source_dir.mkdir(parents=True, exist_ok=True)
     _check_manifest(source_dir, _manifest(config, generator))
@@ -420,6 +440,7 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
                 )
                 split_start = time.perf_counter()
                 done_entities = 0
+                known: dict[str, Any] = {}
 
                 def advance(n: int) -> None:
                     nonlocal done_entities
@@ -428,13 +449,15 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
                     usage = generator.progress_text() if hasattr(generator, "progress_text") else ""
                     progress.update(task, advance=n, rate=f"{done_entities / elapsed:,.0f}", usage=usage)
 
-                def loaded(split: str = split, task: TaskID = task) -> None:
+                def loaded(split: str = split, task: TaskID = task, known: dict[str, Any] = known) -> None:
                     # Move everything alive (the parsed annotation files) to the GC's permanent
                     # generation, so collections stop rescanning it (26% of a 100k COCO build).
                     gc.freeze()
                     expected = source.expected_entities(split) if hasattr(source, "expected_entities") else None
                     if expected:  # the progress bar's total, hence its ETA
                         progress.update(task, total=min(expected, config.limit or expected))
+                    # the golds' category and scene distribution, which swaps are drawn from
+                    known["prior"] = generator_prior(generator, source, split)
 
                 records_in = _after_first(source.iter_records(split), loaded)
                 numbered = _numbered(records_in, config.shard_size, config.limit)
@@ -448,7 +471,9 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
                         advance(sum(isinstance(r, Entity) for r in records))
                     else:
                         try:
-                            stats = _build_shard(records, path, split, config, generator, pool, images_root, advance)
+                            stats = _build_shard(
+                                records, path, split, config, generator, pool, images_root, advance, known.get("prior")
+                            )
                         except BudgetExhausted as exc:
                             result.stopped_by_budget = str(exc)
                             break

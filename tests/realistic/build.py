@@ -36,7 +36,7 @@ def source_options(name: str, raw: Path, scale: float, seed: int = 0) -> SourceO
         return SourceOptions(annotations=tuple(files), images=images)
     if name == "ade20k":
         release = writers.write_ade20k(folder, n(140), n(50), seed)
-        return SourceOptions(root=release, images=release.parent)
+        return SourceOptions(root=release)
     raise ValueError(name)
 
 

@@ -299,6 +299,7 @@ def write_ade20k(root: Path, n_train: int, n_val: int, seed: int = 0) -> Path:
     """ADE20K_2021_17_01 layout under `root`; returns the release folder (holding index_ade20k.pkl)."""
     names: list[str] = []
     index: dict[str, list[Any]] = {"filename": [], "folder": [], "scene": []}
+    present: list[tuple[int, int]] = []  # (class index, image column): one per instance
 
     def class_index(generic: str) -> int:
         name = ADE_NAMES.get(generic, generic)
@@ -313,13 +314,17 @@ def write_ade20k(root: Path, n_train: int, n_val: int, seed: int = 0) -> Path:
             filename = f"ADE_{tag}_{k + 1:08d}.jpg"
             _image(root / folder / filename, lay.width, lay.height)
             class_of = {i: class_index(o.cat) for i, o in enumerate(lay.objects)}
+            present += [(c, len(index["filename"])) for c in class_of.values()]
             _ade_seg(root / folder / filename.replace(".jpg", "_seg.png"), lay.label_map(), lay, class_of)
             index["filename"].append(filename)
             index["folder"].append(folder)
             index["scene"].append(scene)
     release = root / "ADE20K_2021_17_01"
     release.mkdir(parents=True, exist_ok=True)
-    full = {**index, "objectnames": names, "objectPresence": np.zeros((len(names), len(index["filename"])), dtype=np.int64)}
+    presence = np.zeros((len(names), len(index["filename"])), dtype=np.int64)
+    for c, col in present:
+        presence[c - 1, col] += 1
+    full = {**index, "objectnames": names, "objectPresence": presence}
     with open(release / "index_ade20k.pkl", "wb") as f:
         pickle.dump(full, f, protocol=4)
     return release
