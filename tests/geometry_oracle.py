@@ -17,6 +17,7 @@ Box = tuple[float, float, float, float]
 GROUND = {"ground"}
 OVERHEAD = {"overhead"}
 SUPPORTS = {"surface", "carrier", "ground"}
+THINGS = {"thing", "surface", "carrier", "part"}
 
 
 def _role(category: str) -> str:
@@ -60,7 +61,7 @@ def _holds(cls: str, wording: str, e: Box, e_role: str, a: Box, a_role: str) -> 
     if cls == "down":
         if a_role in OVERHEAD:
             return None if e[3] > a[3] - 0.05 * (a[3] - a[1]) else "inside the sky, not under it"
-        if e_role in GROUND and a_role not in GROUND | OVERHEAD:
+        if e_role in GROUND and a_role in THINGS:  # "the grass under the dog": the dog stands on it
             return None if e[1] - 2 <= a[3] <= e[3] + 2 else "the thing does not stand on this ground"
         if a_role in GROUND:
             return "under a ground region"

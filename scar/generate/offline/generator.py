@@ -15,6 +15,7 @@ from scar import filters
 from scar.generate.offline.draws import Draws
 from scar.generate.offline.objects import Objects, modifiers
 from scar.generate.offline.picture import PictureBuilder
+from scar.generate.offline.pools import SwapPool
 from scar.generate.offline.prior import Prior
 from scar.generate.offline.relations import Group, Relations
 from scar.generate.offline.scenes import NoSceneEvidence, SceneChoice, SceneTable
@@ -52,10 +53,11 @@ class OfflineGenerator:
         self.pictures = PictureBuilder(self.taxonomy)
         self.relations = Relations(self.pictures)
         self.objects = Objects(self.pictures)
-        self._pools: dict[tuple[str, ...], tuple[tuple[Concept, ...], tuple[float, ...]]] = {}
+        self._pools: dict[tuple[str, ...], SwapPool] = {}
         self._nouns: dict[str, tuple[str, str]] = {}
         self.prior: Prior | None = None
         self._prior_key: str | None = None
+        self._scene_cache: dict[tuple[str | None, frozenset[str]], SceneChoice | str] = {}
 
     def prior_from_source(self, stats: dict[str, Any] | None) -> dict[str, Any] | None:
         """A compact prior (object and scene shares) from what the source's annotations say about the
@@ -75,6 +77,7 @@ class OfflineGenerator:
         self._prior_key = key
         self._pools.clear()
         self.prior = Prior.from_state(state) if state else None
+        self._scene_cache.clear()
 
     # ------------------------------------------------------------ protocol
 
@@ -105,7 +108,7 @@ class OfflineGenerator:
             found = self._nouns[category] = (c.display, c.det) if c else (norm_name(category), "a")
         return found
 
-    def _absent_pool(self, scene: SceneChoice) -> tuple[tuple[Concept, ...], tuple[float, ...]]:
+    def _absent_pool(self, scene: SceneChoice) -> SwapPool:
         """Concepts plausible in the scene (or in the scenes the picture may show), with weights by how common they are."""
         names = (scene.name,) if scene.name in self.scenes.scenes else tuple(sorted(scene.possible))
         pool = self._pools.get(names)
@@ -128,8 +131,24 @@ class OfflineGenerator:
                 keys = sorted(plausible)
                 weights = [(1.0 + self.taxonomy.concepts[k].freq) ** 0.5 for k in keys]
             kept = [(self.taxonomy.concepts[k], w) for k, w in zip(keys, weights) if not self.taxonomy.concepts[k].abstract]
-            pool = self._pools[names] = (tuple(c for c, _ in kept), tuple(w for _, w in kept))
+            pool = self._pools[names] = SwapPool([c for c, _ in kept], [w for _, w in kept])
         return pool
+
+    def _scene(self, label: str | None, present: frozenset[str]) -> SceneChoice:
+        """The scene choice for a picture; the entities of one image share it, so it is cached."""
+        key = (label, present)
+        found = self._scene_cache.get(key)
+        if found is None:
+            if len(self._scene_cache) > 4096:
+                self._scene_cache.clear()
+            try:
+                found = self.scenes.choose(label, present, self.prior.sides if self.prior else None)
+            except NoSceneEvidence as why:
+                found = f"no scene evidence: {why}"
+            self._scene_cache[key] = found
+        if isinstance(found, str):
+            raise Reject(found)
+        return found
 
     def _build(self, entity: Entity) -> Sample:
         d = Draws(self.seed, entity.id)
@@ -139,25 +158,22 @@ class OfflineGenerator:
             raise Reject(f"empty category: {entity.category!r}")
         mods = modifiers(entity, noun, pic.concept, d)
         obj = noun_phrase(noun, det, mods)
-        try:
-            scene = self.scenes.choose(entity.scene, pic.present)
-        except NoSceneEvidence as why:
-            raise Reject(f"no scene evidence: {why}") from None
+        scene = self._scene(entity.scene, pic.present)
         scene_prep, scene_np = self.scenes.phrase(scene.name, scene.indoor, d)
-        absent, weights = self._absent_pool(scene)
+        absent = self._absent_pool(scene)
 
         gold = choice = None
         rel_texts: list[str] = []
         obj_texts: list[str] = []
         failure = "too few relation swaps: no true relation with 3 false ones"
-        for option in self.relations.options(pic, noun, absent, weights, self.p_frame, d):
+        for option in self.relations.options(pic, noun, absent, self.p_frame, d):
             candidate = CaptionParts(obj, option.text, scene_np if option.framed else f"{scene_prep} {scene_np}")
             try:
                 rel_texts = self._take(candidate, "relation", option.swaps, "relation swaps")
             except Reject:
                 continue
             relation = option.kind if option.framed else (option.kind, option.anchor)
-            swaps = self.objects.swaps(pic, relation, mods, absent, weights, d)
+            swaps = self.objects.swaps(pic, relation, mods, absent, d)
             try:
                 obj_texts = self._take(candidate, "object", swaps, f"object swaps for {entity.category!r}")
             except Reject as why:

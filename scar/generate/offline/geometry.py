@@ -13,8 +13,6 @@ Frame kinds place one thing in the picture ("on the left side of"), for entities
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1
 
 KINDS = ("left", "right", "above", "below", "on", "under", "front", "behind")
@@ -23,37 +21,25 @@ THING_ROLES = frozenset({"thing", "surface", "carrier", "part"})
 STUFF_ROLES = frozenset({"ground", "overhead", "backdrop"})
 
 
-@dataclass(frozen=True)
 class Item:
-    """Something in the picture: its category name, layout role and box (xyxy pixels)."""
+    """Something in the picture: its category name, layout role and box (xyxy pixels), with the box's
+    size and centre computed once (the relation tests read them thousands of times per entity)."""
 
-    category: str
-    role: str  # thing | surface | carrier | part | ground | overhead | backdrop
-    box: Box
+    __slots__ = ("category", "role", "box", "w", "h", "cx", "cy", "area", "is_thing")
 
-    @property
-    def w(self) -> float:
-        return self.box[2] - self.box[0]
+    def __init__(self, category: str, role: str, box: Box) -> None:
+        self.category = category
+        self.role = role  # thing | surface | carrier | part | ground | overhead | backdrop
+        self.box = box
+        self.w = box[2] - box[0]
+        self.h = box[3] - box[1]
+        self.cx = (box[0] + box[2]) / 2
+        self.cy = (box[1] + box[3]) / 2
+        self.area = max(self.w, 0.0) * max(self.h, 0.0)
+        self.is_thing = role in THING_ROLES
 
-    @property
-    def h(self) -> float:
-        return self.box[3] - self.box[1]
-
-    @property
-    def cx(self) -> float:
-        return (self.box[0] + self.box[2]) / 2
-
-    @property
-    def cy(self) -> float:
-        return (self.box[1] + self.box[3]) / 2
-
-    @property
-    def area(self) -> float:
-        return max(self.w, 0.0) * max(self.h, 0.0)
-
-    @property
-    def is_thing(self) -> bool:
-        return self.role in THING_ROLES
+    def __repr__(self) -> str:
+        return f"Item({self.category!r}, {self.role!r}, {self.box})"
 
 
 def hoverlap(e: Item, n: Item) -> float:

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from typing import Iterator, Sequence
 
-from scar.generate.offline.draws import Draws
+from scar.generate.offline.draws import Draws, WeightedPool
 from scar.generate.offline.geometry import Item, frame_holds, holds, kind_suits
 from scar.generate.offline.picture import Picture, PictureBuilder
+from scar.generate.offline.pools import ROLE_CLASS, SAME_CLASS_BOOST, SwapPool
 from scar.generate.taxonomy import Concept
 from scar.generate.words import COLOUR_WORDS, COLOURS_OF_CLASS, SIZE_WORDS, head, noun_phrase
 from scar.schema import Entity
@@ -25,9 +26,6 @@ from scar.schema import Entity
 P_COLOUR = 0.6
 P_SIZE = 0.3
 PRESENT_BOOST = 1.0  # a thing in the same picture weighs as much as one the scene merely allows
-SAME_CLASS_BOOST = 4.0  # a swap of the gold's own layout class (a ground for a ground) is likelier
-ROLE_CLASS = {"thing": "thing", "surface": "thing", "carrier": "thing", "part": "thing", "ground": "ground",
-              "overhead": "overhead", "backdrop": "backdrop"}  # fmt: skip
 
 
 def modifiers(entity: Entity, noun: str, concept: Concept | None, d: Draws) -> tuple[str, ...]:
@@ -73,52 +71,37 @@ class Objects:
         self.pictures = pictures
 
     def swaps(
-        self,
-        pic: Picture,
-        relation: tuple[str, Item] | str | None,
-        mods: tuple[str, ...],
-        absent: Sequence[Concept],
-        weights: Sequence[float],
-        d: Draws,
+        self, pic: Picture, relation: tuple[str, Item] | str | None, mods: tuple[str, ...], absent: SwapPool, d: Draws
     ) -> Iterator[str]:
         """Object phrases that make the caption false. `relation`: (kind, anchor) of the gold relation,
         or the frame kind ("f_left") when the relation is a frame one."""
         e = pic.entity
         role_class = ROLE_CLASS.get(e.role, "thing")
-        entity_key = self.pictures.key(e.category)
-        skip = self.pictures.related(entity_key)
+        skip = self.pictures.info(e.category).related
         anchor = relation[1] if isinstance(relation, tuple) else None
         if anchor is not None:
-            skip = skip | self.pictures.related(self.pictures.key(anchor.category))
+            skip = skip | self.pictures.info(anchor.category).related
         kind = relation[0] if isinstance(relation, tuple) else None
-
-        def fits(c: Concept) -> bool:  # the relation makes sense with this kind of thing ("a cup on the table")
-            return anchor is None or kind_suits(kind, c.role, anchor.role)  # type: ignore[arg-type]
-
-        seen: set[str] = set()
-        present: list[Concept] = []
-        for c in pic.concepts:
-            if c is None or c.key in skip or c.key in seen or c.abstract:
-                continue
-            seen.add(c.key)
-            if fits(c) and takes_colours(c, mods) and self._false_for_all(pic, c, relation):
-                present.append(c)
-        share = dict(zip((c.key for c in absent), weights))
-        floor = min((w for w in weights if w > 0), default=1.0)
-        pool = [(c, PRESENT_BOOST) for c in present]
-        pool += [
-            (c, 1.0) for c, w in zip(absent, weights)
-            if w > 0 and c.key not in pic.blocked and c.key not in skip and fits(c) and takes_colours(c, mods)
-        ]  # fmt: skip
-        concepts = [c for c, _ in pool]
+        present: dict[str, Concept] = {}
+        for info in pic.infos:
+            c = info.concept
+            if c is not None and c.key not in skip and not c.abstract and c.key not in present:
+                present[c.key] = c
         # as often as golds show each kind of thing; the gold's own layout class (a ground for a ground) likelier
-        draw = [max(share.get(c.key, 0.0), floor) * boost * (SAME_CLASS_BOOST if ROLE_CLASS.get(c.role) == role_class else 1.0)
-                for c, boost in pool]  # fmt: skip
-        for c in d.weighted_walk(concepts, draw):
-            yield self.phrase(c, mods)
+        here = WeightedPool(
+            list(present.values()),
+            [absent.weight(k) * PRESENT_BOOST * (SAME_CLASS_BOOST if ROLE_CLASS.get(c.role) == role_class else 1.0) for k, c in present.items()],
+        )
+        for c in absent.for_class(role_class).order(d, first=here):  # checks run lazily, only for swaps offered
+            if c.key in skip or (c.key not in present and c.key in pic.blocked):
+                continue
+            if anchor is not None and not kind_suits(kind, c.role, anchor.role):  # type: ignore[arg-type]
+                continue
+            if takes_colours(c, mods) and (c.key not in present or self._false_for_all(pic, c, relation)):
+                yield self.phrase(c, mods)
 
     def _false_for_all(self, pic: Picture, c: Concept, relation: tuple[str, Item] | str | None) -> bool:
-        instances = pic.instances_of(c.key, self.pictures.related(c.key))
+        instances = pic.instances_of(self.pictures.related(c.key))
         if isinstance(relation, str):
             return all(relation not in frame_holds(i.box, pic.width, pic.height) for i in instances)
         if relation is None:

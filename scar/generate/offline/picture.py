@@ -11,6 +11,16 @@ from scar.generate.words import head, norm_name
 from scar.schema import Entity
 
 
+@dataclass(frozen=True)
+class CategoryInfo:
+    """What the taxonomy says about one category name, looked up once per name."""
+
+    concept: Concept | None
+    key: str  # the concept key, or the normalised name for an unknown category
+    role: str
+    related: frozenset[str]  # keys that may name the same thing (itself included)
+
+
 @dataclass
 class Picture:
     entity: Item
@@ -18,17 +28,26 @@ class Picture:
     width: float
     height: float
     items: list[Item]  # the neighbours with a usable box
-    concepts: list[Concept | None]  # per item
+    infos: list[CategoryInfo]  # per item
     present: frozenset[str]  # concept keys (or raw names) of everything in the picture, entity included
-    blocked: frozenset[str] = field(default=frozenset())  # keys related to anything in the picture
+    blocked: frozenset[str]  # keys related to anything in the picture
+    by_key: dict[str, list[Item]] = field(default_factory=dict)
 
     @property
     def diag(self) -> float:
         return math.hypot(self.width, self.height)
 
-    def instances_of(self, key: str, related: frozenset[str]) -> list[Item]:
-        """Items whose concept may be the same thing as `key` (related keys), entity excluded."""
-        return [it for it, c in zip(self.items, self.concepts) if (c.key if c else norm_name(it.category)) in related]
+    @property
+    def concepts(self) -> list[Concept | None]:
+        return [i.concept for i in self.infos]
+
+    def instances_of(self, related: frozenset[str]) -> list[Item]:
+        """Items whose concept may be the same thing as a key with these relatives (entity excluded)."""
+        out: list[Item] = []
+        for key, items in self.by_key.items():
+            if key in related:
+                out.extend(items)
+        return out
 
 
 class PictureBuilder:
@@ -36,46 +55,54 @@ class PictureBuilder:
 
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
-        self._concepts: dict[str, Concept | None] = {}
-        self._related: dict[str, frozenset[str]] = {}
+        self._infos: dict[str, CategoryInfo] = {}
+        self._blocked: dict[frozenset[str], frozenset[str]] = {}  # the entities of one image share it
+
+    def info(self, category: str) -> CategoryInfo:
+        found = self._infos.get(category)
+        if found is None:
+            c = self.taxonomy.concept(category)
+            key = c.key if c else norm_name(category)
+            related = self.taxonomy.related.get(key, frozenset()) | {key, head(key)}
+            found = self._infos[category] = CategoryInfo(c, key, c.role if c else "thing", related)
+        return found
 
     def concept(self, category: str) -> Concept | None:
-        try:
-            return self._concepts[category]
-        except KeyError:
-            c = self._concepts[category] = self.taxonomy.concept(category)
-            return c
+        return self.info(category).concept
 
     def key(self, category: str) -> str:
-        c = self.concept(category)
-        return c.key if c else norm_name(category)
+        return self.info(category).key
 
     def related(self, key: str) -> frozenset[str]:
-        """Keys that may name the same thing as this key (itself included)."""
-        r = self._related.get(key)
-        if r is None:
-            r = self._related[key] = self.taxonomy.related.get(key, frozenset()) | {key, head(key)}
-        return r
-
-    def role(self, category: str) -> str:
-        c = self.concept(category)
-        if c is None:
-            return "thing"
-        return c.role
+        """Keys that may name the same thing as this concept key (itself included)."""
+        found = self._infos.get(f"\x00{key}")
+        if found is None:
+            related = self.taxonomy.related.get(key, frozenset()) | {key, head(key)}
+            found = self._infos[f"\x00{key}"] = CategoryInfo(None, key, "thing", related)
+        return found.related
 
     def build(self, entity: Entity) -> Picture:
-        concept = self.concept(entity.category)
-        e = Item(entity.category, self.role(entity.category), entity.region.box_xyxy)
-        items, concepts = [], []
+        own = self.info(entity.category)
+        e = Item(entity.category, own.role, entity.region.box_xyxy)
+        items, infos = [], []
+        by_key: dict[str, list[Item]] = {}
         for nb in entity.neighbours:
             x, y, w, h = nb.box_xywh
             if w <= 0 or h <= 0:
                 continue
-            items.append(Item(nb.category, self.role(nb.category), (x, y, x + w, y + h)))
-            concepts.append(self.concept(nb.category))
-        present = {self.key(entity.category), *(c.key if c else norm_name(it.category) for it, c in zip(items, concepts))}
-        blocked: set[str] = set()
-        for k in present:
-            blocked |= self.related(k)
-        return Picture(e, concept, float(entity.image_width), float(entity.image_height), items, concepts,
-                       frozenset(present), frozenset(blocked))  # fmt: skip
+            info = self.info(nb.category)
+            item = Item(nb.category, info.role, (x, y, x + w, y + h))
+            items.append(item)
+            infos.append(info)
+            by_key.setdefault(info.key, []).append(item)
+        present = frozenset({own.key, *by_key})
+        blocked = self._blocked.get(present)
+        if blocked is None:
+            if len(self._blocked) > 4096:
+                self._blocked.clear()
+            union = set(own.related)
+            for key in by_key:
+                union |= self.related(key)
+            blocked = self._blocked[present] = frozenset(union)
+        return Picture(e, own.concept, float(entity.image_width), float(entity.image_height), items, infos, present,
+                       blocked, by_key)  # fmt: skip

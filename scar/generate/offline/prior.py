@@ -11,9 +11,9 @@ generator falls back to the scene table and WordNet word frequencies.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
-from scar.generate.offline.scenes import NEUTRAL_NAMES, SceneTable
+from scar.generate.offline.scenes import NEUTRAL_NAMES, SceneTable, SideOdds
 from scar.generate.taxonomy import Taxonomy
 from scar.generate.words import norm_name
 
@@ -25,6 +25,7 @@ MIN_AVAILABILITY = 0.1
 class Prior:
     objects: Mapping[str, float]  # concept key -> sampling weight (share of golds / how often it can be a swap)
     scenes: Mapping[str, float]  # table scene or neutral phrase -> sampling weight
+    sides: SideOdds | None = None  # how the build's pictures say each category leans indoor or outdoor
 
     @staticmethod
     def build(
@@ -62,8 +63,9 @@ class Prior:
                 name = scenes.aliases.get(norm_name(label.replace("/", " / ").split("/")[-1]))
                 if name is not None:
                     by_scene[name] = by_scene.get(name, 0.0) + float(n)
-        elif keyed:
-            counts, excluded = scenes.gold_scene_counts(keyed)
+        sides = scenes.learn_sides(keyed) if keyed else None
+        if not scene_counts and keyed:
+            counts, excluded = scenes.gold_scene_counts(keyed, sides)
             by_scene = {k: float(v) for k, v in counts.items()}
         if not by_scene:
             for sc in scenes.scenes.values():
@@ -77,11 +79,15 @@ class Prior:
             if name not in NEUTRAL_NAMES:
                 share = max(share, floor)
             shares[name] = share / max(1.0 - excluded.get(name, 0) / n_images, MIN_AVAILABILITY)
-        return Prior(objects, shares)
+        return Prior(objects, shares, sides)
 
-    def to_state(self) -> dict[str, dict[str, float]]:
-        return {"objects": dict(self.objects), "scenes": dict(self.scenes)}
+    def to_state(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"objects": dict(self.objects), "scenes": dict(self.scenes)}
+        if self.sides is not None:
+            state["sides"] = {"log_prior": self.sides.log_prior, "llr": dict(self.sides.llr)}
+        return state
 
     @staticmethod
-    def from_state(state: Mapping[str, Mapping[str, float]]) -> "Prior":
-        return Prior(dict(state["objects"]), dict(state["scenes"]))
+    def from_state(state: Mapping[str, Any]) -> "Prior":
+        sides = state.get("sides")
+        return Prior(dict(state["objects"]), dict(state["scenes"]), SideOdds(sides["log_prior"], dict(sides["llr"])) if sides else None)

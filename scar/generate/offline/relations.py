@@ -15,11 +15,12 @@ swaps mean the same.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Iterator
 
 from scar.generate.offline.draws import Draws
 from scar.generate.offline.geometry import OPPOSITE, Item, clear_kinds, contains, frame_holds, frame_kind, gap, holds, kind_suits
 from scar.generate.offline.picture import Picture, PictureBuilder
+from scar.generate.offline.pools import SwapPool
 from scar.generate.rules import RELATION_CLASSES
 from scar.generate.taxonomy import Concept
 
@@ -101,16 +102,16 @@ class Relations:
             name = c.display if c else " ".join(item_or_concept.category.lower().replace("_", " ").split())
         return f"the other {name}" if name == noun else f"the {name}"
 
-    def options(
-        self, pic: Picture, noun: str, absent: Sequence[Concept], weights: Sequence[float], p_frame: float, d: Draws
-    ) -> Iterator[RelationChoice]:
+    def options(self, pic: Picture, noun: str, absent: SwapPool, p_frame: float, d: Draws) -> Iterator[RelationChoice]:
         e = pic.entity
         anchors = []
         tiny = 0.002 * pic.width * pic.height
+        diag = pic.diag
         for it in pic.items:
-            if gap(e, it) == 0 and (contains(it, e) or contains(e, it)) and not (it.role != "thing" or e.role != "thing"):
+            g = gap(e, it)
+            if g == 0 and e.role == "thing" and it.role == "thing" and (contains(it, e) or contains(e, it)):
                 continue  # one box inside the other: no relation a viewer could check
-            anchors.append((gap(e, it) / pic.diag + (0.1 if it.area < tiny else 0.0), it))
+            anchors.append((g / diag + (0.1 if it.area < tiny else 0.0), it))
         anchors.sort(key=lambda t: t[0])
         options = []
         for rank, (_, it) in enumerate(anchors[:MAX_ANCHORS]):
@@ -123,41 +124,30 @@ class Relations:
         if frame_first or not options:
             yield self._frame(pic, d)
         for _, _, kind, it in options:
-            yield self._neighbour(pic, kind, it, noun, absent, weights, d)
+            yield self._neighbour(pic, kind, it, noun, absent, d)
         if options and not frame_first:
             yield self._frame(pic, d)
 
-    def _neighbour(
-        self, pic: Picture, kind: str, anchor: Item, noun: str, absent: Sequence[Concept], weights: Sequence[float], d: Draws
-    ) -> RelationChoice:
+    def _neighbour(self, pic: Picture, kind: str, anchor: Item, noun: str, absent: SwapPool, d: Draws) -> RelationChoice:
         e = pic.entity
         phrase = self.anchor_phrase(anchor, noun)
         gold = f"{d.pick(wordings(kind, e.role, anchor.role))} {phrase}"
-        return RelationChoice(gold, False, self._swaps(pic, kind, anchor, noun, absent, weights, d), kind, anchor)
+        return RelationChoice(gold, False, self._swaps(pic, kind, anchor, noun, absent, d), kind, anchor)
 
-    def _swaps(
-        self, pic: Picture, kind: str, anchor: Item, noun: str, absent: Sequence[Concept], weights: Sequence[float], d: Draws
-    ) -> Iterator[Group]:
+    def _swaps(self, pic: Picture, kind: str, anchor: Item, noun: str, absent: SwapPool, d: Draws) -> Iterator[Group]:
         e = pic.entity
         opposite = OPPOSITE.get(kind)
         if opposite and mirrored(kind, e, anchor) and not holds(opposite, e, anchor):
             yield self._group(opposite, e.role, anchor.role, self.anchor_phrase(anchor, noun), d)
-        entity_key, anchor_key = self.pictures.key(e.category), self.pictures.key(anchor.category)
-        skip = self.pictures.related(entity_key) | self.pictures.related(anchor_key)
-        seen: set[str] = set()
-        others: list[tuple[str, Item]] = []
-        for it in pic.items:
-            key = self.pictures.key(it.category)
-            if key in skip or key in seen:
-                continue
-            seen.add(key)
-            same = pic.instances_of(key, self.pictures.related(key))
+        skip = self.pictures.info(e.category).related | self.pictures.info(anchor.category).related
+        keys = [k for k in pic.by_key if k not in skip]
+        for key in d.walk(keys):  # lazily: the holds() checks run only for anchors actually offered
+            it = pic.by_key[key][0]
+            same = pic.instances_of(self.pictures.related(key))
             for k in (kind, opposite if opposite and mirrored(kind, e, it) else None):
                 if k and kind_suits(k, e.role, it.role) and not any(holds(k, e, inst) for inst in same):
-                    others.append((k, it))
-        for k, it in d.walk(others):
-            yield self._group(k, e.role, it.role, self.anchor_phrase(it, noun), d)
-        for c in d.weighted_walk(absent, weights):
+                    yield self._group(k, e.role, it.role, self.anchor_phrase(it, noun), d)
+        for c in absent.plain.order(d):
             if c.key not in pic.blocked and kind_suits(kind, e.role, c.role):
                 yield self._group(kind, e.role, c.role, self.anchor_phrase(c, noun), d)
 

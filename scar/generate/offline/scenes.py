@@ -15,16 +15,21 @@ library".
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from scar.generate.offline.draws import Draws
+from scar.generate.offline.draws import Draws, WeightedPool
 from scar.generate.taxonomy import Taxonomy
 from scar.generate.words import article, norm_name
 
 DATA = Path(__file__).resolve().parent.parent.parent / "data" / "scenes.json"
 P_SCENE_ADJ = 0.35  # a gold or swapped scene gets an adjective ("a sunny beach")
+PLAUSIBLE_BOOST = 4.0  # a scene where the object is plausible is a likelier swap
+PREP_BOOST = 3.0  # so is one with the gold scene's preposition
+SIDE_CONFIDENCE = 0.95  # a picture without a decisive category is called indoor/outdoor only this surely
+MAX_LLR = 3.0  # no single category counts for more than this (naive Bayes overstates correlated evidence)
 P_FALLBACK_SWAP = 0.15  # without a prior: a named gold scene may get the other side's neutral phrase as a swap
 NEUTRAL = {True: "<indoor>", False: "<outdoor>"}  # the neutral phrases as scene names in a prior
 NEUTRAL_NAMES = frozenset(NEUTRAL.values())
@@ -53,6 +58,39 @@ class SceneChoice:
     possible: frozenset[str]  # table scenes the picture may show: never swapped in
 
 
+@dataclass(frozen=True)
+class SideOdds:
+    """Naive Bayes over category presence, learned from the build's pictures whose scene is certain:
+    how much each category tilts a picture towards indoor (log-likelihood ratio) and the prior odds.
+    A picture with only ambiguous categories ("a person and a chair") is called indoor or outdoor only
+    when this data says so with SIDE_CONFIDENCE."""
+
+    log_prior: float
+    llr: Mapping[str, float]
+
+    def p_indoor(self, keys: Iterable[str]) -> float:
+        z = self.log_prior + sum(self.llr.get(k, 0.0) for k in set(keys))
+        z = max(min(z, 30.0), -30.0)
+        return 1.0 / (1.0 + math.exp(-z))
+
+    @staticmethod
+    def learn(sided: Iterable[tuple[bool, Iterable[str]]]) -> "SideOdds | None":
+        n = {True: 0, False: 0}
+        seen: dict[bool, dict[str, int]] = {True: {}, False: {}}
+        for indoor, keys in sided:
+            n[indoor] += 1
+            for k in set(keys):
+                seen[indoor][k] = seen[indoor].get(k, 0) + 1
+        if not n[True] or not n[False]:
+            return None
+        keys = set(seen[True]) | set(seen[False])
+        llr = {
+            k: max(min(math.log((seen[True].get(k, 0) + 0.5) / (n[True] + 1)) - math.log((seen[False].get(k, 0) + 0.5) / (n[False] + 1)), MAX_LLR), -MAX_LLR)
+            for k in keys
+        }  # fmt: skip
+        return SideOdds(math.log(n[True] / n[False]), llr)
+
+
 class SceneTable:
     def __init__(self, data: dict[str, Any], taxonomy: Taxonomy) -> None:
         self.fallback: dict[str, str] = data["fallback"]
@@ -75,6 +113,7 @@ class SceneTable:
         }
         self.aliases = {norm_name(a): name for name, e in scenes.items() for a in (name, *e.get("aliases", ()))}
         self.names = tuple(self.scenes)
+        self._groups: dict[tuple[Any, ...], tuple[Any, tuple[WeightedPool, ...], str | None]] = {}
         # the votes a category gives: a strong cue 2, otherwise 1 / (number of scenes it is plausible in)
         votes: dict[str, dict[str, float]] = {}
         for s in self.scenes.values():
@@ -98,8 +137,9 @@ class SceneTable:
 
     # ------------------------------------------------------------ inference
 
-    def choose(self, label: str | None, keys: Iterable[str]) -> SceneChoice:
-        """The gold scene from the source's label, else from the concept keys of everything in the picture."""
+    def choose(self, label: str | None, keys: Iterable[str], sides: "SideOdds | None" = None) -> SceneChoice:
+        """The gold scene from the source's label, else from the concept keys of everything in the picture.
+        `sides`: how the build's other pictures say each category leans indoor or outdoor (see SideOdds)."""
         keys = [k for k in keys if k]
         if label:
             name = self.aliases.get(norm_name(label.replace("/", " / ").split("/")[-1]))
@@ -120,6 +160,9 @@ class SceneTable:
                 possible = {s for s, v in votes.items() if v >= 0.5 * best} | {name} | self.scenes[name].near
                 return SceneChoice(name, self.scenes[name].indoor, frozenset(possible))
         indoor = self._side_of(keys)
+        if indoor is None and sides is not None:
+            p = sides.p_indoor(keys)
+            indoor = True if p >= SIDE_CONFIDENCE else False if p <= 1.0 - SIDE_CONFIDENCE else None
         if indoor is None:
             raise NoSceneEvidence("no category that only fits indoor or only outdoor scenes" if votes else "no known category")
         return SceneChoice(None, indoor, frozenset(s for s, info in self.scenes.items() if info.indoor is indoor))
@@ -154,8 +197,28 @@ class SceneTable:
     ) -> Iterator[tuple[str, str]]:
         """(preposition, noun phrase) of scenes the picture cannot be, plausible ones for the object first.
 
-        With `weights` (the share of golds each scene, or neutral phrase "<indoor>"/"<outdoor>", will
-        have in this build) swaps are drawn as often as golds show them, balanced around the gold's own share."""
+        With `weights` (how often golds will show each scene, or neutral phrase "<indoor>"/"<outdoor>",
+        in this build; see prior.py) swaps are drawn as often as golds show them."""
+        groups, neutral = self._swap_groups(choice, object_key, weights)
+        if weights is None:
+            if neutral and (choice.name is None or d.next() < P_FALLBACK_SWAP):
+                yield self.neutral_phrase(neutral)
+            for group in groups:
+                for s in d.walk(group.items):
+                    yield self.phrase(s, self.scenes[s].indoor, d)
+            return
+        for group in groups:
+            for s in group.order(d):
+                yield self.neutral_phrase(s) if s in NEUTRAL_NAMES else self.phrase(s, self.scenes[s].indoor, d)
+
+    def _swap_groups(
+        self, choice: SceneChoice, object_key: str | None, weights: Mapping[str, float] | None
+    ) -> tuple[tuple[WeightedPool, ...], str | None]:
+        """Candidate swap scenes in preference order (cached: many entities share a scene choice)."""
+        key = (choice, object_key, id(weights))
+        cached = self._groups.get(key)
+        if cached is not None and cached[0] is weights:  # the same prior object, not a new one at a reused id
+            return cached[1], cached[2]
         blocked = set(choice.possible)
         for s in list(blocked):
             if s in self.scenes:
@@ -167,32 +230,36 @@ class SceneTable:
         others = [s for s in candidates if object_key not in self.scenes[s].objects]
         neutral = NEUTRAL[not choice.indoor] if choice.indoor is not None else None
         if weights is None:
-            if neutral and (choice.name is None or d.next() < P_FALLBACK_SWAP):
-                yield self.neutral_phrase(neutral)
-            for s in (*d.walk(plausible), *d.walk(others)):
-                yield self.phrase(s, self.scenes[s].indoor, d)
-            return
-        # the gold's own preposition first: "the bowl in a" is then no clue to the scene that follows
-        prep = self.scenes[choice.name].prep if choice.name in self.scenes else "in"
-        same = [s for s in plausible if self.scenes[s].prep == prep]
-        if neutral and weights.get(neutral, 0.0) > 0 and prep == "in":
-            same.append(neutral)
-        rest = [s for s in plausible if self.scenes[s].prep != prep]
-        for group in (same, rest, others):
-            for s in d.weighted_walk(group, [weights.get(s, 0.0) for s in group]):
-                yield self.neutral_phrase(s) if s in NEUTRAL_NAMES else self.phrase(s, self.scenes[s].indoor, d)
+            groups = (WeightedPool(plausible, [1.0] * len(plausible)), WeightedPool(others, [1.0] * len(others)))
+        else:
+            # one weighted draw: as often as golds show each scene, likelier where the object is
+            # plausible and with the gold's own preposition ("the bowl in a" is then no clue)
+            prep = self.scenes[choice.name].prep if choice.name in self.scenes else "in"
+            names = plausible + others + ([neutral] if neutral and weights.get(neutral, 0.0) > 0 else [])
+            boosts = [
+                (PLAUSIBLE_BOOST if s in plausible or s in NEUTRAL_NAMES else 1.0)
+                * (PREP_BOOST if (self.scenes[s].prep if s in self.scenes else "in") == prep else 1.0)
+                for s in names
+            ]
+            groups = (WeightedPool(names, [weights.get(s, 0.0) * b for s, b in zip(names, boosts)]),)
+        if len(self._groups) > 4096:
+            self._groups.clear()
+        self._groups[key] = (weights, groups, neutral)
+        return groups, neutral
 
     def neutral_phrase(self, neutral: str) -> tuple[str, str]:
         return "in", self.fallback["indoor" if neutral == NEUTRAL[True] else "outdoor"]
 
-    def gold_scene_counts(self, images: Iterable[Iterable[str]]) -> tuple[dict[str, int], dict[str, int]]:
+    def gold_scene_counts(
+        self, images: Iterable[Iterable[str]], sides: SideOdds | None = None
+    ) -> tuple[dict[str, int], dict[str, int]]:
         """(how many golds each scene or neutral phrase will have, in how many pictures each cannot be a
         swap): the inference run on every image's concept keys."""
         counts: dict[str, int] = {}
         excluded: dict[str, int] = {}
         for keys in images:
             try:
-                c = self.choose(None, list(keys))
+                c = self.choose(None, list(keys), sides)
             except NoSceneEvidence:
                 continue
             key = c.name if c.name in self.scenes else NEUTRAL.get(c.indoor) if c.name is None else None  # type: ignore[arg-type]
@@ -207,3 +274,16 @@ class SceneTable:
             for s in blocked:
                 excluded[s] = excluded.get(s, 0) + 1
         return counts, excluded
+
+    def learn_sides(self, images: Iterable[Iterable[str]]) -> SideOdds | None:
+        """SideOdds from the pictures whose scene the table names for certain."""
+        sided = []
+        for keys in images:
+            keys = list(keys)
+            try:
+                c = self.choose(None, keys)
+            except NoSceneEvidence:
+                continue
+            if c.indoor is not None:
+                sided.append((c.indoor, keys))
+        return SideOdds.learn(sided)
