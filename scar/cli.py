@@ -91,6 +91,11 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
         "only for generators that allow it, e.g. offline)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-audit", action="store_true", help="skip the blind-baseline audit written into stats.json and the card")
+    p.add_argument(
+        "--audit-rows", type=positive_int, default=5000, metavar="N",
+        help="rows per source and split the build's audit scores (a fixed sample; default 5,000)",
+    )  # fmt: skip
     add_source_arguments(p)
     add_generator_arguments(p)
     p.set_defaults(func=_run_build)
@@ -121,6 +126,8 @@ def _run_build(args: argparse.Namespace) -> int:
         shard_size=args.shard_size or DEFAULT_SHARD_SIZE,
         progress=not args.no_progress and sys.stderr.isatty(),
         workers=args.workers or min(os.cpu_count() or 1, 8),
+        audit=not args.no_audit,
+        audit_rows=args.audit_rows,
     )
     try:
         result = build(config, generator)
@@ -132,10 +139,25 @@ def _run_build(args: argparse.Namespace) -> int:
         f"built {result.samples:,} samples in {result.written} new shards ({result.skipped} already done), "
         f"{result.rejected:,} records rejected, {result.seconds:.1f}s ({rate:,.0f} samples/s) -> {args.out}"
     )
+    report = _audit_of(args.out)
+    if report:
+        from scar.audit.cli import verdict
+
+        console.print(verdict(report), markup=False, highlight=False)
     if result.stopped_by_budget:
         console.print(f"stopped: {result.stopped_by_budget}; rerun the same command to continue")
         return EXIT_BUDGET
     return EXIT_OK
+
+
+def _audit_of(out: Path) -> dict | None:
+    import json
+
+    try:
+        report = json.loads((out / "stats.json").read_text("utf-8")).get("audit")
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) and "sources" in report else None
 
 
 def _add_validate(sub: argparse._SubParsersAction) -> None:

@@ -68,6 +68,8 @@ class BuildConfig:
     row_group_size: int = DEFAULT_ROW_GROUP_SIZE
     progress: bool = True
     workers: int = 1  # processes; >1 generates in worker processes when the generator allows it
+    audit: bool = True  # audit the build with blind baselines (stats.json, dataset card, audit.json)
+    audit_rows: int | None = 5000  # rows per source and split the audit scores (None: all)
 
 
 @dataclass
@@ -488,7 +490,7 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     result.seconds = time.perf_counter() - started
-    write_stats_and_card(config.out, images_root)
+    write_stats_and_card(config.out, images_root, audit_rows=config.audit_rows if config.audit else 0)
     return result
 
 
@@ -540,13 +542,23 @@ def collect_stats(out: Path, images_root: Path | None = None) -> dict[str, Any]:
     return stats
 
 
-def write_stats_and_card(out: Path, images_root: Path | None) -> dict[str, Any]:
+def write_stats_and_card(out: Path, images_root: Path | None, audit_rows: int | None = 0) -> dict[str, Any]:
+    """stats.json and the dataset card; with `audit_rows` (rows per source and split, None for all, 0 for
+    no audit) the blind-baseline audit of the build too (scar.audit: also DIR/audit.json)."""
     previous = out / STATS_NAME
     if images_root is None and previous.exists():
         images_root = Path(json.loads(previous.read_text("utf-8")).get("images_root", out / "images"))
     stats = collect_stats(out, images_root)
+    audit_text = ""
+    if audit_rows != 0 and any(src["splits"] for src in stats["sources"].values()):
+        from scar.audit import build_audit
+
+        try:
+            stats["audit"], audit_text = build_audit(out, audit_rows)
+        except ScarError as exc:  # an audit that cannot run never costs the build
+            stats["audit"] = {"error": str(exc)}
     atomic_write_json(out / STATS_NAME, stats)
-    _atomic_write_bytes(out / CARD_NAME, render_card(stats).encode("utf-8"))
+    _atomic_write_bytes(out / CARD_NAME, (render_card(stats) + (f"\n{audit_text}" if audit_text else "")).encode("utf-8"))
     return stats
 
 

@@ -34,3 +34,16 @@ def audit_path(
     extra = external(rowset.rows) if external is not None else []
     result = run_audit(rowset.rows, default_scorers, max_rows_per_split, extra, progress)
     return to_json(result, str(path), rowset.skipped), result
+
+
+DEFAULT_BUILD_ROWS = 5000  # rows per source and split the build's own audit scores (a fixed sample)
+
+
+def build_audit(build_dir: Path, max_rows_per_split: int | None = DEFAULT_BUILD_ROWS) -> tuple[dict[str, Any], str]:
+    """The audit a build writes about itself: DIR/audit.json (report and row flags, for `scar browse`),
+    and (the report, its Markdown) for stats.json and the dataset card."""
+    from scar.audit.cli import write_build_audit
+
+    report, result = audit_path(build_dir, max_rows_per_split)
+    write_build_audit(build_dir, report, result.row_flags)
+    return report, to_markdown(report, heading="##")
