@@ -83,7 +83,7 @@ def build(wn: Any, seed: dict[str, Any]) -> dict[str, Any]:
         colour = e.get("colour") or ("none" if e.get("stuff") or person else COLOUR_BY_LEXNAME.get(lexname, "any"))
         names = [n for n in dict.fromkeys([key, e.get("display", key), *e.get("aliases", ()), *lemmas]) if taken.setdefault(n.lower(), key) == key]
         entry: dict[str, Any] = {"synset": synset.name() if synset else None}
-        for field in ("display", "det", "stuff", "abstract", "gender", "age"):
+        for field in ("display", "det", "stuff", "abstract", "gender", "age", "whole"):
             if field in e:
                 entry[field] = e[field]
         entry.update(
@@ -114,6 +114,10 @@ def build(wn: Any, seed: dict[str, Any]) -> dict[str, Any]:
                     if depth > 2 and lemma.count() == 0:
                         continue  # deep and never seen in SemCor: too rare to meet in a caption
                     lexicon.setdefault(n, set()).update(keys)
+    for key, entry in cats.items():
+        for whole in entry.get("whole", ()):
+            if whole not in cats:
+                sys.exit(f"{key}: whole names unknown category {whole!r}")
     for near in seed.get("near", ()):
         for k in near:
             if k not in cats:

@@ -57,6 +57,7 @@ class KneserNeyTrigram:
         self.total1 = sum(cont1.values())
         self.vocab = len(cont1)
         self._memo: dict[tuple[str, str, str], float] = {}
+        self._texts: dict[str, tuple[float, int]] = {}
 
     def _p1(self, w: str) -> float:
         if not self.total1:
@@ -86,9 +87,14 @@ class KneserNeyTrigram:
 
     def logprob(self, text: str) -> tuple[float, int]:
         """(natural-log probability of the whole caption, number of predicted tokens incl. </s>)."""
+        found = self._texts.get(text)
+        if found is not None:
+            return found
         words = [BOS, BOS, *tokens(text), EOS]
         total = 0.0
         for i in range(2, len(words)):
             total += self.logprob_word(words[i - 2], words[i - 1], words[i])
+        if len(self._texts) < 1_000_000:
+            self._texts[text] = (total, len(words) - 2)
         return total, len(words) - 2
 

@@ -41,22 +41,37 @@ class LengthRule:
         return [self.sign * len(c) for c in row.candidates]
 
 
+class SharedLM:
+    """One trigram model per training set, shared by the scorers that read it (fitted once, not twice)."""
+
+    def __init__(self) -> None:
+        self.model: KneserNeyTrigram | None = None
+        self._fitted_on: int | None = None
+
+    def fit(self, train: Sequence[AuditRow]) -> KneserNeyTrigram:
+        if self.model is None or self._fitted_on != id(train):
+            self.model = KneserNeyTrigram(row.gold for row in train)
+            self._fitted_on = id(train)
+        return self.model
+
+
 class NgramLM:
     """Log-probability under a word trigram model (Kneser-Ney) trained on gold captions only."""
 
     per_candidate = True
 
-    def __init__(self, per_word: bool = False) -> None:
+    def __init__(self, per_word: bool = False, shared: SharedLM | None = None) -> None:
         self.per_word = per_word
         self.name = "ngram_per_word" if per_word else "ngram"
         self.description = (
             "trigram LM (interpolated Kneser-Ney) on the training gold captions: "
             + ("log-probability per word" if per_word else "log-probability of the caption")
         )
+        self.shared = shared or SharedLM()
         self.model: KneserNeyTrigram | None = None
 
     def fit(self, train: Sequence[AuditRow]) -> None:
-        self.model = KneserNeyTrigram(row.gold for row in train)
+        self.model = self.shared.fit(train)
 
     def scores(self, row: AuditRow) -> list[float]:
         assert self.model is not None, "fit first"
@@ -92,4 +107,5 @@ class ConsensusVote:
 
 
 def default_scorers() -> list[BlindScorer]:
-    return [LengthRule(longest=True), LengthRule(longest=False), NgramLM(), NgramLM(per_word=True), ConsensusVote()]
+    shared = SharedLM()
+    return [LengthRule(longest=True), LengthRule(longest=False), NgramLM(shared=shared), NgramLM(per_word=True, shared=shared), ConsensusVote()]

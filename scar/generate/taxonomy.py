@@ -37,6 +37,7 @@ class Concept:
     depth: int  # number of hypernyms: larger = more specific
     gender: str | None = None  # persons: male | female, when the word says
     age: str | None = None  # persons: adult | child, when the word says
+    whole: tuple[str, ...] = ()  # parts: the concepts they belong to (a hand: person)
 
     @property
     def head(self) -> str:
@@ -70,6 +71,7 @@ class Taxonomy:
                 depth=len(e.get("ancestors", ())),
                 gender=e.get("gender"),
                 age=e.get("age"),
+                whole=tuple(e.get("whole", ())),
             )
             for name in (key, *e.get("names", ())):
                 self.lookup.setdefault(norm_name(name), key)
@@ -107,6 +109,13 @@ class Taxonomy:
             for other in r:
                 related[other].add(k)
         return {k: frozenset(v) for k, v in related.items()}
+
+    def wholes(self, key: str) -> frozenset[str]:
+        """Every concept a part may belong to (its wholes and their relatives); empty for a non-part."""
+        c = self.concepts.get(key)
+        if c is None or not c.whole:
+            return frozenset()
+        return frozenset().union(*(self.related.get(w, frozenset({w})) for w in c.whole))
 
     @staticmethod
     def exclusive(a: Concept, b: Concept) -> bool:

@@ -53,9 +53,10 @@ def main() -> None:
     ap.add_argument("out", type=Path)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--sources", default=",".join(SOURCES))
+    ap.add_argument("--seed", type=int, default=0, help="fixture and build seed")
     args = ap.parse_args()
     for name in args.sources.split(","):
-        out = build_source(name, args.out, args.scale)
+        out = build_source(name, args.out, args.scale, args.seed)
         stats = json.loads((out / "stats.json").read_text())["sources"][name]["splits"]
         ents = sum(s["entities"] for s in stats.values())
         samples = sum(s["samples"] for s in stats.values())

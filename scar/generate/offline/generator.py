@@ -114,6 +114,8 @@ class OfflineGenerator:
         pool = self._pools.get(names)
         if pool is None:
             plausible = {k for n in names if n in self.scenes.scenes for k in self.scenes.scenes[n].objects}
+            # a part is plausible wherever what it belongs to is (hands wherever people are)
+            plausible |= {k for k, c in self.taxonomy.concepts.items() if c.whole and self.taxonomy.wholes(k) & plausible}
             if self.prior is not None:
                 # the build's own gold distribution, restricted to what the scene table places there;
                 # when it places too few of them, the rest count a tenth; things the build never shows

@@ -93,12 +93,16 @@ class Objects:
             [absent.weight(k) * PRESENT_BOOST * (SAME_CLASS_BOOST if ROLE_CLASS.get(c.role) == role_class else 1.0) for k, c in present.items()],
         )
         for c in absent.for_class(role_class).order(d, first=here):  # checks run lazily, only for swaps offered
-            if c.key in skip or (c.key not in present and c.key in pic.blocked):
+            if c.key in skip or (c.key not in present and (c.key in pic.blocked or self.whole_present(pic, c))):
                 continue
             if anchor is not None and not kind_suits(kind, c.role, anchor.role):  # type: ignore[arg-type]
                 continue
             if takes_colours(c, mods) and (c.key not in present or self._false_for_all(pic, c, relation)):
                 yield self.phrase(c, mods)
+
+    def whole_present(self, pic: Picture, c: Concept) -> bool:
+        """A part whose whole is in the picture may be there unannotated (a man's hand): no absent swap."""
+        return bool(c.whole) and bool(self.pictures.taxonomy.wholes(c.key) & pic.present)
 
     def _false_for_all(self, pic: Picture, c: Concept, relation: tuple[str, Item] | str | None) -> bool:
         instances = pic.instances_of(self.pictures.related(c.key))

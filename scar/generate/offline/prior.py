@@ -47,7 +47,16 @@ class Prior:
                 objects[key] = objects.get(key, 0.0) + float(n)
         total = sum(objects.values()) or 1.0
         objects = {k: v / total for k, v in objects.items()}
-        keyed = [sorted({k for k in (taxonomy.resolve(n) for n in names) if k}) for names in images] if images is not None else []
+        keyed: list[list[str]] = []
+        if images is not None:
+            resolved: dict[str, str | None] = {}
+            for names in images:
+                keys = set()
+                for n in names:
+                    k = resolved[n] if n in resolved else resolved.setdefault(n, taxonomy.resolve(n))
+                    if k:
+                        keys.add(k)
+                keyed.append(sorted(keys))
         if keyed:
             inside: dict[str, int] = {}
             relevant = {k: taxonomy.related.get(k, frozenset()) & objects.keys() | {k} for k in {k for ks in keyed for k in ks}}
@@ -63,10 +72,13 @@ class Prior:
                 name = scenes.aliases.get(norm_name(label.replace("/", " / ").split("/")[-1]))
                 if name is not None:
                     by_scene[name] = by_scene.get(name, 0.0) + float(n)
-        sides = scenes.learn_sides(keyed) if keyed else None
-        if not scene_counts and keyed:
-            counts, excluded = scenes.gold_scene_counts(keyed, sides)
-            by_scene = {k: float(v) for k, v in counts.items()}
+        sides = None
+        if keyed:
+            counts, excluded, sides = scenes.gold_scene_counts(keyed)
+            if scene_counts:
+                excluded = {}  # labelled scenes: the labels, not the inference, say what each picture shows
+            else:
+                by_scene = {k: float(v) for k, v in counts.items()}
         if not by_scene:
             for sc in scenes.scenes.values():
                 by_scene[sc.name] = sum(objects.get(k, 0.0) for k in sc.cues)

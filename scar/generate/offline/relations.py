@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from scar.generate.offline.draws import Draws
+from scar.generate.offline.draws import Draws, WeightedPool
 from scar.generate.offline.geometry import OPPOSITE, Item, clear_kinds, contains, frame_holds, frame_kind, gap, holds, kind_suits
 from scar.generate.offline.picture import Picture, PictureBuilder
 from scar.generate.offline.pools import SwapPool
@@ -139,16 +139,19 @@ class Relations:
         opposite = OPPOSITE.get(kind)
         if opposite and mirrored(kind, e, anchor) and not holds(opposite, e, anchor):
             yield self._group(opposite, e.role, anchor.role, self.anchor_phrase(anchor, noun), d)
-        skip = self.pictures.info(e.category).related | self.pictures.info(anchor.category).related
+        # another thing of the entity's own kind is a fair anchor too ("the other person"), as in golds
+        skip = self.pictures.info(anchor.category).related
         keys = [k for k in pic.by_key if k not in skip]
-        for key in d.walk(keys):  # lazily: the holds() checks run only for anchors actually offered
+        # as often as golds name each kind of anchor; lazily: holds() runs only for anchors offered
+        for key in WeightedPool(keys, [absent.weight(k) for k in keys]).order(d):
             it = pic.by_key[key][0]
             same = pic.instances_of(self.pictures.related(key))
             for k in (kind, opposite if opposite and mirrored(kind, e, it) else None):
                 if k and kind_suits(k, e.role, it.role) and not any(holds(k, e, inst) for inst in same):
                     yield self._group(k, e.role, it.role, self.anchor_phrase(it, noun), d)
+        taxonomy = self.pictures.taxonomy
         for c in absent.plain.order(d):
-            if c.key not in pic.blocked and kind_suits(kind, e.role, c.role):
+            if c.key not in pic.blocked and kind_suits(kind, e.role, c.role) and not (c.whole and taxonomy.wholes(c.key) & pic.present):
                 yield self._group(kind, e.role, c.role, self.anchor_phrase(c, noun), d)
 
     @staticmethod

@@ -250,40 +250,44 @@ class SceneTable:
     def neutral_phrase(self, neutral: str) -> tuple[str, str]:
         return "in", self.fallback["indoor" if neutral == NEUTRAL[True] else "outdoor"]
 
-    def gold_scene_counts(
-        self, images: Iterable[Iterable[str]], sides: SideOdds | None = None
-    ) -> tuple[dict[str, int], dict[str, int]]:
+    def gold_scene_counts(self, images: Iterable[Iterable[str]]) -> tuple[dict[str, int], dict[str, int], SideOdds | None]:
         """(how many golds each scene or neutral phrase will have, in how many pictures each cannot be a
-        swap): the inference run on every image's concept keys."""
+        swap, the SideOdds learnt on the way): the inference run on every image's concept keys."""
+        images = [frozenset(keys) for keys in images]
+        choices = list(self._choices(images, None))
+        sides = SideOdds.learn((c.indoor, keys) for c, keys in zip(choices, images) if c is not None and c.indoor is not None)
+        if sides is not None:  # only pictures without a decisive category can change
+            undecided = [keys for c, keys in zip(choices, images) if c is None]
+            again = iter(self._choices(undecided, sides))
+            choices = [c if c is not None else next(again) for c in choices]
         counts: dict[str, int] = {}
         excluded: dict[str, int] = {}
-        for keys in images:
-            try:
-                c = self.choose(None, list(keys), sides)
-            except NoSceneEvidence:
+        for c in choices:
+            if c is None:
                 continue
             key = c.name if c.name in self.scenes else NEUTRAL.get(c.indoor) if c.name is None else None  # type: ignore[arg-type]
             if key:
                 counts[key] = counts.get(key, 0) + 1
-            blocked = set(c.possible)
-            for s in c.possible:
-                if s in self.scenes:
-                    blocked |= self.scenes[s].near
-            if c.indoor is not None:
-                blocked.add(NEUTRAL[c.indoor])
-            for s in blocked:
+            for s in self._blocked_by(c):
                 excluded[s] = excluded.get(s, 0) + 1
-        return counts, excluded
+        return counts, excluded, sides
 
-    def learn_sides(self, images: Iterable[Iterable[str]]) -> SideOdds | None:
-        """SideOdds from the pictures whose scene the table names for certain."""
-        sided = []
+    def _choices(self, images: Iterable[Iterable[str]], sides: SideOdds | None) -> Iterator[SceneChoice | None]:
+        cache: dict[frozenset[str], SceneChoice | None] = {}
         for keys in images:
-            keys = list(keys)
-            try:
-                c = self.choose(None, keys)
-            except NoSceneEvidence:
-                continue
-            if c.indoor is not None:
-                sided.append((c.indoor, keys))
-        return SideOdds.learn(sided)
+            key = frozenset(keys)
+            if key not in cache:
+                try:
+                    cache[key] = self.choose(None, key, sides)
+                except NoSceneEvidence:
+                    cache[key] = None
+            yield cache[key]
+
+    def _blocked_by(self, c: SceneChoice) -> set[str]:
+        blocked = set(c.possible)
+        for s in c.possible:
+            if s in self.scenes:
+                blocked |= self.scenes[s].near
+        if c.indoor is not None:
+            blocked.add(NEUTRAL[c.indoor])
+        return blocked
