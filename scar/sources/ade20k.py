@@ -125,7 +125,8 @@ class Ade20kSource:
         presence = index.get("objectPresence")
         names = index["objectnames"]
         images: list[list[str]] = []
-        if isinstance(presence, np.ndarray) and presence.ndim == 2 and presence.shape[0] == len(names) and columns:
+        usable = isinstance(presence, np.ndarray) and presence.ndim == 2 and np.issubdtype(presence.dtype, np.number)
+        if usable and presence.shape[0] == len(names) and columns:
             if presence.shape[1] > max(columns):
                 block = presence[:, columns]
                 totals = block.sum(axis=1)

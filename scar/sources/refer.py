@@ -103,12 +103,15 @@ class ReferSource:
         """Referred objects per category over the split (what gold objects will be), and the categories
         of every object in each of the split's images (what the scene is inferred from)."""
         refs, coco = self._load()
-        category_of = {a.get("id"): a.get("category_id") for anns in coco.anns_by_image.values() for a in anns}
+        category_of = {
+            a.get("id"): a.get("category_id") for anns in coco.anns_by_image.values() for a in anns if isinstance(a.get("id"), (int, str))
+        }
         counts: dict[str, int] = {}
         image_ids: set[Any] = set()
         for ref in refs:
             if isinstance(ref, dict) and isinstance(ref.get("split"), str) and scar_split(ref["split"], self.eval_splits) == split:
-                cid = category_of.get(ref.get("ann_id"))
+                ann_id = ref.get("ann_id")
+                cid = category_of.get(ann_id) if isinstance(ann_id, (int, str)) else None
                 name = coco.categories.get(cid) if isinstance(cid, (int, str)) else None
                 if isinstance(name, str):
                     counts[name] = counts.get(name, 0) + 1
@@ -116,7 +119,7 @@ class ReferSource:
                         image_ids.add(ref["image_id"])
         images = []
         for image_id in sorted(image_ids, key=lambda v: (isinstance(v, str), v)):
-            names = [coco.categories.get(a.get("category_id")) for a in coco.anns_by_image.get(image_id, [])]
+            names = [coco.categories.get(c) for a in coco.anns_by_image.get(image_id, []) if isinstance(c := a.get("category_id"), (int, str))]
             images.append([n for n in names if isinstance(n, str)])
         return {"categories": dict(sorted(counts.items())), "images": images} if counts else None
 

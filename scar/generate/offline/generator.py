@@ -19,7 +19,7 @@ from scar.generate.offline.pools import SwapPool
 from scar.generate.offline.prior import Prior
 from scar.generate.offline.relations import Group, Relations
 from scar.generate.offline.scenes import NoSceneEvidence, SceneChoice, SceneTable
-from scar.generate.taxonomy import Concept, Taxonomy, default_taxonomy
+from scar.generate.taxonomy import Taxonomy, default_taxonomy
 from scar.generate.words import noun_phrase, norm_name
 from scar.schema import NEGATIVES_PER_TYPE, CaptionParts, Entity, GeneratorInfo, Rejected, RegionKind, Sample
 
