@@ -11,10 +11,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from scar.audit import audit_path
-from scar.audit.core import Tally, fit_plan, run_audit
+from scar.audit.core import Tally, run_audit
 from scar.audit.ngram import KneserNeyTrigram, tokens
 from scar.audit.rows import AuditRow, read_rows
-from scar.audit.scorers import ConsensusVote, LengthRule, NgramLM, default_scorers
+from scar.audit.scorers import ConsensusVote, LengthRule, NgramLM, Training, default_scorers
 from scar.cli import main
 
 TYPES = ("object",) * 3 + ("relation",) * 3 + ("scene",) * 3
@@ -58,19 +58,38 @@ def test_tally_counts_ties_fairly_and_flags_only_clear_wins():
     assert d["win_rate"] == {"all": 0.0, "object": 0.75, "scene": 1.0}
 
 
-def test_fit_plan_never_scores_a_row_with_a_model_that_read_it():
-    rows = [row(i, f"gold {i}", ["x", "y"], split="train" if i < 20 else "eval", types=None) for i in range(30)]
-    seen = set()
-    for fit, score, how in fit_plan(rows):
-        fit_ids, score_ids = {r.id for r in fit}, {r.id for r in score}
-        assert not fit_ids & score_ids and not {r.image for r in fit} & {r.image for r in score}
-        assert not seen & score_ids
-        seen |= score_ids
-        if any(r.split == "eval" for r in score):
-            assert all(r.split == "train" for r in fit) and "train rows" in how
-    assert seen == {r.id for r in rows}
-    only_eval = [r for r in rows if r.split == "eval"]
-    assert all("cross-fitting" in how for _, _, how in fit_plan(only_eval))
+class Spy:
+    """A scorer that checks it never scores a row whose gold it was fitted on, and notes what it scored."""
+
+    name, per_candidate, description = "spy", True, "test"
+
+    def __init__(self, seen: list[str]) -> None:
+        self.seen = seen
+
+    def fit(self, train) -> None:
+        self.train = train
+
+    def scores(self, row):
+        first = ("<s>", "<s>", row.gold.split()[0])
+        assert self.train.trigrams[first] == 0, f"{row.id} scored by a model that read it"
+        self.seen.append(row.id)
+        return [0.0] * len(row.candidates)
+
+
+def test_no_row_is_scored_by_a_model_that_read_it():
+    rows = [row(i, f"gold{i} here", ["x", "y"], split="train" if i < 20 else "eval", types=None) for i in range(30)]
+    seen: list[str] = []
+    result = run_audit(rows, lambda: [Spy(seen)])
+    assert result.n_rows[("demo", None)] == 30 and sorted(seen) == sorted(r.id for r in rows)
+    assert "train rows" in result.training["demo/eval"] and "cross-fitting" in result.training["demo/train"]
+    eval_only = run_audit([r for r in rows if r.split == "eval"], lambda: [Spy([])])
+    assert "cross-fitting" in eval_only.training["demo/eval"]
+    first: list[str] = []
+    capped = run_audit(rows, lambda: [Spy(first)], max_rows_per_split=4)
+    assert capped.n_rows[("demo", "train")] == 4 and capped.n_rows[("demo", "eval")] == 4
+    second: list[str] = []
+    run_audit(rows[::-1], lambda: [Spy(second)], max_rows_per_split=4)
+    assert sorted(first) == sorted(second)  # the same sample, whatever the order
 
 
 def test_a_shortcut_is_found_and_a_fair_benchmark_is_not():
@@ -185,6 +204,8 @@ def test_llm_judge_rates_each_caption_alone(tmp_path: Path, monkeypatch):
 @pytest.mark.parametrize("per_word", [False, True])
 def test_ngram_scorer_is_fitted_on_golds_only(per_word: bool):
     scorer = NgramLM(per_word=per_word)
-    scorer.fit([row(0, "a dog on the grass", ["a cow on the grass"] * 9)])
+    training = Training()
+    training.add("a dog on the grass")
+    scorer.fit(training)
     s = scorer.scores(row(1, "a dog on the grass", ["a cow on the grass"]))
     assert s[0] > s[1]

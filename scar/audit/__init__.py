@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from scar.audit.core import AuditResult, ScorerInfo, run_audit
 from scar.audit.report import to_json, to_markdown
-from scar.audit.rows import AuditRow, read_rows
+from scar.audit.rows import AuditRow, iter_rows
 from scar.audit.scorers import default_scorers
 
 AUDIT_NAME = "audit.json"
@@ -27,14 +27,12 @@ def audit_path(
     path: Path,
     max_rows_per_split: int | None = None,
     external: Callable[[list[AuditRow]], list[tuple[ScorerInfo, dict[str, list[float]]]]] | None = None,
-    progress: Callable[[int], None] | None = None,
 ) -> tuple[dict[str, Any], AuditResult]:
-    """Audit a build folder or a Parquet file: (the JSON report, the raw result with row flags)."""
-    rowset = read_rows(path)
-    extra = external(rowset.rows) if external is not None else []
-    result = run_audit(rowset.rows, default_scorers, max_rows_per_split, extra, progress)
-    return to_json(result, str(path), rowset.skipped), result
-
+    """Audit a build folder or a Parquet file: (the JSON report, the raw result with row flags).
+    Rows are streamed; memory holds the trigram counts and the scored rows (`max_rows_per_split`)."""
+    skipped: dict[str, int] = {}
+    result = run_audit(iter_rows(path, skipped), default_scorers, max_rows_per_split, external)
+    return to_json(result, str(path), skipped), result
 
 DEFAULT_BUILD_ROWS = 5000  # rows per source and split the build's own audit scores (a fixed sample)
 

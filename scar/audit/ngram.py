@@ -20,6 +20,11 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+def trigrams(text: str) -> Iterable[tuple[str, str, str]]:
+    words = [BOS, BOS, *tokens(text), EOS]
+    return zip(words, words[1:], words[2:])
+
+
 def _discount(counts: Iterable[int]) -> float:
     """D = n1 / (n1 + 2 n2), the usual estimate from the counts of counts (0.75 when undefined)."""
     hist = Counter(c for c in counts if c <= 2)
@@ -31,11 +36,11 @@ class KneserNeyTrigram:
     """P(w | u v) interpolated with the continuation bigram and unigram, and a uniform floor for
     unseen words (so an unknown word costs about log(1 / (vocabulary + 1)) times the unigram weight)."""
 
-    def __init__(self, sentences: Iterable[str]) -> None:
-        tri: Counter[tuple[str, str, str]] = Counter()
+    def __init__(self, sentences: Iterable[str] = (), counts: Counter[tuple[str, str, str]] | None = None) -> None:
+        """From sentences, or from trigram counts already made (`trigram_counts`, summed over parts)."""
+        tri: Counter[tuple[str, str, str]] = Counter(counts) if counts is not None else Counter()
         for s in sentences:
-            words = [BOS, BOS, *tokens(s), EOS]
-            tri.update(zip(words, words[1:], words[2:]))
+            tri.update(trigrams(s))
         self.d3 = _discount(tri.values())
         self.ctx2: Counter[tuple[str, str]] = Counter()  # c(u v .)
         self.types2: Counter[tuple[str, str]] = Counter()  # |{w: c(u v w) > 0}|

@@ -100,10 +100,20 @@ def _iter_file(path: Path, skipped: dict[str, int]) -> Iterator[AuditRow]:
         raise ScarError(f"{path}: unreadable Parquet file ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
 
 
-def read_rows(path: Path) -> RowSet:
+def iter_rows(path: Path, skipped: dict[str, int]) -> Iterator[AuditRow]:
+    """Every usable row of a build folder or a file, streamed; rows left out are counted in `skipped`."""
     files = parquet_files(path)
-    skipped: dict[str, int] = {}
-    rows = [row for f in files for row in _iter_file(f, skipped)]
-    if not rows:
+    found = False
+    for f in files:
+        for row in _iter_file(f, skipped):
+            found = True
+            yield row
+    if not found:
         raise ScarError(f"{path}: no usable rows (each needs at least 2 candidates in tgt_text)")
-    return RowSet(rows, files, skipped, path if path.is_dir() else None)
+
+
+def read_rows(path: Path) -> RowSet:
+    """All rows in memory (small inputs and tests; the audit itself streams them)."""
+    skipped: dict[str, int] = {}
+    rows = list(iter_rows(path, skipped))
+    return RowSet(rows, parquet_files(path), skipped, path if path.is_dir() else None)

@@ -8,10 +8,27 @@ list; they are reported too, but only listwise methods can exploit what they fin
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Protocol
 
-from scar.audit.ngram import KneserNeyTrigram, tokens
+from scar.audit.ngram import KneserNeyTrigram, tokens, trigrams
 from scar.audit.rows import AuditRow
+
+
+@dataclass
+class Training:
+    """What a scorer may learn from: the trigram counts of the gold captions of the rows it must not score."""
+
+    trigrams: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    captions: int = 0
+
+    def add(self, gold: str) -> None:
+        self.trigrams.update(trigrams(gold))
+        self.captions += 1
+
+    def merged(self, other: "Training") -> "Training":
+        return Training(self.trigrams + other.trigrams, self.captions + other.captions)
 
 
 class BlindScorer(Protocol):
@@ -19,7 +36,7 @@ class BlindScorer(Protocol):
     per_candidate: bool  # True: each candidate scored alone
     description: str
 
-    def fit(self, train: Sequence[AuditRow]) -> None: ...
+    def fit(self, train: Training) -> None: ...
 
     def scores(self, row: AuditRow) -> list[float]: ...
 
@@ -34,7 +51,7 @@ class LengthRule:
         self.name = "longest" if longest else "shortest"
         self.description = f"the {self.name} caption wins (length in characters)"
 
-    def fit(self, train: Sequence[AuditRow]) -> None:
+    def fit(self, train: Training) -> None:
         pass
 
     def scores(self, row: AuditRow) -> list[float]:
@@ -48,9 +65,9 @@ class SharedLM:
         self.model: KneserNeyTrigram | None = None
         self._fitted_on: int | None = None
 
-    def fit(self, train: Sequence[AuditRow]) -> KneserNeyTrigram:
+    def fit(self, train: Training) -> KneserNeyTrigram:
         if self.model is None or self._fitted_on != id(train):
-            self.model = KneserNeyTrigram(row.gold for row in train)
+            self.model = KneserNeyTrigram(counts=train.trigrams)
             self._fitted_on = id(train)
         return self.model
 
@@ -70,7 +87,7 @@ class NgramLM:
         self.shared = shared or SharedLM()
         self.model: KneserNeyTrigram | None = None
 
-    def fit(self, train: Sequence[AuditRow]) -> None:
+    def fit(self, train: Training) -> None:
         self.model = self.shared.fit(train)
 
     def scores(self, row: AuditRow) -> list[float]:
@@ -90,7 +107,7 @@ class ConsensusVote:
     per_candidate = False
     description = "listwise: mean word overlap with the other candidates (the gold is their centre by design)"
 
-    def fit(self, train: Sequence[AuditRow]) -> None:
+    def fit(self, train: Training) -> None:
         pass
 
     def scores(self, row: AuditRow) -> list[float]:

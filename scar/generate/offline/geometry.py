@@ -35,7 +35,7 @@ class Item:
         self.h = box[3] - box[1]
         self.cx = (box[0] + box[2]) / 2
         self.cy = (box[1] + box[3]) / 2
-        self.area = max(self.w, 0.0) * max(self.h, 0.0)
+        self.area = self.w * self.h if self.w > 0 and self.h > 0 else 0.0
         self.is_thing = role in THING_ROLES
 
     def __repr__(self) -> str:

@@ -82,16 +82,22 @@ class Objects:
         if anchor is not None:
             skip = skip | self.pictures.info(anchor.category).related
         kind = relation[0] if isinstance(relation, tuple) else None
-        present: dict[str, Concept] = {}
-        for info in pic.infos:
-            c = info.concept
-            if c is not None and c.key not in skip and not c.abstract and c.key not in present:
-                present[c.key] = c
-        # as often as golds show each kind of thing; the gold's own layout class (a ground for a ground) likelier
-        here = WeightedPool(
-            list(present.values()),
-            [absent.weight(k) * PRESENT_BOOST * (SAME_CLASS_BOOST if ROLE_CLASS.get(c.role) == role_class else 1.0) for k, c in present.items()],
-        )
+        memo_key = ("objects", anchor.category if anchor is not None else None)
+        cached = pic.memo.get(memo_key)
+        if cached is None:
+            present: dict[str, Concept] = {}
+            for info in pic.infos:
+                c = info.concept
+                if c is not None and c.key not in skip and not c.abstract and c.key not in present:
+                    present[c.key] = c
+            # as often as golds show each kind of thing; the gold's own layout class (a ground for a ground) likelier
+            here = WeightedPool(
+                list(present.values()),
+                [absent.weight(k) * PRESENT_BOOST * (SAME_CLASS_BOOST if ROLE_CLASS.get(c.role) == role_class else 1.0)
+                 for k, c in present.items()],
+            )  # fmt: skip
+            cached = pic.memo[memo_key] = (present, here)
+        present, here = cached  # type: ignore[misc]
         for c in absent.for_class(role_class).order(d, first=here):  # checks run lazily, only for swaps offered
             if c.key in skip or (c.key not in present and (c.key in pic.blocked or self.whole_present(pic, c))):
                 continue

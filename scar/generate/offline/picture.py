@@ -32,6 +32,7 @@ class Picture:
     present: frozenset[str]  # concept keys (or raw names) of everything in the picture, entity included
     blocked: frozenset[str]  # keys related to anything in the picture
     by_key: dict[str, list[Item]] = field(default_factory=dict)
+    memo: dict[object, object] = field(default_factory=dict)  # per-entity results the swap searches share
 
     @property
     def diag(self) -> float:

@@ -14,11 +14,12 @@ swaps mean the same.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from typing import Iterator
 
 from scar.generate.offline.draws import Draws, WeightedPool
-from scar.generate.offline.geometry import OPPOSITE, Item, clear_kinds, contains, frame_holds, frame_kind, gap, holds, kind_suits
+from scar.generate.offline.geometry import OPPOSITE, Item, clear_kinds, contains, frame_holds, frame_kind, holds, kind_suits
 from scar.generate.offline.picture import Picture, PictureBuilder
 from scar.generate.offline.pools import SwapPool
 from scar.generate.rules import RELATION_CLASSES
@@ -107,14 +108,18 @@ class Relations:
         anchors = []
         tiny = 0.002 * pic.width * pic.height
         diag = pic.diag
-        for it in pic.items:
-            g = gap(e, it)
-            if g == 0 and e.role == "thing" and it.role == "thing" and (contains(it, e) or contains(e, it)):
+        ex0, ey0, ex1, ey1 = e.box
+        plain = e.role == "thing"
+        for i, it in enumerate(pic.items):
+            nx0, ny0, nx1, ny1 = it.box
+            gx = max(0.0, nx0 - ex1, ex0 - nx1)
+            gy = max(0.0, ny0 - ey1, ey0 - ny1)
+            g = (gx * gx + gy * gy) ** 0.5
+            if g == 0 and plain and it.role == "thing" and (contains(it, e) or contains(e, it)):
                 continue  # one box inside the other: no relation a viewer could check
-            anchors.append((g / diag + (0.1 if it.area < tiny else 0.0), it))
-        anchors.sort(key=lambda t: t[0])
+            anchors.append((g / diag + (0.1 if it.area < tiny else 0.0), i, it))
         options = []
-        for rank, (_, it) in enumerate(anchors[:MAX_ANCHORS]):
+        for rank, (_, _, it) in enumerate(heapq.nsmallest(MAX_ANCHORS, anchors)):
             for kind in clear_kinds(e, it):
                 options.append((tier(kind, e, it), rank, kind, it))
         options.sort(key=lambda t: (t[0], t[1]))
@@ -141,9 +146,12 @@ class Relations:
             yield self._group(opposite, e.role, anchor.role, self.anchor_phrase(anchor, noun), d)
         # another thing of the entity's own kind is a fair anchor too ("the other person"), as in golds
         skip = self.pictures.info(anchor.category).related
-        keys = [k for k in pic.by_key if k not in skip]
+        pool = pic.memo.get(("anchors", anchor.category))
+        if pool is None:
+            keys = [k for k in pic.by_key if k not in skip]
+            pool = pic.memo[("anchors", anchor.category)] = WeightedPool(keys, [absent.weight(k) for k in keys])
         # as often as golds name each kind of anchor; lazily: holds() runs only for anchors offered
-        for key in WeightedPool(keys, [absent.weight(k) for k in keys]).order(d):
+        for key in pool.order(d):  # type: ignore[attr-defined]
             it = pic.by_key[key][0]
             same = pic.instances_of(self.pictures.related(key))
             for k in (kind, opposite if opposite and mirrored(kind, e, it) else None):
