@@ -41,6 +41,29 @@ def _check_build(out: Path, name: str) -> dict:
     return src
 
 
+def _rule_problems(out: Path, name: str) -> list[str]:
+    """Every negative obeys the shared rules against its gold, and no two negatives of a type mean the same."""
+    import pyarrow.parquet as pq
+
+    from scar.generate.rules import distinct_meanings, object_swap_allowed, relation_swap_allowed, scene_swap_allowed
+
+    allowed = {"object": object_swap_allowed, "relation": relation_swap_allowed, "scene": scene_swap_allowed}
+    problems = []
+    for path in sorted((out / name).glob("*.parquet")):
+        for r in pq.read_table(path, columns=["id", "tgt_text", "neg_types", "caption_parts"]).to_pylist():
+            gold = r["caption_parts"]
+            parts: dict[str, list[str]] = {"object": [], "relation": [], "scene": []}
+            for neg, kind in zip(r["tgt_text"][1:], r["neg_types"]):
+                o, rel, sc = gold["object"], gold["relation"], gold["scene"]
+                part = {"object": neg[: len(neg) - len(rel) - len(sc) - 2], "relation": neg[len(o) + 1 : len(neg) - len(sc) - 1],
+                        "scene": neg[len(o) + len(rel) + 2 :]}[kind]  # fmt: skip
+                parts[kind].append(part)
+                if not allowed[kind](gold[kind], part):
+                    problems.append(f"{r['id']}: {kind} {part!r} may say the same as {gold[kind]!r}")
+            problems += [f"{r['id']}: two {k} negatives mean the same: {v}" for k, v in parts.items() if not distinct_meanings(k, v)]
+    return problems
+
+
 def _gold_problems(name: str, root: Path) -> list[str]:
     """Every gold relation of the source's entities, regenerated with the build's prior, checked against the boxes."""
     options = source_options(name, root / "raw-oracle", 1.0)
@@ -63,7 +86,10 @@ def _gold_problems(name: str, root: Path) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SOURCES)
 def test_realistic_build_passes_its_audit(tmp_path: Path, name: str) -> None:
-    _check_build(build_source(name, tmp_path), name)
+    out = build_source(name, tmp_path)
+    _check_build(out, name)
+    problems = _rule_problems(out, name)
+    assert not problems, problems[:5]
 
 
 @pytest.mark.slow
@@ -75,6 +101,8 @@ def test_every_gold_relation_is_true_of_the_boxes(tmp_path: Path, name: str) -> 
 
 def test_realistic_coco_build_passes_its_audit(tmp_path: Path) -> None:
     """The fast variant: one source, full size (a few seconds)."""
-    src = _check_build(build_source("coco", tmp_path), "coco")
+    out = build_source("coco", tmp_path)
+    src = _check_build(out, "coco")
     assert src["scorers"]["consensus"]["p_at_1"] > 0.9  # the listwise vote finds the gold by design
     assert not _gold_problems("coco", tmp_path)
+    assert not _rule_problems(out, "coco")
