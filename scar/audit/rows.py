@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from scar.errors import ScarError
@@ -63,40 +64,48 @@ def _defaults(path: Path) -> tuple[str, str]:
     return path.parent.name, split if split in ("train", "eval") else "eval"
 
 
+def _is_string_list(t: pa.DataType) -> bool:
+    return (pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)) and (
+        pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type)
+    )
+
+
 def _iter_file(path: Path, skipped: dict[str, int]) -> Iterator[AuditRow]:
     try:
         parquet = pq.ParquetFile(path)
-        columns = [c for c in _WANTED if c in parquet.schema_arrow.names]
-        if "tgt_text" not in columns:
-            raise ScarError(f"{path}: not a SCaR file (no tgt_text column)")
+        schema = parquet.schema_arrow
+        columns = [c for c in _WANTED if c in schema.names]
+        if "tgt_text" not in columns or not _is_string_list(schema.field("tgt_text").type):
+            raise ScarError(f"{path}: not a SCaR file (no tgt_text column of caption lists)")
+        if "neg_types" in columns and not _is_string_list(schema.field("neg_types").type):
+            columns.remove("neg_types")
         source, split = _defaults(path)
         index = 0
+        few, mismatch = "fewer than 2 text candidates", "neg_types length differs from the negatives"
         for batch in parquet.iter_batches(batch_size=8192, columns=columns):
             data = batch.to_pydict()
-            n = batch.num_rows
-            for i in range(n):
+            cands_col, types_col = data["tgt_text"], data.get("neg_types")
+            ids, sources, splits, images = data.get("id"), data.get("source"), data.get("split"), data.get("qry_image_path")
+            for i, cands in enumerate(cands_col):
                 row_index, index = index, index + 1
-                cands = data["tgt_text"][i]
-                if not cands or len(cands) < 2 or not all(isinstance(c, str) for c in cands):
-                    skipped["fewer than 2 text candidates"] = skipped.get("fewer than 2 text candidates", 0) + 1
+                if not cands or len(cands) < 2 or None in cands:
+                    skipped[few] = skipped.get(few, 0) + 1
                     continue
-                types = data["neg_types"][i] if "neg_types" in data else None
-                if types is not None and len(types) != len(cands) - 1:
-                    skipped["neg_types length differs from the negatives"] = (
-                        skipped.get("neg_types length differs from the negatives", 0) + 1
-                    )
+                types = types_col[i] if types_col is not None else None
+                if types is not None and (len(types) != len(cands) - 1 or None in types):
+                    skipped[mismatch] = skipped.get(mismatch, 0) + 1
                     types = None
                 yield AuditRow(
-                    id=(data["id"][i] if "id" in data and data["id"][i] else f"{path.stem}:{row_index}"),
-                    source=(data["source"][i] if "source" in data and data["source"][i] else source),
-                    split=(data["split"][i] if "split" in data and data["split"][i] else split),
+                    id=str(ids[i]) if ids is not None and ids[i] else f"{path.stem}:{row_index}",
+                    source=str(sources[i]) if sources is not None and sources[i] else source,
+                    split=str(splits[i]) if splits is not None and splits[i] else split,
                     candidates=tuple(cands),
-                    neg_types=tuple(str(t) for t in types) if types is not None else None,
-                    image=str(data["qry_image_path"][i] or "") if "qry_image_path" in data else "",
+                    neg_types=tuple(types) if types is not None else None,
+                    image=str(images[i] or "") if images is not None else "",
                 )
     except ScarError:
         raise
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as exc:
         raise ScarError(f"{path}: unreadable Parquet file ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
 
 
