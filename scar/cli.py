@@ -1,4 +1,4 @@
-"""`scar` command line: build, validate, info, browse, demo, eval, tasks, models, leaderboard, sources.
+"""`scar` command line: build, validate, info, audit, browse, demo, eval, tasks, models, leaderboard, sources.
 
 Every user mistake ends as one line on stderr and a non-zero exit code, never a traceback
 (set SCAR_DEBUG=1 to see one for an unexpected failure).
@@ -103,6 +103,11 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
         help="only recompute stats.json and the dataset card of --out from all finished shards "
         "(any worker may run it, e.g. after the last of several --num-shards workers)",
     )
+    p.add_argument("--no-audit", action="store_true", help="skip the blind-baseline audit written into stats.json and the card")
+    p.add_argument(
+        "--audit-rows", type=positive_int, default=5000, metavar="N",
+        help="rows per source and split the build's audit scores (a fixed sample; default 5,000)",
+    )  # fmt: skip
     add_source_arguments(p)
     add_generator_arguments(p)
     p.set_defaults(func=_run_build)
@@ -149,6 +154,8 @@ def _run_build(args: argparse.Namespace) -> int:
         progress=not args.no_progress and sys.stderr.isatty(),
         workers=args.workers or min(os.cpu_count() or 1, 8),
         review_rejects=review_rejects,
+        audit=not args.no_audit,
+        audit_rows=args.audit_rows,
     )
     try:
         result = build(config, generator)
@@ -161,6 +168,11 @@ def _run_build(args: argparse.Namespace) -> int:
         f"{result.rejected:,} records rejected, {result.seconds:.1f}s ({rate:,.0f} samples/s) -> {args.out}",
         soft_wrap=True,
     )
+    report = _audit_of(args.out)
+    if report:
+        from scar.audit.cli import verdict
+
+        console.print(verdict(report), markup=False, highlight=False)
     if result.stopped_by_budget:
         console.print(f"stopped: {result.stopped_by_budget}; rerun the same command to continue")
         return EXIT_BUDGET
@@ -176,7 +188,7 @@ def _finalize(args: argparse.Namespace) -> int:
 
     if not any(args.out.glob(f"*/{MANIFEST_NAME}")):
         raise ScarError(f"{args.out}: no scar build found (no <source>/{MANIFEST_NAME})")
-    stats = write_stats_and_card(args.out, args.images)
+    stats = write_stats_and_card(args.out, args.images, audit_rows=0 if args.no_audit else args.audit_rows)
     splits = [agg for src in stats["sources"].values() for agg in src["splits"].values()]
     print(
         f"recomputed stats.json and the dataset card from {sum(a['shards'] for a in splits)} shards "
@@ -184,6 +196,16 @@ def _finalize(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return EXIT_OK
+
+
+def _audit_of(out: Path) -> dict | None:
+    import json
+
+    try:
+        report = json.loads((out / "stats.json").read_text("utf-8")).get("audit")
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) and "sources" in report else None
 
 
 def _add_validate(sub: argparse._SubParsersAction) -> None:
@@ -263,6 +285,7 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     _delegate(sub, "tasks", "list the evaluation tasks", "evaluators.cli", "add_tasks_arguments", "run_tasks", wanted)
     _delegate(sub, "models", "list the registered models", "baselines.listing", "add_models_arguments", "run_models", wanted)
     _delegate(sub, "browse", "a static HTML site to look at and review samples", "scar.browse.cli", "add_arguments", "run", wanted)
+    _delegate(sub, "audit", "blind baselines: can a text-only model pass this benchmark?", "scar.audit.cli", "add_arguments", "run", wanted)
     _delegate(sub, "leaderboard", "render results to Markdown tables and a plot", "scar.leaderboard", "add_arguments", "run", wanted)
     return parser
 

@@ -46,7 +46,7 @@ from scar.generate.base import Generator
 from scar.locking import exclusive_lock
 from scar.record_ids import UniqueIds
 from scar.schema import Entity, Rejected, RejectionLog, parquet_schema, rows_to_table
-from scar.sources import SourceOptions, make_source
+from scar.sources import SourceOptions, finds_own_images, make_source
 from scar.sources.base import Record
 from scar.tempfiles import atomic_write_bytes as _atomic_write_bytes
 from scar.tempfiles import atomic_write_json, remove_stale_temporaries, temp_path
@@ -78,6 +78,8 @@ class BuildConfig:
     workers: int = 1  # processes; >1 generates in worker processes when the generator allows it
     # Row ids a human review rejected (`--exclude REVIEW.json`) -> the reviewer's reason; dropped before generation.
     review_rejects: Mapping[str, str] = field(default_factory=dict)
+    audit: bool = True  # audit the build with blind baselines (stats.json, dataset card, audit.json)
+    audit_rows: int | None = 5000  # rows per source and split the audit scores (None: all)
 
 
 @dataclass
@@ -313,9 +315,25 @@ def _init_worker(generator: Generator, parent_pid: int) -> None:
         rows_to_table([], split)
 
 
-def _generate_in_worker(entities: Sequence[Entity], images_root: Path, split: str) -> BatchOutcome:
+def _generate_in_worker(
+    entities: Sequence[Entity], images_root: Path, split: str, prior: dict[str, Any] | None
+) -> BatchOutcome:
     assert _WORKER_GENERATOR is not None
+    if hasattr(_WORKER_GENERATOR, "use_prior"):
+        _WORKER_GENERATOR.use_prior(prior)
     return generate_batch(_WORKER_GENERATOR, entities, images_root, split)
+
+
+def generator_prior(generator: Generator, source: Any, split: str) -> dict[str, Any] | None:
+    """What the loader knows about the split's golds before any is written (category counts, scene
+    labels, each image's categories), turned by the generator into the compact prior its swaps are
+    drawn from; None when either side cannot use it."""
+    if not hasattr(source, "source_stats") or not hasattr(generator, "prior_from_source"):
+        return None
+    prior = generator.prior_from_source(source.source_stats(split))
+    if hasattr(generator, "use_prior"):
+        generator.use_prior(prior)
+    return prior
 
 
 def _worker_pool(config: BuildConfig, generator: Generator) -> ProcessPoolExecutor | None:
@@ -357,6 +375,7 @@ def _build_shard(
     pool: ProcessPoolExecutor | None,
     images_root: Path,
     on_batch: Any,
+    prior: dict[str, Any] | None = None,
 ) -> ShardStats:
     stats = ShardStats()
     before = generator.stats()
@@ -378,7 +397,7 @@ def _build_shard(
         if pool is None:
             collect(generate_batch(generator, batch, images_root, split), len(batch))
             return
-        in_flight.append((pool.submit(_generate_in_worker, batch, images_root, split), len(batch)))
+        in_flight.append((pool.submit(_generate_in_worker, batch, images_root, split, prior), len(batch)))
         while len(in_flight) > max_in_flight:
             future, n = in_flight.popleft()
             collect(future.result(), n)
@@ -431,9 +450,12 @@ def _build_shard(
 def build(config: BuildConfig, generator: Generator) -> BuildResult:
     if not 0 <= config.shard_index < config.num_shards:
         raise ScarError(f"--shard-index must be in [0, {config.num_shards}), got {config.shard_index}")
-    images_root = config.source_options.images or (config.out / "images")
-    options = replace(config.source_options, images=images_root, seed=config.seed)
-    source = make_source(config.source, options)
+    if config.source_options.images is None and finds_own_images(config.source):
+        source = make_source(config.source, replace(config.source_options, seed=config.seed))
+        images_root = Path(source.images_root)  # type: ignore[attr-defined]
+    else:
+        images_root = config.source_options.images or (config.out / "images")
+        source = make_source(config.source, replace(config.source_options, images=images_root, seed=config.seed))
     source_dir = config.out / config.source
     source_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries([config.out, source_dir])  # left by builds killed mid-write
@@ -463,6 +485,7 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
                 )
                 split_start = time.perf_counter()
                 done_entities = 0
+                known: dict[str, Any] = {}
 
                 def advance(n: int) -> None:
                     nonlocal done_entities
@@ -471,13 +494,15 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
                     usage = generator.progress_text() if hasattr(generator, "progress_text") else ""
                     progress.update(task, advance=n, rate=f"{done_entities / elapsed:,.0f}", usage=usage)
 
-                def loaded(split: str = split, task: TaskID = task) -> None:
+                def loaded(split: str = split, task: TaskID = task, known: dict[str, Any] = known) -> None:
                     # Move everything alive (the parsed annotation files) to the GC's permanent
                     # generation, so collections stop rescanning it (26% of a 100k COCO build).
                     gc.freeze()
                     expected = source.expected_entities(split) if hasattr(source, "expected_entities") else None
                     if expected:  # the progress bar's total, hence its ETA
                         progress.update(task, total=min(expected, config.limit or expected))
+                    # the golds' category and scene distribution, which swaps are drawn from
+                    known["prior"] = generator_prior(generator, source, split)
 
                 records_in = _after_first(unique.filter(source.iter_records(split)), loaded)
                 numbered = _numbered(records_in, config.shard_size, config.limit)
@@ -493,7 +518,9 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
                         _count_resumed(result, path)
                     else:
                         try:
-                            stats = _build_shard(records, path, split, config, generator, pool, images_root, advance)
+                            stats = _build_shard(
+                                records, path, split, config, generator, pool, images_root, advance, known.get("prior")
+                            )
                         except BudgetExhausted as exc:
                             result.stopped_by_budget = str(exc)
                             break
@@ -511,7 +538,7 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     result.seconds = time.perf_counter() - started
-    write_stats_and_card(config.out, images_root)
+    write_stats_and_card(config.out, images_root, audit_rows=config.audit_rows if config.audit else 0)
     return result
 
 
@@ -574,9 +601,11 @@ def collect_stats(out: Path, images_root: Path | None = None) -> dict[str, Any]:
     return stats
 
 
-def write_stats_and_card(out: Path, images_root: Path | None) -> dict[str, Any]:
-    """Recompute stats.json and the card from every sidecar under `out`. Workers sharing `out` take
-    turns (scar.locking), so the last one to write has summed every shard committed before it."""
+def write_stats_and_card(out: Path, images_root: Path | None, audit_rows: int | None = 0) -> dict[str, Any]:
+    """Recompute stats.json and the card from every sidecar under `out`; with `audit_rows` (rows per source
+    and split, None for all, 0 for no audit) the blind-baseline audit of the build too (scar.audit: also
+    DIR/audit.json). Workers sharing `out` take turns (scar.locking), so the last one to write has summed
+    every shard committed before it."""
     with exclusive_lock(out / STATS_LOCK_NAME):
         previous = out / STATS_NAME
         if images_root is None and previous.exists():
@@ -585,8 +614,17 @@ def write_stats_and_card(out: Path, images_root: Path | None) -> dict[str, Any]:
             except (OSError, ValueError, AttributeError):
                 images_root = None
         stats = collect_stats(out, images_root)
+        audit_text = ""
+        if audit_rows != 0 and any(src["splits"] for src in stats["sources"].values()):
+            from scar.audit import build_audit
+
+            try:
+                stats["audit"], audit_text = build_audit(out, audit_rows)
+            except ScarError as exc:  # an audit that cannot run never costs the build
+                stats["audit"] = {"error": str(exc)}
         atomic_write_json(out / STATS_NAME, stats)
-        _atomic_write_bytes(out / CARD_NAME, render_card(stats).encode("utf-8"))
+        card = render_card(stats) + (f"\n{audit_text}" if audit_text else "")
+        _atomic_write_bytes(out / CARD_NAME, card.encode("utf-8"))
     return stats
 
 

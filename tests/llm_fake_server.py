@@ -18,6 +18,7 @@ import json
 import re
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -63,6 +64,9 @@ class FakeModel:
         first_user = _text_of(next(m for m in messages if m["role"] == "user"))
         attempt = sum(1 for m in messages if m["role"] == "assistant")
         step = self.step(body)
+        if step == "audit":  # scar audit --llm-judge: one caption, a plausibility score
+            score = 95 if "xx-likely" in first_user else 10 + zlib.crc32(first_user.encode("utf-8")) % 50
+            return {"content": json.dumps({"score": score}), "refusal": None}
         has = lambda marker: f"xx-{marker}" in first_user  # noqa: E731
         blocks = _json_blocks(first_user)
         if step == "caption":

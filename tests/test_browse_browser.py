@@ -159,7 +159,9 @@ def test_page_loads_from_file_without_console_errors(browser_context, demo):
     first = p.locator("#grid .card").first
     assert first.locator("ol.cands li").count() == 10 and first.locator("li.gold").count() == 1
     assert first.locator("li.object").count() == 3 and first.locator("li.scene").count() == 3
-    assert "prompts offline-1" in first.locator(".foot").text_content()
+    from scar.generate.offline.generator import PROMPT_VERSION
+
+    assert f"prompts {PROMPT_VERSION}" in first.locator(".foot").text_content()
     p.click("#grid .card .figure")
     assert p.is_visible("#detail") and "demo:eval-00000:0" in p.text_content("#detail-content")
     p.keyboard.press("Escape")

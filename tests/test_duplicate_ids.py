@@ -34,7 +34,7 @@ def test_coco_repeated_annotation_and_image_ids(tmp_path: Path) -> None:
         "images": [{"id": 1, "file_name": "a.jpg", "width": 40, "height": 30},
                    {"id": 1, "file_name": "b.jpg", "width": 40, "height": 30}],
         "annotations": [_ann(10, 1), _ann(10, 1, x=20), _ann(11, 1, x=25), {**_ann(0, 1), "id": None}],
-        "categories": [{"id": 1, "name": "dog"}],
+        "categories": [{"id": 1, "name": "oven"}],  # oven: scene evidence (a kitchen)
     })  # fmt: skip
     out = tmp_path / "out"
     assert main(["build", "--source", "coco", "--annotations", str(ann), "--images", str(images), "--out", str(out),
@@ -51,7 +51,7 @@ def test_coco_ids_repeated_across_merged_files(tmp_path: Path) -> None:
     images = tmp_path / "images"
     write_image(images / "a.jpg", 40, 30)
     entry = {"id": 1, "file_name": "a.jpg", "width": 40, "height": 30}
-    cats = [{"id": 1, "name": "dog"}]
+    cats = [{"id": 1, "name": "oven"}]
     first = write_json(tmp_path / "stuff_val2017.json", {"images": [entry], "annotations": [_ann(10, 1)], "categories": cats})
     second = write_json(tmp_path / "instances_val2017.json", {"images": [entry], "annotations": [_ann(10, 1, x=20)], "categories": cats})
     source = make_source("coco", SourceOptions(annotations=(first, second), images=images))

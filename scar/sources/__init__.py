@@ -32,14 +32,23 @@ def available() -> dict[str, str]:
     return {name: summary for name, (_, summary) in sorted(_REGISTRY.items())}
 
 
-def make_source(name: str, options: SourceOptions) -> Source:
+def _factory(name: str):  # noqa: ANN202 - a source class or factory function
     _load_builtin_registrations()
     if name not in _REGISTRY:
         raise ScarError(f"unknown source {name!r}; available: {', '.join(sorted(_REGISTRY))}")
     target, _ = _REGISTRY[name]
     module_name, attr = target.split(":")
-    factory = getattr(importlib.import_module(module_name), attr)
-    return factory(options)
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def make_source(name: str, options: SourceOptions) -> Source:
+    return _factory(name)(options)
+
+
+def finds_own_images(name: str) -> bool:
+    """Whether the source knows where its images are without --images (its `images_root` attribute
+    then names that folder); the build's default, OUT/images, is for sources that write images."""
+    return bool(getattr(_factory(name), "finds_own_images", False))
 
 
 __all__ = [
@@ -48,6 +57,7 @@ __all__ = [
     "SourceOptions",
     "add_source_arguments",
     "available",
+    "finds_own_images",
     "make_source",
     "options_from_args",
     "register",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from scar.errors import InputFileError
 from scar.schema import Rejected, Split
@@ -222,6 +222,15 @@ class CocoSource:
     def category_filter(self, category_id: Any) -> str | None:
         return None
 
+    def source_stats(self, split: Split) -> dict[str, Any] | None:
+        """Annotated objects per category name over the split's files (once parsed), crowds excluded:
+        the distribution the generator draws swapped-in objects from."""
+        files = [self._files.get(p) for p in self.files_for(split)]
+        if not files or any(f is None for f in files):
+            return None
+        counts, images = category_counts(f for f in files if f is not None)
+        return {"categories": counts, "images": images} if counts else None
+
     def iter_records(self, split: Split) -> Iterator[Record]:
         files = [self.coco_file(p) for p in self.files_for(split)]
         yield from self.iter_merged(split, files)
@@ -265,6 +274,26 @@ class CocoSource:
                 continue
             items = [coco_candidate(self.name, meta, a, categories, p, category_filter=self.category_filter) for a, p in anns]
             yield from emit_image(self.name, split, meta, items, self.options)
+
+
+def category_counts(
+    files: Iterable[CocoFile], keep: Callable[[Any], bool] = lambda _id: True
+) -> tuple[dict[str, int], list[list[str]]]:
+    """(annotated objects per category name, each image's category names), crowds excluded, files of
+    one split merged by image id as the loader merges them."""
+    counts: dict[str, int] = {}
+    per_image: dict[Any, list[str]] = {}
+    for f in files:
+        for image_id, anns in f.anns_by_image.items():
+            names = per_image.setdefault(image_id, [])
+            for ann in anns:
+                cid = ann.get("category_id")
+                name = f.categories.get(cid) if _hashable(cid) else None
+                if name and not ann.get("iscrowd") and keep(cid):
+                    counts[name] = counts.get(name, 0) + 1
+                    names.append(name)
+    images = [per_image[k] for k in sorted(per_image, key=_sort_key) if per_image[k]]
+    return dict(sorted(counts.items())), images
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:

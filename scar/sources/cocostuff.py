@@ -23,7 +23,7 @@ import numpy as np
 from scar.errors import InputFileError
 from scar.schema import Rejected, Split
 from scar.sources.base import Record, SourceOptions
-from scar.sources.coco import CocoFile, CocoSource, coco_candidate, split_of_file
+from scar.sources.coco import CocoFile, CocoSource, category_counts, coco_candidate, split_of_file
 from scar.sources.common import (
     Candidate,
     ImageMeta,
@@ -90,6 +90,13 @@ class CocoStuffSource(CocoSource):
 
     def category_filter(self, category_id: Any) -> str | None:
         return "stuff 'other' region (things placeholder)" if category_id == OTHER_ID else None
+
+    def source_stats(self, split: Split) -> dict[str, Any] | None:
+        files = [self._files.get(p) for p in self.files_for(split)]
+        if not files or any(f is None for f in files):
+            return None  # the stuffthingmaps route counts nothing: the generator falls back to its tables
+        counts, images = category_counts((f for f in files if f is not None), keep=lambda cid: cid != OTHER_ID)
+        return {"categories": counts, "images": images} if counts else None
 
     def iter_records(self, split: Split) -> Iterator[Record]:
         files = [self.coco_file(p) for p in self.files_for(split)]

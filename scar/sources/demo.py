@@ -15,7 +15,7 @@ import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -650,11 +650,16 @@ def render(scene: Scene, rng: np.random.Generator) -> Rendered:
     return Rendered(image, np.asarray(ids).copy(), objects, full_masks)
 
 
-def render_image(seed: int, split: str, index: int) -> tuple[Scene, Rendered, np.random.Generator]:
-    """The picture of one demo image id; the returned rng continues the image's own random stream."""
+def scene_of(seed: int, split: str, index: int) -> tuple[Scene, np.random.Generator]:
+    """The scene of one demo image id (the first draw of the image's own random stream), and that stream."""
     rng = rng_for(seed, "demo", split, index)
     names = sorted(SCENES)
-    scene = SCENES[names[int(rng.integers(len(names)))]]
+    return SCENES[names[int(rng.integers(len(names)))]], rng
+
+
+def render_image(seed: int, split: str, index: int) -> tuple[Scene, Rendered, np.random.Generator]:
+    """The picture of one demo image id; the returned rng continues the image's own random stream."""
+    scene, rng = scene_of(seed, split, index)
     return scene, render(scene, rng), rng
 
 
@@ -730,6 +735,21 @@ class DemoSource:
     def expected_entities(self, split: Split) -> int | None:
         """About 3 visible objects per image (1-5 drawn, some hidden); for the progress bar's ETA."""
         return self.counts.get(split, 0) * min(3, self.options.max_per_image)
+
+    def source_stats(self, split: Split) -> dict[str, Any] | None:
+        """Scene labels per image (exact) and the expected objects per category (each scene's object
+        weights, three objects an image), without rendering: what the generator draws swaps from."""
+        categories: dict[str, float] = {}
+        scenes: dict[str, int] = {}
+        for index in range(self.counts.get(split, 0)):
+            scene, _ = scene_of(self.options.seed, split, index)
+            scenes[scene.name] = scenes.get(scene.name, 0) + 1
+            total = sum(scene.objects.values())
+            for category, weight in scene.objects.items():
+                categories[category] = categories.get(category, 0.0) + 3.0 * weight / total
+        if not scenes:
+            return None
+        return {"categories": {k: max(1, round(v)) for k, v in sorted(categories.items())}, "scenes": dict(sorted(scenes.items()))}
 
     def iter_records(self, split: Split) -> Iterator[Record]:
         if split not in DEFAULT_IMAGES:

@@ -99,6 +99,30 @@ class ReferSource:
                 per_image[ref.get("image_id")] = per_image.get(ref.get("image_id"), 0) + 1
         return sum(min(n, self.options.max_per_image) for n in per_image.values())
 
+    def source_stats(self, split: Split) -> dict[str, Any] | None:
+        """Referred objects per category over the split (what gold objects will be), and the categories
+        of every object in each of the split's images (what the scene is inferred from)."""
+        refs, coco = self._load()
+        category_of = {
+            a.get("id"): a.get("category_id") for anns in coco.anns_by_image.values() for a in anns if isinstance(a.get("id"), (int, str))
+        }
+        counts: dict[str, int] = {}
+        image_ids: set[Any] = set()
+        for ref in refs:
+            if isinstance(ref, dict) and isinstance(ref.get("split"), str) and scar_split(ref["split"], self.eval_splits) == split:
+                ann_id = ref.get("ann_id")
+                cid = category_of.get(ann_id) if isinstance(ann_id, (int, str)) else None
+                name = coco.categories.get(cid) if isinstance(cid, (int, str)) else None
+                if isinstance(name, str):
+                    counts[name] = counts.get(name, 0) + 1
+                    if isinstance(ref.get("image_id"), (int, str)):
+                        image_ids.add(ref["image_id"])
+        images = []
+        for image_id in sorted(image_ids, key=lambda v: (isinstance(v, str), v)):
+            names = [coco.categories.get(c) for a in coco.anns_by_image.get(image_id, []) if isinstance(c := a.get("category_id"), (int, str))]
+            images.append([n for n in names if isinstance(n, str)])
+        return {"categories": dict(sorted(counts.items())), "images": images} if counts else None
+
     def iter_records(self, split: Split) -> Iterator[Record]:
         refs, coco = self._load()
         anns_by_id = {a.get("id"): a for anns in coco.anns_by_image.values() for a in anns}

@@ -168,6 +168,24 @@ class VisualGenomeSource:
         self._image_data, self._annotations = images, ann
         return images, ann
 
+    def source_stats(self, split: Split) -> dict[str, Any] | None:
+        """Objects per name over the split's images (the distribution of gold objects) and each image's names."""
+        _, ann = self._load()
+        counts: dict[str, int] = {}
+        images = []
+        for image_id in sorted(ann, key=str):
+            if self.split_of(image_id) != split:
+                continue
+            names = []
+            for obj in ann[image_id].objects:
+                name = _name(obj)
+                if name:
+                    name = clean_category(name)
+                    counts[name] = counts.get(name, 0) + 1
+                    names.append(name)
+            images.append(names)
+        return {"categories": dict(sorted(counts.items())), "images": images} if counts else None
+
     # ------------------------------------------------------------ records
 
     def iter_records(self, split: Split) -> Iterator[Record]:
