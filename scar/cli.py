@@ -118,7 +118,7 @@ def _run_build(args: argparse.Namespace) -> int:
 
     from scar.generate import make_generator
     from scar.pipeline import DEFAULT_SHARD_SIZE, BuildConfig, build
-    from scar.sources import available, options_from_args
+    from scar.sources import available, check_options, options_from_args
 
     if args.finalize:
         return _finalize(args)
@@ -128,6 +128,7 @@ def _run_build(args: argparse.Namespace) -> int:
         raise ScarError(f"unknown source {args.source!r}; available: {', '.join(available())}")
     if args.shard_index >= args.num_shards:
         raise ScarError(f"--shard-index must be in [0, {args.num_shards}), got {args.shard_index}")
+    check_options(args.source, options_from_args(args))
     review_rejects: dict[str, str] = {}
     if args.exclude is not None:
         from scar.browse.review import read_review, rejected_ids

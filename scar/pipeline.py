@@ -46,6 +46,7 @@ from scar.generate.base import Generator
 from scar.locking import exclusive_lock
 from scar.record_ids import UniqueIds
 from scar.schema import Entity, Rejected, RejectionLog, parquet_schema, rows_to_table
+from scar.images_roots import ROOTS_KEY, recorded_roots, stored_form
 from scar.sources import SourceOptions, finds_own_images, make_source
 from scar.sources.base import Record
 from scar.tempfiles import atomic_write_bytes as _atomic_write_bytes
@@ -225,10 +226,12 @@ def _review_ids(config: BuildConfig) -> list[str]:
     return sorted(i for i in config.review_rejects if i.startswith(f"{config.source}:"))
 
 
-def _manifest(config: BuildConfig, generator: Generator) -> dict[str, Any]:
+def _manifest(config: BuildConfig, generator: Generator, images_root: Path) -> dict[str, Any]:
     opts = config.source_options
     manifest = {
         "source": config.source,
+        # where this source's images are (relative to --out when inside it): another root is another build
+        "images_root": stored_form(images_root, config.out),
         "seed": config.seed,
         "limit": config.limit,
         "shard_size": config.shard_size,
@@ -459,7 +462,7 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
     source_dir = config.out / config.source
     source_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries([config.out, source_dir])  # left by builds killed mid-write
-    _check_manifest(source_dir, _manifest(config, generator))
+    _check_manifest(source_dir, _manifest(config, generator, images_root))
     unique = UniqueIds()  # row ids unique over the whole build, all splits
 
     result = BuildResult()
@@ -596,8 +599,10 @@ def collect_stats(out: Path, images_root: Path | None = None) -> dict[str, Any]:
             agg["rejections"] = agg["rejections"].to_dict()
         sources[source_dir.name] = {"manifest": manifest, "splits": splits, "generator_usage": usage}
     stats: dict[str, Any] = {"toolkit_version": scar.__version__, "sources": sources}
-    if images_root is not None:
-        stats["images_root"] = str(Path(images_root).resolve())
+    roots = {name: src["manifest"]["images_root"] for name, src in sources.items() if src["manifest"].get("images_root")}
+    if images_root is not None:  # sources built before roots were recorded per source
+        roots.update({name: stored_form(images_root, out) for name in sources if name not in roots})
+    stats[ROOTS_KEY] = dict(sorted(roots.items()))
     return stats
 
 
@@ -607,11 +612,10 @@ def write_stats_and_card(out: Path, images_root: Path | None, audit_rows: int | 
     DIR/audit.json). Workers sharing `out` take turns (scar.locking), so the last one to write has summed
     every shard committed before it."""
     with exclusive_lock(out / STATS_LOCK_NAME):
-        previous = out / STATS_NAME
-        if images_root is None and previous.exists():
+        if images_root is None:  # a legacy single root recorded by an older build
             try:
-                images_root = Path(json.loads(previous.read_text("utf-8")).get("images_root", out / "images"))
-            except (OSError, ValueError, AttributeError):
+                images_root = recorded_roots(out)[1]
+            except ScarError:
                 images_root = None
         stats = collect_stats(out, images_root)
         audit_text = ""

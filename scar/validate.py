@@ -16,6 +16,7 @@ from typing import Any, Iterator
 import pyarrow.parquet as pq
 
 from scar.errors import ScarError
+from scar.images_roots import images_root
 from scar.schema import NEG_TYPES, NEGATIVES_PER_TYPE, NUM_CANDIDATES, OFFICIAL_EVAL_COLUMNS, box_inside_image, rle_to_mask
 from scar.sources.images import size_problem
 from scar.validate_images import ImageFacts, inspect_image
@@ -70,20 +71,6 @@ def _shards(root: Path) -> list[Path]:
     return files
 
 
-def _images_root(root: Path, images: Path | None) -> Path:
-    if images is not None:
-        return images
-    stats = (root if root.is_dir() else root.parent) / "stats.json"
-    if stats.exists():
-        try:
-            recorded = json.loads(stats.read_text("utf-8")).get("images_root")
-        except ValueError:
-            recorded = None
-        if recorded:
-            return Path(recorded)
-    return (root if root.is_dir() else root.parent) / "images"
-
-
 def _rows(path: Path) -> Iterator[dict[str, Any]]:
     parquet = pq.ParquetFile(path)
     for batch in parquet.iter_batches(batch_size=4096):
@@ -91,7 +78,7 @@ def _rows(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def check_row(
-    row: dict[str, Any], images_root: Path, seen_images: dict[str, ImageFacts], decode: bool = False
+    row: dict[str, Any], images_root: Path, seen_images: dict[tuple[Path, str], ImageFacts], decode: bool = False
 ) -> list[str]:
     """Names of the rules this row breaks; `seen_images` caches each image's facts across rows."""
     broken: list[str] = []
@@ -163,9 +150,9 @@ def check_row(
     elif ".." in posix.parts:
         broken.append("image_path_dotdot")
     else:
-        facts = seen_images.get(image_path)
+        facts = seen_images.get((images_root, image_path))
         if facts is None:
-            facts = seen_images[image_path] = inspect_image(images_root, image_path, decode)
+            facts = seen_images[(images_root, image_path)] = inspect_image(images_root, image_path, decode)
         broken.extend(facts.problems)
         if facts.size is not None and width and height and facts.size != (width, height):
             broken.append("image_size_mismatch")
@@ -187,9 +174,9 @@ def validate(root: Path, images: Path | None = None, decode: bool = False) -> Va
     shards = _shards(root)
     if not shards:
         raise ScarError(f"{root}: no Parquet shards found")
-    images_root = _images_root(root, images)
     report = ValidationReport()
-    seen_images: dict[str, ImageFacts] = {}
+    roots: dict[str | None, Path] = {}  # source -> images root (per source since builds record one each)
+    seen_images: dict[tuple[Path, str], ImageFacts] = {}
     seen_ids: set[str] = set()
     for path in shards:
         report.files += 1
@@ -203,7 +190,10 @@ def validate(root: Path, images: Path | None = None, decode: bool = False) -> Va
             for index, row in enumerate(rows):
                 report.rows += 1
                 where = f"{path} row {index}" + (f" ({row['id']})" if row.get("id") else "")
-                for rule in check_row(row, images_root, seen_images, decode):
+                source = row.get("source") if isinstance(row.get("source"), str) else None
+                if source not in roots:
+                    roots[source] = images_root(root, source, images)
+                for rule in check_row(row, roots[source], seen_images, decode):
                     report.fail(rule, where)
                 row_id = row.get("id")
                 if row_id:

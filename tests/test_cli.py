@@ -70,3 +70,13 @@ def test_demo_output_is_quiet_numbered_and_copy_pastable(tmp_path):
     commands = [line[2:] for line in text.splitlines() if line.startswith("$ scar ")]
     assert len(commands) == 5 and all("--out" in c for c in commands if not c.startswith("scar validate"))
     assert any(c.startswith("scar eval") and c.endswith(f"--out {tmp_path / 'd' / 'results'}") for c in commands)
+
+
+def test_options_a_source_does_not_use_are_refused(tmp_path, capsys):
+    argv = ["build", "--out", str(tmp_path / "o"), "--no-progress"]
+    assert main([*argv, "--source", "demo", "--annotations", str(tmp_path / "x.json")]) == 2
+    assert main([*argv, "--source", "coco", "--root", str(tmp_path), "--split-by", "unc"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["scar: error: --source demo does not use --annotations (it takes --images)",
+                   "scar: error: --source coco does not use --root, --split-by (it takes --images, --annotations)"]
+    assert not (tmp_path / "o").exists()

@@ -106,7 +106,7 @@ def test_build_from_root_alone(tmp_path: Path) -> None:
     stats = json.loads((out / "stats.json").read_text())
     splits = stats["sources"]["ade20k"]["splits"]
     assert sum(s["entities"] for s in splits.values()) == 4 and rows, splits  # every image found, none "outside the root"
-    assert Path(stats["images_root"]) == (tmp_path / "data").resolve()
+    assert Path(stats["images_roots"]["ade20k"]) == (tmp_path / "data").resolve()
     assert all(r["qry_image_path"].startswith("ADE20K_2021_17_01/images/ADE/") for r in rows)
     assert main(["validate", str(out)]) == 0  # the recorded images root finds every image
 

@@ -6,7 +6,6 @@ The query item is the image + region + the query text built exactly as the offic
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -26,6 +25,7 @@ from evaluators.tasks.base import (
 from evaluators.tasks.catalog import TaskInfo
 from evaluators.tasks.provenance import provenance
 from scar.errors import InputFileError, ScarError
+from scar.images_roots import images_root
 from scar.schema import NUM_CANDIDATES, OFFICIAL_EVAL_COLUMNS
 
 _EXTENSION_COLUMNS = ("point", "mask", "id", "generator", "source")
@@ -51,20 +51,10 @@ def official_query_text(qry_text: str, bbox_xywh: Sequence[Any]) -> str:
     return f"{prompt}Referring object bbox: {[x, y, x + w, y + h]}"
 
 
-def images_root_for(scar_root: Path, scar_images: Path | None) -> Path:
-    """--scar-images, else `images_root` recorded in `<scar-root>/stats.json`, else `<scar-root>/images`."""
-    if scar_images is not None:
-        return Path(scar_images)
-    stats = scar_root / "stats.json"
-    if stats.is_file():
-        try:
-            recorded = json.loads(stats.read_text(encoding="utf-8")).get("images_root")
-        except (json.JSONDecodeError, AttributeError) as exc:
-            raise InputFileError(stats, f"not a JSON object: {exc}") from None
-        if recorded:
-            path = Path(recorded)
-            return path if path.is_absolute() else scar_root / path
-    return scar_root / "images"
+def images_root_for(scar_root: Path, scar_images: Path | None, source: str | None = None) -> Path:
+    """--scar-images, else the root `<scar-root>/stats.json` records for the source (relative to the
+    build folder when inside it), else `<scar-root>/images` (see scar.images_roots)."""
+    return images_root(scar_root, source, scar_images)
 
 
 def task_files(info: TaskInfo, scar_root: Path) -> list[Path]:
@@ -112,7 +102,7 @@ def load_scar_task(
         raise ScarError(f"unknown SCaR prompt {prompt!r}; choose from {', '.join(SCAR_PROMPTS)}")
     scar_root = Path(scar_root)
     files = task_files(info, scar_root)
-    images_root = images_root_for(scar_root, scar_images)
+    root_of_images = images_root_for(scar_root, scar_images, info.source)
     task = LoadedTask(info=info, queries=[], fingerprint=file_fingerprint(files, limit), files=tuple(map(str, files)))
     remaining = limit
     columns: set[str] = set()
@@ -137,7 +127,7 @@ def load_scar_task(
                 raise InputFileError(path, "tgt_text must hold strings", record=record)
             region = _region(row, path, record, prompt)
             try:
-                image = resolve_image(images_root, image_rel, path, record)
+                image = resolve_image(root_of_images, image_rel, path, record)
             except MissingImage:
                 if not skip_bad:
                     raise

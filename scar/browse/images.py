@@ -2,43 +2,43 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from scar.errors import ScarError
+from scar.images_roots import build_folder, recorded_roots
 
 
 @dataclass(frozen=True)
 class ImageRoots:
-    """The images root for each source of a build.
-
-    Today a build records one absolute `images_root` in stats.json, so every source maps to it;
-    when roots become per source, only `resolve_image_roots` changes.
-    """
+    """The images root of each source of a build (scar.images_roots), and the one used for others."""
 
     default: Path | None
     origin: str  # how it was found, for messages: "--images", "stats.json", "DIR/images", "none"
+    per_source: dict[str, Path] = field(default_factory=dict)
 
     def for_source(self, source: str) -> Path | None:
-        return self.default
+        return self.per_source.get(source, self.default)
 
 
 def resolve_image_roots(target: Path, override: Path | None) -> ImageRoots:
-    """The images root(s) for `target` (a build folder or a Parquet file): `--images`, else stats.json, else DIR/images."""
+    """The images root(s) for `target` (a build folder or a Parquet file): `--images`, else the roots
+    stats.json records per source (relative ones resolved against the build folder), else DIR/images."""
     if override is not None:
         if not override.is_dir():
             raise ScarError(f"{override}: images root is not a directory")
         return ImageRoots(override.resolve(), "--images")
-    base = target if target.is_dir() else target.parent
-    stats = base / "stats.json"
-    if stats.is_file():
-        try:
-            recorded = json.loads(stats.read_text("utf-8")).get("images_root")
-        except (OSError, ValueError, AttributeError):
-            recorded = None
-        if isinstance(recorded, str) and recorded and Path(recorded).is_dir():
-            return ImageRoots(Path(recorded), "stats.json")
+    base = build_folder(target)
+    try:
+        per_source, legacy = recorded_roots(base)
+    except ScarError:
+        per_source, legacy = {}, None
+    found = {source: root.resolve() for source, root in per_source.items() if root.is_dir()}
+    default = legacy.resolve() if legacy is not None and legacy.is_dir() else None
+    if default is None and len(set(found.values())) == 1:
+        default = next(iter(found.values()))
+    if found or default is not None:
+        return ImageRoots(default, "stats.json", found)
     if (base / "images").is_dir():
         return ImageRoots((base / "images").resolve(), "DIR/images")
     return ImageRoots(None, "none")

@@ -73,6 +73,7 @@ def decode_ade_seg(rgb: np.ndarray) -> tuple[np.ndarray, dict[int, tuple[int, in
 
 
 class Ade20kSource:
+    uses_options = frozenset({"root", "images"})  # what `scar build` may pass it
     name = "ade20k"
     finds_own_images = True  # the release holds its images: --root alone builds
 

@@ -193,6 +193,7 @@ def coco_candidate(
 
 class CocoSource:
     """`coco`: any COCO instances JSON, polygons and uncompressed (crowd) RLE."""
+    uses_options = frozenset({"annotations", "images"})  # what `scar build` may pass it
 
     name = "coco"
 

@@ -62,6 +62,7 @@ def map_candidates(
 
 
 class CocoStuffSource(CocoSource):
+    uses_options = frozenset({"annotations", "root", "images"})
     name = "cocostuff"
 
     def __init__(self, options: SourceOptions) -> None:

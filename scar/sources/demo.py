@@ -722,6 +722,7 @@ def referring_phrase(
 
 
 class DemoSource:
+    uses_options = frozenset({"images"})  # what `scar build` may pass it: it renders its own data
     name = "demo"
 
     def __init__(self, options: SourceOptions) -> None:

@@ -127,6 +127,9 @@ def read_header(path: Path) -> tuple[ImageHeader | None, str | None, str]:
             return None, UNREADABLE, f"{path}: {type(exc).__name__}: {str(exc)[:120]}"
 
 
+SUBFOLDER_DEPTH = 3  # how far below --images a file is looked up when it is not directly there
+
+
 class ImageFiles:
     """Existence, containment and header checks for the image files under one images root.
 
@@ -140,6 +143,7 @@ class ImageFiles:
         if self.check and self.root is not None and not self.root.is_dir():
             raise InputFileError(self.root, "images root not found (a directory; set it with --images)")
         self._listings: dict[str, frozenset[str]] = {}
+        self._below: dict[str, list[str]] | None = None  # file name -> paths in subfolders, built on first miss
 
     def exists(self, rel_path: str) -> bool:
         if not self.check:
@@ -156,10 +160,35 @@ class ImageFiles:
         return name in listing
 
     def first_existing(self, candidates: Sequence[str]) -> str | None:
-        for rel in candidates:
-            if name_problem(rel) is None and self.exists(rel):
+        """The first candidate under the root; failing that, the one file in a subfolder (up to
+        SUBFOLDER_DEPTH down) whose path ends with a candidate, so `--images` may be a parent folder
+        (one COCO root holding train2014/ and val2014/ for several sources)."""
+        usable = [rel for rel in candidates if name_problem(rel) is None]
+        for rel in usable:
+            if self.exists(rel):
                 return rel
+        for rel in usable:
+            found = self.below(rel)
+            if found is not None:
+                return found
         return None
+
+    def below(self, rel: str) -> str | None:
+        if not self.check or self.root is None:
+            return None
+        if self._below is None:
+            self._below = {}
+            for dirpath, dirnames, filenames in os.walk(self.root):  # symlinked folders are not followed
+                depth = len(Path(dirpath).relative_to(self.root).parts)
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")) if depth < SUBFOLDER_DEPTH else []
+                if depth == 0:
+                    continue
+                prefix = Path(dirpath).relative_to(self.root).as_posix()
+                for name in filenames:
+                    self._below.setdefault(name, []).append(f"{prefix}/{name}")
+        tail = PurePosixPath(rel).as_posix()
+        matches = [p for p in self._below.get(PurePosixPath(rel).name, []) if p.endswith("/" + tail)]
+        return matches[0] if len(matches) == 1 else None
 
     def locate(
         self, candidates: Sequence[str], width: int | None = None, height: int | None = None

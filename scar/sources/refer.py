@@ -59,6 +59,7 @@ def scar_split(ref_split: str, eval_splits: tuple[str, ...] | None) -> Split | N
 
 class ReferSource:
     """Base of the three RefCOCO-family sources; subclasses set `name`."""
+    uses_options = frozenset({"root", "images", "split_by"})  # what `scar build` may pass it
 
     name = "refcoco"
 

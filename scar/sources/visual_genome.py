@@ -85,6 +85,7 @@ def _iou(box: tuple[float, float, float, float], boxes: np.ndarray) -> np.ndarra
 
 
 class VisualGenomeSource:
+    uses_options = frozenset({"root", "images"})  # what `scar build` may pass it
     name = "vg"
 
     def __init__(self, options: SourceOptions) -> None:
