@@ -29,6 +29,7 @@ __all__ = [
     "ModelSpec",
     "register",
     "register_family",
+    "unregister",
     "families",
     "models",
     "split_variant",
@@ -71,6 +72,14 @@ def register_family(family: str, loader: str, default_region: str | None = None)
     _FAMILY_LOADERS[family] = loader
     if default_region is not None or family not in _FAMILY_REGIONS:
         _FAMILY_REGIONS[family] = default_region
+
+
+def unregister(name: str, family: str | None = None) -> None:
+    """Forget a registered model (and, given, a family's `--family` loader): for tests and notebooks."""
+    _MODELS.pop(name, None)
+    if family is not None:
+        _FAMILY_LOADERS.pop(family, None)
+        _FAMILY_REGIONS.pop(family, None)
 
 
 def _load_registrations() -> None:

@@ -15,14 +15,13 @@ tasks are not all present is null and the absent tasks are listed: never a mean 
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from evaluators.tasks.catalog import ALL_TASKS, MMEB, MMEB_META_TASKS, SCAR, averaged
 from scar.errors import ScarError
+from scar.tempfiles import atomic_write_bytes, atomic_write_json
 
 RESULT_SCHEMA = "scar-result/1"
 SUMMARY_SCHEMA = "scar-summary/1"
@@ -60,19 +59,9 @@ def predictions_path(result: Path) -> Path:
 
 
 def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write to a temp file in the same folder, fsync, rename: a reader never sees half a file."""
+    """Temporary name, fsync, rename (scar.tempfiles): a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=2, ensure_ascii=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_json(path, obj)
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -116,17 +105,8 @@ def write_task_result(out: Path, record: Mapping[str, Any], predictions: Iterabl
 
 def write_jsonl_atomic(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for row in rows:
-                f.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    lines = (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n" for row in rows)
+    atomic_write_bytes(path, "".join(lines).encode("utf-8"))
 
 
 def read_task_results(directory: Path) -> list[dict[str, Any]]:

@@ -57,7 +57,7 @@ def test_register_a_class_and_evaluate_it_by_name(tmp_path):
         assert record["model"] == "bag-of-hashes+boxtext" and record["family"] == "bag"
         assert "bag-of-hashes" in registry.models()
     finally:
-        registry._MODELS.pop("bag-of-hashes", None)
+        registry.unregister("bag-of-hashes", family="bag")
 
 
 def test_not_an_embedder_is_one_line(tmp_path):

@@ -10,20 +10,12 @@ import pytest
 from evaluators.cli import run_eval
 from evaluators.results import RESULT_KEYS, slug
 from scar.errors import InputFileError
-from tests.eval_fixtures import TEST_MODEL, eval_args, mmeb_fixture, register_test_model, scar_fixture, write_image
+from tests.eval_fixtures import TEST_MODEL, eval_args, mmeb_fixture, scar_fixture, write_image
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def _model():
-    from evaluators import registry
-
-    register_test_model()
-    yield
-    # leave the registry as other test files expect it
-    registry._MODELS.pop(TEST_MODEL, None)
-    registry._FAMILY_LOADERS.pop("test", None)
+pytestmark = pytest.mark.usefixtures("test_model_registered")
 
 
 def _run(tmp_path, *extra):

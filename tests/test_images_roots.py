@@ -13,18 +13,11 @@ import pytest
 from evaluators.cli import run_eval
 from scar.cli import main
 from scar.images_roots import images_root, stored_form
-from tests.eval_fixtures import TEST_MODEL, eval_args, register_test_model
+from tests.eval_fixtures import TEST_MODEL, eval_args
 from tests.realistic import writers
 
 
-@pytest.fixture(autouse=True)
-def _model():
-    from evaluators import registry
-
-    register_test_model()
-    yield
-    registry._MODELS.pop(TEST_MODEL, None)
-    registry._FAMILY_LOADERS.pop("test", None)
+pytestmark = pytest.mark.usefixtures("test_model_registered")
 
 
 def test_stored_form_and_resolution(tmp_path):

@@ -10,20 +10,13 @@ from evaluators.cli import run_eval
 from evaluators.tasks.catalog import task
 from evaluators.tasks.scar import load_scar_task
 from scar.leaderboard import build_leaderboard
-from tests.eval_fixtures import (TEST_MODEL, candidates, eval_args, register_test_model, scar_row, write_image,
+from tests.eval_fixtures import (TEST_MODEL, candidates, eval_args, scar_row, write_image,
                                  write_parquet)
 
 OFFICIAL = "SCAR_RefCOCO_plus_val_filtered.parquet"
 
 
-@pytest.fixture(autouse=True)
-def _model():
-    from evaluators import registry
-
-    register_test_model()
-    yield
-    registry._MODELS.pop(TEST_MODEL, None)
-    registry._FAMILY_LOADERS.pop("test", None)
+pytestmark = pytest.mark.usefixtures("test_model_registered")
 
 
 def _rows(n: int) -> list[dict]:
