@@ -66,6 +66,8 @@ def iter_json_array(path: Path, chunk_chars: int = 1 << 22) -> Iterator[Any]:
                         raise TruncatedJson(Path(path), consumed + pos, exc.msg) from None
                     buf, pos, consumed, eof = _refill(handle, buf, pos, consumed, chunk_chars)
                     continue
+                except RecursionError:
+                    raise InputFileError(path, f"JSON nested too deeply (element at character {consumed + pos})") from None
                 # A number at the very end of the buffer may continue in the next chunk.
                 if end >= len(buf) and not eof:
                     buf, pos, consumed, eof = _refill(handle, buf, pos, consumed, chunk_chars)
