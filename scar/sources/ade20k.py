@@ -29,18 +29,12 @@ import numpy as np
 from scar.errors import InputFileError
 from scar.schema import Rejected, Split
 from scar.sources.base import Record, SourceOptions
-from scar.sources.common import (
-    ImageMeta,
-    check_images_option,
-    clean_category,
-    emit_image,
-    label_candidates,
-    read_png,
-    relative_posix,
-    require_dir,
-)
-from scar.sources.images import ESCAPES_ROOT, ImageFiles, name_problem
+from scar.sources.emit import ImageMeta, emit_image
+from scar.sources.files import relative_posix, require_dir
+from scar.sources.images import ESCAPES_ROOT, ImageFiles, check_images_option, name_problem
+from scar.sources.labelmaps import label_candidates, read_png
 from scar.sources.safe_pickle import load_pickle
+from scar.sources.text import clean_category
 
 INDEX_NAME = "index_ade20k.pkl"
 CHALLENGE_FOLDER = "ADEChallengeData2016"

@@ -15,30 +15,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from pycocotools import mask as mask_utils
+
 from scar.errors import InputFileError
 from scar.schema import Rejected, Split
 from scar.sources.base import Record, SourceOptions
-from pycocotools import mask as mask_utils
-
-from scar.sources.common import (
-    Candidate,
-    box_region,
-    ImageMeta,
-    check_images_option,
-    clean_category,
-    coco_rle,
-    emit_image,
-    fit_box,
-    mask_candidate_region,
-    parse_box,
-    polygon_parts,
-    polygon_point,
-    polygons_to_rle,
-    read_json,
-    rle_point,
-    text_problem,
-)
-from scar.sources.images import ImageFiles, size_problem
+from scar.sources.boxes import fit_box, parse_box
+from scar.sources.emit import Candidate, ImageMeta, box_region, emit_image, mask_candidate_region
+from scar.sources.files import read_json
+from scar.sources.images import ImageFiles, check_images_option, size_problem
+from scar.sources.masks import coco_rle, polygon_parts, polygons_to_rle
+from scar.sources.points import polygon_point, rle_point
+from scar.sources.text import clean_category, text_problem
 
 _SPLIT_FOLDER = re.compile(r"(train|val|test|minival)(\d{4})")
 

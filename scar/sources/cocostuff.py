@@ -24,16 +24,10 @@ from scar.errors import InputFileError
 from scar.schema import Rejected, Split
 from scar.sources.base import Record, SourceOptions
 from scar.sources.coco import CocoFile, CocoSource, category_counts, coco_candidate, split_of_file
-from scar.sources.common import (
-    Candidate,
-    ImageMeta,
-    check_images_option,
-    clean_category,
-    emit_image,
-    label_candidates,
-    read_png,
-)
-from scar.sources.images import ImageFiles
+from scar.sources.emit import Candidate, ImageMeta, emit_image
+from scar.sources.images import ImageFiles, check_images_option
+from scar.sources.labelmaps import label_candidates, read_png
+from scar.sources.text import clean_category
 
 OTHER_ID = 183  # stuff JSON placeholder covering every thing pixel
 FIRST_STUFF_ID = 92

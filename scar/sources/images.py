@@ -25,6 +25,7 @@ from typing import Sequence
 from PIL import Image
 
 from scar.errors import InputFileError
+from scar.sources.base import SourceOptions
 
 # JPEG cannot exceed 65,535 pixels a side; PIL calls anything past ~89.5 megapixels a decompression
 # bomb. A full-image mask of the largest accepted image is 89 MB when decoded.
@@ -128,6 +129,11 @@ def read_header(path: Path) -> tuple[ImageHeader | None, str | None, str]:
 
 
 SUBFOLDER_DEPTH = 3  # how far below --images a file is looked up when it is not directly there
+
+
+def check_images_option(options: SourceOptions) -> bool:
+    """The loader option `check_images` (default on): whether image files are opened and checked."""
+    return bool(options.extra.get("check_images", True))
 
 
 class ImageFiles:

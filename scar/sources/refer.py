@@ -18,20 +18,13 @@ from typing import Any, Iterator
 from scar.errors import InputFileError
 from scar.schema import Rejected, Split
 from scar.sources.base import Record, SourceOptions
+from scar.sources.boxes import fit_box, parse_box
 from scar.sources.coco import CocoFile, coco_candidate, image_meta, load_coco_file
-from scar.sources.common import (
-    Candidate,
-    ImageMeta,
-    box_region,
-    check_images_option,
-    emit_image,
-    fit_box,
-    parse_box,
-    require_file,
-    text_problem,
-)
-from scar.sources.images import ImageFiles
+from scar.sources.emit import Candidate, ImageMeta, box_region, emit_image
+from scar.sources.files import require_file
+from scar.sources.images import ImageFiles, check_images_option
 from scar.sources.safe_pickle import load_pickle
+from scar.sources.text import text_problem
 
 DEFAULT_SPLIT_BY = {"refcoco": "unc", "refcoco+": "unc", "refcocog": "umd"}
 SPLIT_BYS = {"refcoco": ("unc", "google"), "refcoco+": ("unc",), "refcocog": ("umd", "google")}

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from scar.errors import InputFileError, ScarError
-from scar.sources.common import read_bytes
+from scar.sources.files import read_bytes
 
 _ALLOWED: frozenset[tuple[str, str]] = frozenset(
     {

@@ -15,7 +15,6 @@ Images: the path in the image's `url` (VG_100K/1.jpg or VG_100K_2/1.jpg) under `
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
@@ -24,21 +23,12 @@ from scar.errors import InputFileError
 from scar.schema import Rejected, Split
 from scar.seeding import stable_hash
 from scar.sources.base import Record, SourceOptions
-from scar.sources.common import (
-    Candidate,
-    ImageMeta,
-    TruncatedJson,
-    box_region,
-    check_images_option,
-    clean_category,
-    emit_image,
-    fit_box,
-    iter_json_array,
-    parse_box,
-    require_dir,
-    text_problem,
-)
-from scar.sources.images import ImageFiles, size_problem
+from scar.sources.boxes import fit_box, parse_box
+from scar.sources.emit import Candidate, ImageMeta, box_region, emit_image
+from scar.sources.files import require_dir
+from scar.sources.images import ImageFiles, check_images_option, size_problem
+from scar.sources.jsonstream import TruncatedJson, iter_json_array
+from scar.sources.text import clean_category, text_problem
 
 REGION_IOU = 0.5
 MAX_PHRASES = 5
