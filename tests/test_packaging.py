@@ -24,7 +24,12 @@ def test_wheel_carries_package_data_and_the_leaderboard_runs_from_it(tmp_path):
     uv = _uv()
     if uv is None:
         pytest.skip("uv is not available to build the wheel")
-    subprocess.run([uv, "build", "--wheel", "-q", "-o", str(tmp_path / "dist"), str(ROOT)], check=True, timeout=300)
+    leftover = not (ROOT / "build").exists()  # setuptools stages the wheel in <checkout>/build/
+    try:
+        subprocess.run([uv, "build", "--wheel", "-q", "-o", str(tmp_path / "dist"), str(ROOT)], check=True, timeout=300)
+    finally:
+        if leftover:
+            shutil.rmtree(ROOT / "build", ignore_errors=True)
     (wheel,) = (tmp_path / "dist").glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"scar/leaderboard/reported.json", "scar/data/taxonomy.json", "scar/generate/prompts/manifest.json",
