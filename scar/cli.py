@@ -1,4 +1,4 @@
-"""`scar` command line: build, validate, info, audit, browse, demo, eval, tasks, models, leaderboard, sources.
+"""`scar` command line: build, validate, info, audit, browse, export, demo, eval, tasks, models, leaderboard, sources.
 
 Every user mistake ends as one line on stderr and a non-zero exit code, never a traceback
 (set SCAR_DEBUG=1 to see one for an unexpected failure).
@@ -287,6 +287,7 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     _delegate(sub, "models", "list the registered models", "baselines.listing", "add_models_arguments", "run_models", wanted)
     _delegate(sub, "browse", "a static HTML site to look at and review samples", "scar.browse.cli", "add_arguments", "run", wanted)
     _delegate(sub, "audit", "blind baselines: can a text-only model pass this benchmark?", "scar.audit.cli", "add_arguments", "run", wanted)
+    _delegate(sub, "export", "a build in the official file layout, or as a hub dataset folder", "scar.export.cli", "add_arguments", "run", wanted)
     _delegate(sub, "leaderboard", "render results to Markdown tables and a plot", "scar.leaderboard", "add_arguments", "run", wanted)
     return parser
 

@@ -41,6 +41,7 @@ from rich.progress import (
 
 import scar
 from scar.errors import BudgetExhausted, ScarError
+from scar.export.hub_card import write_readme
 from scar.filters import DuplicateEntityFilter
 from scar.generate.base import Generator
 from scar.locking import exclusive_lock
@@ -607,7 +608,7 @@ def collect_stats(out: Path, images_root: Path | None = None) -> dict[str, Any]:
 
 
 def write_stats_and_card(out: Path, images_root: Path | None, audit_rows: int | None = 0) -> dict[str, Any]:
-    """Recompute stats.json and the card from every sidecar under `out`; with `audit_rows` (rows per source
+    """Recompute stats.json, the card and the hub README.md from every sidecar under `out`; with `audit_rows` (rows per source
     and split, None for all, 0 for no audit) the blind-baseline audit of the build too (scar.audit: also
     DIR/audit.json). Workers sharing `out` take turns (scar.locking), so the last one to write has summed
     every shard committed before it."""
@@ -629,6 +630,7 @@ def write_stats_and_card(out: Path, images_root: Path | None, audit_rows: int | 
         atomic_write_json(out / STATS_NAME, stats)
         card = render_card(stats) + (f"\n{audit_text}" if audit_text else "")
         _atomic_write_bytes(out / CARD_NAME, card.encode("utf-8"))
+        write_readme(out, stats, card)  # the hub card: `datasets.load_dataset(out)` reads the SCaR rows
     return stats
 
 

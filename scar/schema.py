@@ -308,6 +308,9 @@ _TRAIN_FIELDS = [
 ]
 
 OFFICIAL_EVAL_COLUMNS = ("qry_text", "qry_image_path", "tgt_text", "bbox")
+# What the official training loader (sony/virtue scar_dataset.py) reads or drops by name; it keeps no other column.
+OFFICIAL_TRAIN_COLUMNS = ("qry", "qry_image_path", "pos_text", "pos_image_path", "neg_text", "neg_image_path", "bbox",
+                          "segmentation", "category", "image_id")
 
 
 def parquet_schema(split: str) -> pa.Schema:
