@@ -185,7 +185,8 @@ def _run_build(args: argparse.Namespace) -> int:
 
 
 def _finalize(args: argparse.Namespace) -> int:
-    from scar.pipeline import MANIFEST_NAME, write_stats_and_card
+    from scar.manifests import MANIFEST_NAME
+    from scar.stats_card import write_stats_and_card
 
     if not any(args.out.glob(f"*/{MANIFEST_NAME}")):
         raise ScarError(f"{args.out}: no scar build found (no <source>/{MANIFEST_NAME})")

@@ -14,8 +14,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-import scar.pipeline as pipeline
 import scar.sources
+import scar.stats_card as stats_card
 from scar.cli import main
 from scar.pipeline import BuildConfig, build
 from scar.sources.base import SourceOptions
@@ -126,7 +126,7 @@ def test_stats_json_is_never_overwritten_by_an_older_sum(tmp_path: Path, monkeyp
     build(config(0), SeededGenerator(0))  # images written once, so the two threads below only read them
     for p in (out / "synthetic").glob("*-0000[13579]*"):
         p.unlink()  # worker 1's chunks: not built yet
-    real_collect = pipeline.collect_stats
+    real_collect = stats_card.collect_stats
     b_done = threading.Event()
 
     def slow_collect(root, images_root=None):
@@ -135,7 +135,7 @@ def test_stats_json_is_never_overwritten_by_an_older_sum(tmp_path: Path, monkeyp
             b_done.wait(timeout=1.5)  # B writes meanwhile, unless the lock makes it wait for A
         return stats
 
-    monkeypatch.setattr(pipeline, "collect_stats", slow_collect)
+    monkeypatch.setattr(stats_card, "collect_stats", slow_collect)
     a = threading.Thread(target=build, args=(config(0), SeededGenerator(0)), name="A")
     a.start()
     time.sleep(0.3)  # A holds its (older) sum

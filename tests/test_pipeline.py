@@ -5,6 +5,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import scar.pipeline as pipeline
+import scar.shards as shards
 import scar.sources
 from scar.errors import ScarError
 from scar.pipeline import BuildConfig, build
@@ -80,10 +81,10 @@ def test_killed_mid_shard_then_rerun_gives_the_uninterrupted_rows(tmp_path, monk
                 raise KeyboardInterrupt
         return real_replace(src, dst)
 
-    monkeypatch.setattr(pipeline.os, "replace", dying_replace)
+    monkeypatch.setattr(shards.os, "replace", dying_replace)
     with pytest.raises(KeyboardInterrupt):
         build(_config(out, shard_size=16), SeededGenerator(0))
-    monkeypatch.setattr(pipeline.os, "replace", real_replace)
+    monkeypatch.setattr(shards.os, "replace", real_replace)
     assert len(list((out / "synthetic").glob("*.parquet"))) == 2
     assert list((out / "synthetic").glob(".*.tmp-*")), "the killed shard's temp file is left behind"
 

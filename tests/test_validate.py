@@ -168,8 +168,9 @@ def test_oversized_row_is_reported_without_decoding_its_mask(tmp_path):
 
 def test_stats_json_must_match_the_shards(tmp_path):
     import scar.sources
-    from scar.pipeline import BuildConfig, build, write_stats_and_card
+    from scar.pipeline import BuildConfig, build
     from scar.sources.base import SourceOptions
+    from scar.stats_card import write_stats_and_card
     from tests.pipeline_fixtures import SeededGenerator
 
     scar.sources.register("synthetic", "tests.pipeline_fixtures:SyntheticSource", "test fixture")

@@ -27,7 +27,8 @@ from scar.export.official import IMAGE_COLUMNS, ExportResult
 from scar.export.outdir import finish, prepare, real_folder
 from scar.export.progress import progress_bar
 from scar.images_roots import ROOTS_KEY, STATS_NAME
-from scar.pipeline import CARD_NAME, MANIFEST_NAME
+from scar.manifests import MANIFEST_NAME
+from scar.stats_card import CARD_NAME
 from scar.tempfiles import atomic_write_bytes, atomic_write_json
 
 LAYOUT = "hub"

@@ -1,0 +1,151 @@
+"""`<out>/stats.json`, `<out>/dataset_card.md` and the hub `<out>/README.md`, recomputed from every
+shard sidecar under `out` (all sources, all workers) after each build."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import scar
+from scar.errors import ScarError
+from scar.export.hub_card import write_readme
+from scar.images_roots import ROOTS_KEY, STATS_NAME, recorded_roots, stored_form
+from scar.locking import exclusive_lock
+from scar.manifests import MANIFEST_NAME
+from scar.schema import RejectionLog
+from scar.shards import SIDECAR_SUFFIX, numeric_sum
+from scar.tempfiles import atomic_write_bytes, atomic_write_json
+
+STATS_LOCK_NAME = ".stats.lock"
+CARD_NAME = "dataset_card.md"
+
+
+def collect_stats(out: Path, images_root: Path | None = None) -> dict[str, Any]:
+    """Sum every shard sidecar under `out` into one stats document (all sources, all workers)."""
+    sources: dict[str, Any] = {}
+    for manifest_path in sorted(out.glob(f"*/{MANIFEST_NAME}")):
+        source_dir = manifest_path.parent
+        manifest = json.loads(manifest_path.read_text("utf-8"))
+        splits: dict[str, Any] = {}
+        usage: dict[str, Any] = {}
+        for sidecar in sorted(source_dir.glob(f"*-*{SIDECAR_SUFFIX}")):
+            split = sidecar.name.split("-", 1)[0]
+            parquet = sidecar.with_name(sidecar.name.replace(SIDECAR_SUFFIX, ".parquet"))
+            if not parquet.exists():
+                continue  # a chunk killed between its sidecar and its Parquet rename: not finished
+            shard = json.loads(sidecar.read_text("utf-8"))
+            agg = splits.setdefault(
+                split,
+                {
+                    "shards": 0,
+                    "records": 0,
+                    "entities": 0,
+                    "samples": 0,
+                    "rejected": 0,
+                    "categories": Counter(),
+                    "neg_types": Counter(),
+                    "rejections": RejectionLog(),
+                },
+            )
+            agg["shards"] += 1
+            for key in ("records", "entities", "samples", "rejected"):
+                agg[key] += shard[key]
+            agg["categories"].update(shard["categories"])
+            agg["neg_types"].update(shard["neg_types"])
+            agg["rejections"].merge(shard["rejections"])
+            usage = numeric_sum(usage, shard.get("generator_usage") or {})
+        for agg in splits.values():
+            agg["categories"] = dict(sorted(agg["categories"].items(), key=lambda kv: (-kv[1], kv[0])))
+            agg["neg_types"] = dict(sorted(agg["neg_types"].items()))
+            agg["rejections"] = agg["rejections"].to_dict()
+        sources[source_dir.name] = {"manifest": manifest, "splits": splits, "generator_usage": usage}
+    stats: dict[str, Any] = {"toolkit_version": scar.__version__, "sources": sources}
+    roots = {name: src["manifest"]["images_root"] for name, src in sources.items() if src["manifest"].get("images_root")}
+    if images_root is not None:  # sources built before roots were recorded per source
+        roots.update({name: stored_form(images_root, out) for name in sources if name not in roots})
+    stats[ROOTS_KEY] = dict(sorted(roots.items()))
+    return stats
+
+
+def write_stats_and_card(out: Path, images_root: Path | None, audit_rows: int | None = 0) -> dict[str, Any]:
+    """Recompute stats.json, the card and the hub README.md from every sidecar under `out`; with `audit_rows` (rows per source
+    and split, None for all, 0 for no audit) the blind-baseline audit of the build too (scar.audit: also
+    DIR/audit.json). Workers sharing `out` take turns (scar.locking), so the last one to write has summed
+    every shard committed before it."""
+    with exclusive_lock(out / STATS_LOCK_NAME):
+        if images_root is None:  # a legacy single root recorded by an older build
+            try:
+                images_root = recorded_roots(out)[1]
+            except ScarError:
+                images_root = None
+        stats = collect_stats(out, images_root)
+        audit_text = ""
+        if audit_rows != 0 and any(src["splits"] for src in stats["sources"].values()):
+            from scar.audit import build_audit
+
+            try:
+                stats["audit"], audit_text = build_audit(out, audit_rows)
+            except ScarError as exc:  # an audit that cannot run never costs the build
+                stats["audit"] = {"error": str(exc)}
+        atomic_write_json(out / STATS_NAME, stats)
+        card = render_card(stats) + (f"\n{audit_text}" if audit_text else "")
+        atomic_write_bytes(out / CARD_NAME, card.encode("utf-8"))
+        write_readme(out, stats, card)  # the hub card: `datasets.load_dataset(out)` reads the SCaR rows
+    return stats
+
+
+def render_card(stats: dict[str, Any]) -> str:
+    lines = [
+        "# SCaR dataset card",
+        "",
+        "Segmentation-and-Scene Caption Retrieval. One row = one query: an image, one entity's region",
+        "(box `bbox` in COCO xywh pixels; `point` and `mask` where the source has them) and 10 candidate",
+        "captions in `tgt_text`, the gold caption at index 0, then 9 hard negatives (3 object, 3 relation,",
+        "3 scene swaps, each replacing exactly one element of `<object> <relation> <scene>`).",
+        "The columns `qry_text`, `qry_image_path`, `tgt_text`, `bbox` are those the official SCaR evaluation",
+        "reads; the rest are extensions it ignores. Train shards also carry the official training columns.",
+        "",
+        f"Built with scar-bench {stats.get('toolkit_version', '?')}.",
+        "",
+        "## Counts",
+        "",
+        "| source | split | shards | entities | samples | rejected |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for name, src in stats["sources"].items():
+        for split, agg in sorted(src["splits"].items()):
+            lines.append(
+                f"| {name} | {split} | {agg['shards']} | {agg['entities']:,} | {agg['samples']:,} | {agg['rejected']:,} |"
+            )
+    for name, src in stats["sources"].items():
+        m = src["manifest"]
+        g = m["generator"]
+        lines += [
+            "",
+            f"## {name}",
+            "",
+            f"Generator `{g['name']}` (model `{g['model']}`, prompts `{g['prompt_version']}`), seed {m['seed']}, "
+            f"at most {m['source_options']['max_per_image']} entities per image.",
+        ]
+        if m.get("review"):
+            lines += ["", f"Human review: the review file rejected {m['review']['rejected']:,} ids (sha256 "
+                      f"`{m['review']['rejected_ids_sha256'][:16]}`); the rows they matched are left out and "
+                      "counted as \"rejected by review\"."]
+        for split, agg in sorted(src["splits"].items()):
+            lines += ["", f"### {split}", "", "Negatives per type: " + ", ".join(
+                f"{k} {v:,}" for k, v in agg["neg_types"].items()) + "."]
+            cats = list(agg["categories"].items())
+            lines += ["", "| category | samples |", "|---|---:|"]
+            lines += [f"| {c} | {n:,} |" for c, n in cats[:50]]
+            if len(cats) > 50:
+                lines.append(f"| ({len(cats) - 50} more categories, {sum(n for _, n in cats[50:]):,} samples) | |")
+            rej = agg["rejections"]["counts"]
+            if rej:
+                lines += ["", "Rejected records by reason:", "", "| reason | count |", "|---|---:|"]
+                lines += [f"| {reason} | {n:,} |" for reason, n in rej.items()]
+        if src.get("generator_usage"):
+            lines += ["", "Generator usage: `" + json.dumps(src["generator_usage"], sort_keys=True) + "`"]
+    lines.append("")
+    return "\n".join(lines)
