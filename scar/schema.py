@@ -1,7 +1,7 @@
 """The SCaR data model: Region, Entity, Sample, and the one Parquet schema.
 
 Everything that reads or writes SCaR rows imports from here, so the on-disk format
-lives in exactly one place (see DESIGN.md, "The SCaR Parquet schema").
+lives in exactly one place (see docs/DESIGN.md, "The SCaR Parquet schema").
 """
 
 from __future__ import annotations

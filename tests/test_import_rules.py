@@ -1,0 +1,395 @@
+"""The rooms of docs/DESIGN.md and the imports between them.
+
+The table between the `import-rules` markers in docs/DESIGN.md is the rule: every module of scar/,
+evaluators/ and baselines/ belongs to exactly one room, and imports outside its room only what its row
+allows (at load time, or also inside functions). Every import statement counts, at any depth (inside
+functions, `try`, `if TYPE_CHECKING`), relative or absolute, and so does `importlib.import_module` with a
+literal name. No module imports, or reads as an attribute, a private (`_name`) symbol of another package.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DESIGN = REPO / "docs" / "DESIGN.md"
+PACKAGES = ("scar", "evaluators", "baselines")
+# Packages other rooms take only the version from (`scar` also holds the lazy Python API facade).
+VERSION_ONLY = ("scar",)
+BEGIN, END = "<!-- import-rules:begin -->", "<!-- import-rules:end -->"
+
+
+# ---------------------------------------------------------------- the table
+
+
+@dataclass(frozen=True)
+class Room:
+    name: str
+    modules: tuple[str, ...]  # patterns: `a.b` that module exactly, `a.b.*` the package and everything in it
+    load: tuple[str, ...]  # what it may import from other rooms at load time
+    lazy: tuple[str, ...]  # what it may also import inside functions (`*`: anything)
+
+
+def matches(pattern: str, module: str) -> bool:
+    if pattern == "*":
+        return True
+    if pattern.endswith(".*"):
+        base = pattern[:-2]
+        return module == base or module.startswith(base + ".")
+    return module == pattern
+
+
+def _patterns(cell: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"`([^`]+)`", cell))
+
+
+def parse_rules(text: str) -> list[Room]:
+    if BEGIN not in text or END not in text:
+        raise AssertionError(f"docs/DESIGN.md lacks the {BEGIN} ... {END} table")
+    table = text.split(BEGIN, 1)[1].split(END, 1)[0]
+    rooms = []
+    for line in table.strip().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or set(cells[1]) <= set("-: ") or cells[0].lower() == "room":
+            continue
+        rooms.append(Room(cells[0], _patterns(cells[1]), _patterns(cells[2]), _patterns(cells[3])))
+    return rooms
+
+
+def rules() -> list[Room]:
+    return parse_rules(DESIGN.read_text("utf-8"))
+
+
+def room_of(module: str, rooms: list[Room]) -> list[Room]:
+    return [r for r in rooms if any(matches(p, module) for p in r.modules)]
+
+
+# ---------------------------------------------------------------- the imports
+
+
+@dataclass(frozen=True)
+class Edge:
+    module: str  # the importer
+    target: str  # the project module imported
+    name: str | None  # the name taken from it (`from target import name`), when not a module itself
+    lazy: bool  # not run at load time: inside a function, or under `if TYPE_CHECKING`
+    line: int
+
+    def __str__(self) -> str:
+        what = f"{self.target}.{self.name}" if self.name else self.target
+        return f"{self.module}:{self.line} imports {what}{' (lazily)' if self.lazy else ''}"
+
+
+def project_modules(root: Path) -> dict[str, Path]:
+    found = {}
+    for package in PACKAGES:
+        for path in sorted((root / package).rglob("*.py")) if (root / package).is_dir() else []:
+            parts = list(path.relative_to(root).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            found[".".join(parts)] = path
+    return found
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+class _Collector(ast.NodeVisitor):
+    def __init__(self, module: str, modules: dict[str, Path]) -> None:
+        self.module = module
+        self.modules = modules
+        self.is_package = modules[module].name == "__init__.py"
+        self.depth = 0  # > 0 inside a function or a TYPE_CHECKING block
+        self.edges: list[Edge] = []
+        self.aliases: dict[str, str] = {}  # local name -> project module it is bound to
+        self.attributes: list[tuple[str, int]] = []  # dotted names read, e.g. "vlm2vec._checkpoint_file"
+
+    def _in_project(self, name: str) -> bool:
+        return name.split(".")[0] in PACKAGES
+
+    def _add(self, target: str, name: str | None, node: ast.AST) -> None:
+        self.edges.append(Edge(self.module, target, name, self.depth > 0, getattr(node, "lineno", 0)))
+
+    def _lazy(self, node: ast.AST) -> None:
+        self.depth += 1
+        self.generic_visit(node)
+        self.depth -= 1
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _lazy
+
+    def visit_If(self, node: ast.If) -> None:
+        if not _is_type_checking(node.test):
+            self.generic_visit(node)
+            return
+        self.visit(node.test)
+        self.depth += 1
+        for child in node.body:
+            self.visit(child)
+        self.depth -= 1
+        for child in node.orelse:
+            self.visit(child)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if self._in_project(alias.name):
+                self._add(alias.name, None, node)
+                bound = alias.asname or alias.name.split(".")[0]
+                self.aliases[bound] = alias.name if alias.asname else alias.name.split(".")[0]
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level:
+            base = self.module.split(".")
+            if not self.is_package:
+                base = base[:-1]
+            base = base[: len(base) - (node.level - 1)]
+            source = ".".join(base + ([node.module] if node.module else []))
+        else:
+            source = node.module or ""
+        if not self._in_project(source):
+            return
+        for alias in node.names:
+            submodule = f"{source}.{alias.name}"
+            if submodule in self.modules:
+                self._add(submodule, None, node)
+                self.aliases[alias.asname or alias.name] = submodule
+            else:
+                self._add(source, alias.name, node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if called == "import_module" and node.args and isinstance(node.args[0], ast.Constant):
+            name = node.args[0].value
+            if isinstance(name, str) and self._in_project(name):
+                self.edges.append(Edge(self.module, name, None, True, node.lineno))
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        parts = []
+        inner: ast.expr = node
+        while isinstance(inner, ast.Attribute):
+            parts.append(inner.attr)
+            inner = inner.value
+        if isinstance(inner, ast.Name):
+            self.attributes.append((".".join([inner.id, *reversed(parts)]), node.lineno))
+            return  # the chain is recorded whole; its inner links add nothing
+        self.generic_visit(node)
+
+
+@dataclass
+class ModuleImports:
+    edges: list[Edge]
+    private_reads: list[str]  # "<module>:<line> reads <target>.<_name>"
+    package_reads: list[tuple[str, str, int]]  # (package, attribute, line): `scar.__version__`
+
+
+def module_imports(module: str, modules: dict[str, Path]) -> ModuleImports:
+    collector = _Collector(module, modules)
+    collector.visit(ast.parse(modules[module].read_text("utf-8"), filename=str(modules[module])))
+    reads = []
+    package_reads = []
+    for dotted, line in collector.attributes:
+        head, *rest = dotted.split(".")
+        if head not in collector.aliases:
+            continue
+        target = collector.aliases[head]
+        for attr in rest:  # walk down through submodules: `scar.sources.images._x`
+            if f"{target}.{attr}" in modules:
+                target = f"{target}.{attr}"
+                continue
+            if attr.startswith("_") and not attr.startswith("__") and _package(target, modules) != _package(module, modules):
+                reads.append(f"{module}:{line} reads {target}.{attr}")
+            if modules[target].name == "__init__.py":
+                package_reads.append((target, attr, line))
+            break
+    return ModuleImports(collector.edges, reads, package_reads)
+
+
+def _package(module: str, modules: dict[str, Path]) -> str:
+    return module if modules[module].name == "__init__.py" else module.rpartition(".")[0]
+
+
+# ---------------------------------------------------------------- the check
+
+
+def violations(root: Path, rooms: list[Room]) -> list[str]:
+    modules = project_modules(root)
+    problems = []
+    for module in modules:
+        homes = room_of(module, rooms)
+        if len(homes) != 1:
+            where = ", ".join(r.name for r in homes) or "no room"
+            problems.append(f"{module} belongs to {where}; it must belong to exactly one room of docs/DESIGN.md")
+            continue
+        home = homes[0]
+        found = module_imports(module, modules)
+        problems += found.private_reads
+        for package, attr, line in found.package_reads:
+            if package in VERSION_ONLY and home not in room_of(package, rooms) and attr != "__version__":
+                problems.append(f"{module}:{line} reads {package}.{attr}: other rooms take only __version__ from {package}")
+        for edge in found.edges:
+            target_rooms = room_of(edge.target, rooms)
+            if edge.target not in modules:
+                problems.append(f"{edge}: no such project module")
+                continue
+            private = edge.name is not None and edge.name.startswith("_") and not edge.name.startswith("__")
+            if private and _package(edge.target, modules) != _package(module, modules):
+                problems.append(f"{edge}: a private name of another package")
+            if home in target_rooms:
+                continue
+            if edge.target in VERSION_ONLY and edge.name not in (None, "__version__"):
+                problems.append(f"{edge}: other rooms take only __version__ from {edge.target}")
+            allowed = home.load + (home.lazy if edge.lazy else ())
+            if not any(matches(p, edge.target) for p in allowed):
+                problems.append(f"{edge}: room {home.name} may not import it (docs/DESIGN.md)")
+    return problems
+
+
+def unused_allowances(root: Path, rooms: list[Room]) -> list[str]:
+    """Table entries no module needs: the table must say what the code does, not more."""
+    modules = project_modules(root)
+    edges = [e for m in modules for e in module_imports(m, modules).edges]
+    stale = []
+    for room in rooms:
+        if not any(matches(p, m) for p in room.modules for m in modules):
+            stale.append(f"room {room.name}: its modules {room.modules} match no module")
+        mine = [e for e in edges if room_of(e.module, rooms) == [room] and room not in room_of(e.target, rooms)]
+        for pattern in room.load:
+            if not any(matches(pattern, e.target) for e in mine if not e.lazy):
+                stale.append(f"room {room.name} may import {pattern} at load time, but no module does")
+        for pattern in room.lazy:
+            if pattern != "*" and not any(matches(pattern, e.target) for e in mine if e.lazy):
+                stale.append(f"room {room.name} may import {pattern} inside functions, but no module does")
+    return stale
+
+
+# ---------------------------------------------------------------- the project
+
+
+def test_every_module_imports_only_what_its_room_allows() -> None:
+    assert violations(REPO, rules()) == []
+
+
+def test_the_table_allows_nothing_the_code_does_not_use() -> None:
+    assert unused_allowances(REPO, rules()) == []
+
+
+def _room(name: str) -> Room:
+    found = [r for r in rules() if r.name == name]
+    assert found, f"docs/DESIGN.md has no room {name!r}"
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    ("room", "forbidden"),
+    [
+        ("evaluators", "baselines.clip"),  # models register into the evaluators, never the reverse
+        ("sources", "evaluators.runner"),
+        ("sources", "baselines.clip"),
+        ("sources", "scar.generate.base"),
+        ("generate", "evaluators.runner"),
+        ("generate", "baselines.clip"),
+        ("generate", "scar.sources.coco"),
+        ("core", "scar.pipeline"),
+        ("leaderboard", "evaluators.runner"),  # results files and the catalog only, not the engine
+        ("baselines", "scar.schema"),
+    ],
+)
+def test_the_table_keeps_the_one_way_edges(room: str, forbidden: str) -> None:
+    rule = _room(room)
+    assert not any(matches(p, forbidden) for p in rule.load + rule.lazy), f"{room} may import {forbidden}"
+
+
+def test_the_commands_import_their_rooms_only_when_run() -> None:
+    rule = _room("commands")
+    assert rule.load == ("scar.errors",), "`scar --help` and `scar build` must not load the model stack"
+    modules = project_modules(REPO)
+    for module in ("scar.cli", "scar.demo_job"):
+        eager = [e for e in module_imports(module, modules).edges if not e.lazy and room_of(e.target, rules()) != [rule]]
+        assert all(e.target == "scar.errors" for e in eager), eager
+
+
+# ---------------------------------------------------------------- the checker itself
+
+
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    for package in PACKAGES:
+        for folder in [root / package, *(p for p in (root / package).rglob("*") if p.is_dir())]:
+            if folder.is_dir() and not (folder / "__init__.py").exists():
+                (folder / "__init__.py").write_text("")
+    return root
+
+
+SYNTHETIC = [
+    Room("core", ("scar", "scar.errors", "scar.schema"), (), ()),
+    Room("sources", ("scar.sources.*",), ("scar.errors", "scar.schema"), ()),
+    Room("commands", ("scar.cli",), ("scar.errors",), ("*",)),
+    Room("evaluators", ("evaluators.*",), ("scar", "scar.errors"), ()),
+    Room("baselines", ("baselines.*",), ("evaluators.*", "scar.errors"), ()),
+]
+CLEAN = {
+    "scar/errors.py": "class ScarError(Exception): ...\n",
+    "scar/schema.py": "from scar.errors import ScarError\n_ROW = 1\n",
+    "scar/sources/coco.py": "from scar.schema import _ROW\nfrom ..errors import ScarError\n",
+    "scar/cli.py": "from scar.errors import ScarError\ndef run():\n    import baselines.clip\n",
+    "evaluators/registry.py": "import scar\nfrom scar import __version__\n_MODELS = {scar.__version__: 1}\ndef register(): ...\n",
+    "baselines/clip.py": "from evaluators.registry import register\nfrom scar.errors import ScarError\n",
+}
+
+
+def test_a_clean_tree_passes(tmp_path: Path) -> None:
+    # scar.sources.coco takes a private name from scar.schema: caught below, so drop it here
+    files = {**CLEAN, "scar/sources/coco.py": "from scar.schema import Entity\nfrom ..errors import ScarError\n"}
+    assert violations(_tree(tmp_path, files), SYNTHETIC) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "expected"),
+    [
+        ("evaluators/runner.py", "from baselines.clip import load\n", "evaluators.runner:1 imports baselines.clip"),
+        ("evaluators/runner.py", "import baselines.clip as c\n", "evaluators.runner:1 imports baselines.clip"),
+        ("evaluators/runner.py", "def f():\n    from baselines import clip\n", "imports baselines.clip (lazily)"),
+        ("evaluators/tasks/x.py", "from ...baselines import clip\n", "evaluators.tasks.x:1 imports baselines.clip"),
+        ("evaluators/x.py", "import importlib\nimportlib.import_module('baselines.clip')\n", "imports baselines.clip"),
+        ("scar/sources/x.py", "from evaluators.registry import register\n", "room sources may not import it"),
+        ("scar/sources/x.py", "if 1:\n    try:\n        import scar.cli\n    except ImportError: pass\n", "imports scar.cli"),
+        ("scar/cli.py", "import evaluators.registry\n", "scar.cli:1 imports evaluators.registry: room commands"),
+        ("baselines/x.py", "from evaluators.registry import _MODELS\n", "a private name of another package"),
+        ("baselines/x.py", "from evaluators import registry\nregistry._MODELS.clear()\n", "reads evaluators.registry._MODELS"),
+        ("baselines/x.py", "import evaluators.registry\nprint(evaluators.registry._MODELS)\n", "reads evaluators.registry._MODELS"),
+        ("scar/sources/x.py", "from scar.schema import _ROW\n", "imports scar.schema._ROW: a private name"),
+        ("scar/stray.py", "", "scar.stray belongs to no room"),
+        ("evaluators/x.py", "import scar\nscar.evaluate()\n", "reads scar.evaluate: other rooms take only __version__"),
+        ("evaluators/x.py", "from scar import evaluate\n", "take only __version__ from scar"),
+    ],
+)
+def test_a_forbidden_import_is_caught(tmp_path: Path, path: str, text: str, expected: str) -> None:
+    found = violations(_tree(tmp_path, {**CLEAN, "scar/sources/coco.py": "", path: text}), SYNTHETIC)
+    assert any(expected in v for v in found), found
+
+
+def test_the_table_parses_from_markdown() -> None:
+    text = f"""intro\n{BEGIN}\n| room | modules | load | lazy |\n|---|---|---|---|
+| a | `x.*`, `y` | `z` | – |\n| b | `w` | – | `*` |\n{END}\n"""
+    assert parse_rules(text) == [Room("a", ("x.*", "y"), ("z",), ()), Room("b", ("w",), (), ("*",))]
+    assert matches("x.*", "x") and matches("x.*", "x.y.z") and not matches("x.*", "xy") and not matches("x", "x.y")
+
+
+def test_the_design_document_names_only_paths_inside_the_repository() -> None:
+    text = DESIGN.read_text("utf-8")
+    assert "../" not in text and not re.search(r"(?<![\w.])/(?:work|home|tmp|usr)/", text)
+    for folder in re.findall(r"`((?:scar|evaluators|baselines|tests|docs|scripts|leaderboards)/[\w/.]*)`", text):
+        path = REPO / folder
+        assert path.exists() or path.with_suffix(".py").exists(), f"docs/DESIGN.md names {folder}, which does not exist"
