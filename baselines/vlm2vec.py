@@ -10,7 +10,7 @@ Pixel limits per protocol:
             tokens), transformers' default resizing, Qwen2-VL's M-RoPE.
 `min_pixels` / `max_pixels` options override either.
 Checkpoints: full Qwen2-VL weights, or the hub's LoRA/DoRA adapter folders merged into `base_model`
-(`evaluators.qwen2vl_load`).
+(`evaluators.qwen2vl_load`). Registered (torch-free) in `baselines.models`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from evaluators.checkpoints import display_name, torch_dtype
 from evaluators.protocol import OFFICIAL_PROTOCOL, EmbedderInfo, check_protocol
 from evaluators.qwen2vl import QWEN_IMAGE_TOKEN, Qwen2VLEmbedder, resize_for_resolution
 from evaluators.qwen2vl_load import load_qwen2vl, merge_adapter
-from evaluators.registry import ModelSpec, register, register_family
+from evaluators.registry import ModelSpec
 from scar.errors import ScarError
 
 V1_MIN_PIXELS = 256 * 28 * 28
@@ -57,18 +57,5 @@ def load_vlm2vec(spec: ModelSpec, variant: str | None, device: str = "cpu", dtyp
     return Qwen2VLEmbedder(info.name, model, processor, info, variant, image_resolution, image_token,
                            min_pixels, max_pixels, protocol=protocol)
 
-
-_LOADER = "baselines.vlm2vec:load_vlm2vec"
-register_family("vlm2vec", _LOADER)
-for _size in ("2b", "7b"):
-    register(ModelSpec(
-        name=f"vlm2vec-qwen2vl-{_size}",
-        family="vlm2vec",
-        hf_id=f"TIGER-Lab/VLM2Vec-Qwen2VL-{_size.upper()}",
-        loader=_LOADER,
-        defaults={"image_resolution": "high", "base_model": f"Qwen/Qwen2-VL-{_size.upper()}-Instruct"},
-        default_region="boxtext",
-        summary=f"VLM2Vec (V1) on Qwen2-VL-{_size.upper()}: last-token embedding, 1344px images, box as text",
-    ))
 
 __all__ = ["V1_MIN_PIXELS", "V1_MAX_PIXELS", "load_vlm2vec", "merge_adapter", "pixel_limits", "resize_for_resolution"]

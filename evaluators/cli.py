@@ -8,20 +8,17 @@ import platform
 import sys
 import time
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 import scar
-from evaluators import distributed
 from evaluators.metrics import OFFICIAL, STRICT
 from evaluators.protocol import PROTOCOLS
-from evaluators.registry import load_embedder
-from evaluators.results import write_summary, write_task_result
-from evaluators.runner import EncodeStats, TaskScore, evaluate, load_tasks, select_tasks
 from evaluators.tasks.catalog import ALL_TASKS
 from evaluators.tasks.scar import SCAR_PROMPTS
 from scar.errors import ScarError
+
+if TYPE_CHECKING:  # `scar tasks` and `scar --help` must not import torch: the model stack loads in run_eval
+    from evaluators.runner import EncodeStats, TaskScore
 
 # --------------------------------------------------------------------------- scar eval
 
@@ -84,6 +81,8 @@ def model_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _hardware(device: str) -> str:
+    import torch
+
     if device.startswith("cuda") and torch.cuda.is_available():
         index = torch.device(device).index or 0
         return torch.cuda.get_device_name(index)
@@ -135,6 +134,13 @@ def _record(
 
 def run_eval(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    import torch
+
+    from evaluators import distributed
+    from evaluators.registry import load_embedder
+    from evaluators.results import write_summary, write_task_result
+    from evaluators.runner import evaluate, load_tasks, select_tasks
+
     requested = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     ctx = distributed.init_from_env(requested)
     try:

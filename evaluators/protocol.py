@@ -8,11 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence
-
-import torch
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 from scar.errors import ScarError
+
+if TYPE_CHECKING:  # listing tasks and models must not import torch
+    import torch
 
 # Texts carry the Phi-3.5-V image token, as MMEB and SCaR store them; each embedder's processor
 # replaces it with its own backbone's token (Qwen2-VL: <|vision_start|><|image_pad|><|vision_end|>).

@@ -49,7 +49,7 @@ from evaluators.checkpoints import checkpoint_file, display_name, torch_dtype
 from evaluators.protocol import OFFICIAL_PROTOCOL, PROTOCOLS, EmbedderInfo, Item, check_protocol
 from evaluators.qwen2vl import QWEN_IMAGE_TOKEN, Prepared, Qwen2VLEmbedder, later_call_positions
 from evaluators.qwen2vl_load import load_qwen2vl
-from evaluators.registry import ModelSpec, register, register_family
+from evaluators.registry import ModelSpec
 from evaluators.virtue_sam import (BOX_LABELS, CONNECTOR_FILE, PAD_LABEL, POINT_LABEL, SamPrompt,
                                    SegmentationStream, build_sam, grid_prompt, load_connector, mask_logits,
                                    resolve_sam_files)
@@ -226,18 +226,3 @@ def load_virtue(spec: ModelSpec, variant: str | None, device: str = "cpu", dtype
                         family=spec.family, dtype=dtype, device=device, options=options, protocol=protocol)
     return VirtueEmbedder(info.name, model, processor, info, variant, image_resolution, image_token, min_pixels,
                           max_pixels, protocol=protocol, stream=stream)
-
-
-_LOADER = "evaluators.virtue:load_virtue"
-register_family("virtue", _LOADER)
-for _size in ("2b", "7b"):
-    register(ModelSpec(
-        name=f"virtue-{_size}",
-        family="virtue",
-        hf_id=f"Sony/VIRTUE-{_size.upper()}-SCaR",
-        loader=_LOADER,
-        defaults={"image_resolution": "high"},
-        default_region="boxtext",
-        summary=f"VIRTUE-{_size.upper()} (SCaR-trained): Qwen2-VL-{_size.upper()} + SAM2.1 Hiera-B+ prompts",
-        native_regions=("box", "point", "mask"),
-    ))
