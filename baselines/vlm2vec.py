@@ -8,7 +8,8 @@ Pixel limits per protocol:
             take effect there), PIL resizing, 1-D position ids (see `evaluators.qwen2vl`);
   fixed     the limits v1 meant to set, 256*28*28 .. 1280*28*28 (a 1344x1344 image -> 980x980, 1225
             tokens), transformers' default resizing, Qwen2-VL's M-RoPE.
-`min_pixels` / `max_pixels` options override either.
+`min_pixels` / `max_pixels` options override either; `vision_cache_mb` bounds the vision tower's
+per-picture cache (`evaluators.qwen2vl`; 0 disables it; the embeddings are the same either way).
 Checkpoints: full Qwen2-VL weights, or the hub's LoRA/DoRA adapter folders merged into `base_model`
 (`evaluators.qwen2vl_load`). Registered (torch-free) in `baselines.models`.
 """
@@ -23,6 +24,7 @@ from evaluators.protocol import OFFICIAL_PROTOCOL, EmbedderInfo, check_protocol
 from evaluators.qwen2vl import QWEN_IMAGE_TOKEN, Qwen2VLEmbedder, resize_for_resolution
 from evaluators.qwen2vl_load import load_qwen2vl, merge_adapter
 from evaluators.registry import ModelSpec
+from evaluators.vision_cache import DEFAULT_BUDGET_MB
 from scar.errors import ScarError
 
 V1_MIN_PIXELS = 256 * 28 * 28
@@ -40,7 +42,7 @@ def load_vlm2vec(spec: ModelSpec, variant: str | None, device: str = "cpu", dtyp
                  model_path: str | None = None, image_resolution: str = "high", base_model: str | None = None,
                  image_token: str = QWEN_IMAGE_TOKEN, min_pixels: Any = UNSET, max_pixels: Any = UNSET,
                  attn_implementation: str | None = None, protocol: str = OFFICIAL_PROTOCOL,
-                 **unused: Any) -> Qwen2VLEmbedder:
+                 vision_cache_mb: float = DEFAULT_BUDGET_MB, **unused: Any) -> Qwen2VLEmbedder:
     if unused:
         raise ScarError(f"{spec.name}: unknown option(s) {', '.join(sorted(unused))}")
     check_protocol(protocol)
@@ -55,7 +57,7 @@ def load_vlm2vec(spec: ModelSpec, variant: str | None, device: str = "cpu", dtyp
     info = EmbedderInfo(name=display_name(spec, variant), model_id=path, revision=revision or "",
                         family=spec.family, dtype=dtype, device=device, options=options, protocol=protocol)
     return Qwen2VLEmbedder(info.name, model, processor, info, variant, image_resolution, image_token,
-                           min_pixels, max_pixels, protocol=protocol)
+                           min_pixels, max_pixels, protocol=protocol, vision_cache_mb=vision_cache_mb)
 
 
 __all__ = ["V1_MIN_PIXELS", "V1_MAX_PIXELS", "load_vlm2vec", "merge_adapter", "pixel_limits", "resize_for_resolution"]
