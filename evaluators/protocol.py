@@ -45,13 +45,19 @@ class Item:
         return self.box_xyxy is not None or self.point_xy is not None or self.mask_rle is not None
 
     def key(self) -> str:
-        """Content hash identifying this item across tasks (for dedupe and the embedding cache)."""
-        payload = json.dumps(
-            [self.text, self.image, self.box_xyxy, self.point_xy, self.mask_rle, self.instruction],
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-        return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
+        """Content hash identifying this item across tasks (for dedupe and the embedding cache).
+
+        Computed once per item (an evaluation asks for it at every reference, ~1M times on MMEB)."""
+        cached = self.__dict__.get("_key")
+        if cached is None:
+            payload = json.dumps(
+                [self.text, self.image, self.box_xyxy, self.point_xy, self.mask_rle, self.instruction],
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+            cached = hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
+            object.__setattr__(self, "_key", cached)  # frozen: fields never change, so neither does the key
+        return cached
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,15 @@
 """The evaluation engine: pick tasks, encode each unique item once (cached, sharded over ranks), score.
 
-Phases: load tasks -> collect unique items (Item.key) -> read image sizes from headers and order by
-cost -> encode what the cache lacks, batch by batch, appending to the cache -> score every query
-against its own candidates.
+Phases: load tasks -> collect unique items (Item.key) -> check every image and take its digest ->
+plan batches -> encode what the cache lacks, batch by batch, appending to the cache -> score every
+query against its own candidates.
+
+Batches (models whose embeddings do not depend on their batch): the items showing one picture (same
+file bytes, any task, any instruction) one after the other, so an image tower's output is computed
+once and reused (`evaluators.vision_cache`); then text-only items, longest first, so a batch holds
+texts of similar length (little padding), `TEXT_BATCH_FACTOR` times as many per batch as image items
+(a text costs a small fraction of an image: bigger batches, fewer calls). A model whose embedding
+depends on its batch (official VIRTUE) is given the reference code's own batches instead.
 """
 
 from __future__ import annotations
@@ -28,7 +35,10 @@ from evaluators.tasks.base import LoadedTask, Query
 from evaluators.tasks.catalog import ALL_TASKS, MMEB, SCAR, TaskInfo, averaged
 from evaluators.tasks.mmeb import check_layout, load_mmeb_task
 from evaluators.tasks.scar import load_scar_task
+from evaluators.vision_cache import file_digest
 from scar.errors import InputFileError, ScarError
+
+TEXT_BATCH_FACTOR = 8  # text-only batches hold this many times --batch-size items
 
 # ---------------------------------------------------------------- task selection and loading
 
@@ -119,12 +129,16 @@ def order_by_cost(
     skip_bad: bool,
     progress: bool,
 ) -> tuple[list[str], dict[str, str]]:
-    """Keys, most expensive first (image pixels, then text length), and images that failed to open."""
+    """Keys, most expensive first (image pixels, then text length), and images that failed to open.
+
+    Every image file is also read once for its digest (memoised for `plan_batches` and the models'
+    picture caches)."""
     pixels: dict[str, int] = {}
     bad: dict[str, str] = {}
-    for path in tqdm(sorted(image_record), desc="read image sizes", unit="img", disable=not progress):
+    for path in tqdm(sorted(image_record), desc="check images", unit="img", disable=not progress):
         try:
             pixels[path] = image_pixels(path)
+            file_digest(path)
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
             if not skip_bad:
                 raise InputFileError(path, f"image failed to decode: {exc}", record=image_record[path]) from None
@@ -142,6 +156,24 @@ def order_by_cost(
 # ---------------------------------------------------------------- encoding
 
 
+def plan_batches(items: dict[str, Item], keys: Sequence[str], batch_size: int) -> list[list[str]]:
+    """Batches of `keys` (see the module doc): image items grouped by picture, then text-only items
+    by length, longest first, `TEXT_BATCH_FACTOR * batch_size` a batch."""
+
+    def picture(item: Item) -> str:
+        try:
+            return file_digest(item.image)  # type: ignore[arg-type]
+        except OSError:
+            return str(item.image)  # the model reports the unreadable file
+
+    with_image = sorted((k for k in keys if items[k].image is not None),
+                        key=lambda k: (picture(items[k]), -len(items[k].text), k))
+    texts = sorted((k for k in keys if items[k].image is None), key=lambda k: (-len(items[k].text), k))
+    text_size = batch_size * TEXT_BATCH_FACTOR
+    return ([with_image[i:i + batch_size] for i in range(0, len(with_image), batch_size)]
+            + [texts[i:i + text_size] for i in range(0, len(texts), text_size)])
+
+
 @dataclass
 class EncodeStats:
     references: int = 0  # item occurrences over all queries and candidates
@@ -150,7 +182,7 @@ class EncodeStats:
     encoded: int = 0  # computed in this run (all ranks)
     encode_seconds: float = 0.0  # time inside Embedder.encode on rank 0
     bad_images: dict[str, str] = field(default_factory=dict)
-    batching: str = "unique items, cost-ordered"  # or the reference code's own batches (batch-dependent models)
+    batching: str = "unique items, by picture and text length"  # or the reference code's own batches
 
     @property
     def dedup_ratio(self) -> float:
@@ -242,8 +274,7 @@ def encode_missing(
     todo: list[str] = cache.missing(ordered_keys) if ctx.is_main and cache is not None else []
     todo = distributed.broadcast(todo, ctx)
     stats.cached = len(ordered_keys) - len(todo)
-    mine = todo[ctx.rank :: ctx.world_size]  # strided: ranks get batches of similar cost
-    batches = [mine[i : i + batch_size] for i in range(0, len(mine), batch_size)]
+    batches = plan_batches(items, todo, batch_size)[ctx.rank :: ctx.world_size]  # strided: similar cost per rank
     rounds = distributed.all_max(len(batches), ctx)
     bar = tqdm(total=len(todo), desc=f"encode ({embedder.name})", unit="item", disable=not (progress and ctx.is_main))
     # A staged embedder's next batch is prepared (images decoded, tokenised) while the model runs.
@@ -263,10 +294,10 @@ def encode_missing(
                 t0 = time.perf_counter()
                 current, pending = pending, prepare(r + 1)
                 batch_items = [items[k] for k in keys]
-                if current is None:
-                    result = _encode_batch(embedder, batch_items, keys, batch_size, skip_bad, records)
+                if current is None:  # the planned batch is one model call
+                    result = _encode_batch(embedder, batch_items, keys, len(keys), skip_bad, records)
                 else:
-                    result = _encode_prepared(embedder, current, batch_items, keys, batch_size, skip_bad, records)
+                    result = _encode_prepared(embedder, current, batch_items, keys, len(keys), skip_bad, records)
                 stats.encode_seconds += time.perf_counter() - t0
             gathered = distributed.gather_to_main(result, ctx)
             if gathered is None:
