@@ -48,6 +48,7 @@ import torch.nn.functional as F
 from evaluators.regions import apply_region, check_variant, prepare
 from evaluators.protocol import IMAGE_TOKEN, OFFICIAL_PROTOCOL, EmbedderInfo, Item, check_protocol
 from evaluators.registry import ModelSpec
+from evaluators.preprocess import ImageWorkers, worker_count
 from evaluators.vision_cache import FeatureCache, picture_key
 from scar.errors import ScarError
 
@@ -95,6 +96,20 @@ class PreparedBatch:
     items: Sequence[Item] = ()  # what was prepared (to prepare it again in full if a cached picture is gone)
 
 
+@dataclass
+class ClipPicturePipeline:
+    """One picture's CPU work, picklable for `evaluators.preprocess` workers: decode, region variant,
+    image processor -> pixel_values (1, 3, H, W)."""
+
+    variant: str | None
+    image_processor: Any
+    resize: dict
+
+    def __call__(self, item: Item) -> torch.Tensor:
+        image, _ = prepare(item, self.variant)
+        return self.image_processor(images=[image], return_tensors="pt", **self.resize)["pixel_values"]
+
+
 class DualEncoderEmbedder:
     """CLIP-style embedder: separate image and text towers sharing one embedding space."""
 
@@ -110,6 +125,7 @@ class DualEncoderEmbedder:
         image_size: int,
         protocol: str = OFFICIAL_PROTOCOL,
         image_cache_mb: float = IMAGE_CACHE_MB,
+        preprocess_workers: int | str | None = "auto",
     ) -> None:
         self.image_cache = FeatureCache(image_cache_mb)
         self._promised: set[tuple] = set()  # pictures whose features an earlier, pending batch computes
@@ -128,6 +144,16 @@ class DualEncoderEmbedder:
         self.interpolate = image_size != int(model.config.vision_config.image_size)
         self.device = torch.device(info.device)
         self.dtype = torch_dtype(info.dtype)
+        pipeline = ClipPicturePipeline(variant, processor.image_processor, self._resize_kwargs())
+        self.workers = ImageWorkers(pipeline, worker_count(preprocess_workers, info.device))
+
+    @property
+    def preprocess_workers(self) -> int:
+        return self.workers.count
+
+    def close(self) -> None:
+        """Stop the preprocessing workers (started again if the embedder is used once more)."""
+        self.workers.close()
 
     def encode(self, items: Sequence[Item], batch_size: int) -> torch.Tensor:
         if batch_size < 1:
@@ -165,12 +191,22 @@ class DualEncoderEmbedder:
                 return prepare(item, self.variant)
             return apply_region(None, item.text, item, self.variant)
 
-        with ThreadPoolExecutor(max_workers=max(1, min(IMAGE_LOADERS, sum(decode)))) as pool:
-            shown = list(pool.map(show, range(len(items))))
-        has_image = [item.image is not None and (not decode[row] or shown[row][0] is not None)
-                     for row, item in enumerate(items)]
+        pixels = None
+        if self.workers.count > 0:  # the images in worker processes, the texts here
+            shown = [apply_region(None, item.text, item, self.variant) for item in items]
+            decoded = [row for row in range(len(items)) if decode[row]]
+            if decoded:
+                pixels = torch.cat(self.workers.map([items[row] for row in decoded]))
+            has_image = [item.image is not None for item in items]
+        else:
+            with ThreadPoolExecutor(max_workers=max(1, min(IMAGE_LOADERS, sum(decode)))) as pool:
+                shown = list(pool.map(show, range(len(items))))
+            has_image = [item.image is not None and (not decode[row] or shown[row][0] is not None)
+                         for row, item in enumerate(items)]
         image_rows = [row for row in range(len(items)) if has_image[row]]
         pixel_rows = [row for row in image_rows if decode[row]]
+        if pixels is None and pixel_rows:
+            pixels = self._pixels([shown[row][0] for row in pixel_rows])
         texts = [
             (row, self.text_of(text))
             for row, (_, text) in enumerate(shown)
@@ -180,7 +216,7 @@ class DualEncoderEmbedder:
         return PreparedBatch(
             size=len(items),
             image_rows=image_rows,
-            pixels=self._pixels([shown[row][0] for row in pixel_rows]) if pixel_rows else None,
+            pixels=pixels,
             text_rows=[row for row, _ in texts],
             text_has_image=[has_image[row] for row, _ in texts],
             tokens=self._tokens([text for _, text in texts]) if texts else None,
@@ -231,13 +267,18 @@ class DualEncoderEmbedder:
                         out[fused] = F.normalize(out[fused], dim=-1) + F.normalize(text_features[has_image], dim=-1)
         return F.normalize(out, dim=-1)
 
-    def _pixels(self, images: list) -> torch.Tensor:
+    def _resize_kwargs(self) -> dict:
         processor = self.processor.image_processor
-        resize = {}
-        if self.interpolate:  # CLIP resizes the short side then centre-crops; SigLIP resizes to a square
-            square = {"height": self.image_size, "width": self.image_size}
-            resize = {"size": {"shortest_edge": self.image_size}, "crop_size": square} if getattr(processor, "do_center_crop", False) else {"size": square}
-        return processor(images=images, return_tensors="pt", **resize)["pixel_values"]
+        if not self.interpolate:
+            return {}
+        # CLIP resizes the short side then centre-crops; SigLIP resizes to a square
+        square = {"height": self.image_size, "width": self.image_size}
+        if getattr(processor, "do_center_crop", False):
+            return {"size": {"shortest_edge": self.image_size}, "crop_size": square}
+        return {"size": square}
+
+    def _pixels(self, images: list) -> torch.Tensor:
+        return self.processor.image_processor(images=images, return_tensors="pt", **self._resize_kwargs())["pixel_values"]
 
     def _image_features(self, pixels: torch.Tensor) -> torch.Tensor:
         extra = {"interpolate_pos_encoding": True} if self.interpolate else {}
@@ -307,6 +348,7 @@ def load(
     attn_implementation: str = "sdpa",
     protocol: str = OFFICIAL_PROTOCOL,
     image_cache_mb: float = IMAGE_CACHE_MB,
+    preprocess_workers: int | str = "auto",
     **options: Any,
 ) -> DualEncoderEmbedder:
     """Registry loader for the clip / openclip / siglip families (see evaluators.registry).
@@ -320,7 +362,7 @@ def load(
     if options:
         raise ScarError(
             f"{spec.name}: unknown option(s) {', '.join(sorted(options))}; "
-            "this family takes fusion, image_size, attn_implementation, protocol, image_cache_mb"
+            "this family takes fusion, image_size, attn_implementation, protocol, image_cache_mb, preprocess_workers"
         )
     check_variant(variant)
     check_protocol(protocol)
@@ -362,4 +404,4 @@ def load(
         protocol=protocol,
     )
     return DualEncoderEmbedder(model, processor, info, variant, fusion, padding, max_length, image_size, protocol,
-                               image_cache_mb)
+                               image_cache_mb, preprocess_workers)

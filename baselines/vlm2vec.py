@@ -9,7 +9,8 @@ Pixel limits per protocol:
   fixed     the limits v1 meant to set, 256*28*28 .. 1280*28*28 (a 1344x1344 image -> 980x980, 1225
             tokens), transformers' default resizing, Qwen2-VL's M-RoPE.
 `min_pixels` / `max_pixels` options override either; `vision_cache_mb` bounds the vision tower's
-per-picture cache (`evaluators.qwen2vl`; 0 disables it; the embeddings are the same either way).
+per-picture cache (`evaluators.qwen2vl`; 0 disables it; the embeddings are the same either way);
+`preprocess_workers` ("auto", or a count) the processes preparing images (`evaluators.preprocess`).
 Checkpoints: full Qwen2-VL weights, or the hub's LoRA/DoRA adapter folders merged into `base_model`
 (`evaluators.qwen2vl_load`). Registered (torch-free) in `baselines.models`.
 """
@@ -42,7 +43,8 @@ def load_vlm2vec(spec: ModelSpec, variant: str | None, device: str = "cpu", dtyp
                  model_path: str | None = None, image_resolution: str = "high", base_model: str | None = None,
                  image_token: str = QWEN_IMAGE_TOKEN, min_pixels: Any = UNSET, max_pixels: Any = UNSET,
                  attn_implementation: str | None = None, protocol: str = OFFICIAL_PROTOCOL,
-                 vision_cache_mb: float = DEFAULT_BUDGET_MB, **unused: Any) -> Qwen2VLEmbedder:
+                 vision_cache_mb: float = DEFAULT_BUDGET_MB, preprocess_workers: int | str = "auto",
+                 **unused: Any) -> Qwen2VLEmbedder:
     if unused:
         raise ScarError(f"{spec.name}: unknown option(s) {', '.join(sorted(unused))}")
     check_protocol(protocol)
@@ -57,7 +59,8 @@ def load_vlm2vec(spec: ModelSpec, variant: str | None, device: str = "cpu", dtyp
     info = EmbedderInfo(name=display_name(spec, variant), model_id=path, revision=revision or "",
                         family=spec.family, dtype=dtype, device=device, options=options, protocol=protocol)
     return Qwen2VLEmbedder(info.name, model, processor, info, variant, image_resolution, image_token,
-                           min_pixels, max_pixels, protocol=protocol, vision_cache_mb=vision_cache_mb)
+                           min_pixels, max_pixels, protocol=protocol, vision_cache_mb=vision_cache_mb,
+                           preprocess_workers=preprocess_workers)
 
 
 __all__ = ["V1_MIN_PIXELS", "V1_MAX_PIXELS", "load_vlm2vec", "merge_adapter", "pixel_limits", "resize_for_resolution"]

@@ -90,6 +90,7 @@ class Embedder(Protocol):
     `batch_dependent` (bool, default False): an item's embedding depends on the other items of its
     batch (VIRTUE's official position ids do); the runner then encodes the reference code's own
     batches (per task, dataset order, queries apart from candidates) of `reference_batch_size` items.
+    `close()`: called when an evaluation is done (stops helper processes such as preprocessing workers).
     """
 
     name: str

@@ -45,6 +45,7 @@ from PIL import Image
 
 from evaluators.protocol import FIXED_PROTOCOL, IMAGE_TOKEN, OFFICIAL_PROTOCOL, EmbedderInfo, Item, check_protocol
 from evaluators.regions import apply_region, load_image
+from evaluators.preprocess import ImageWorkers, worker_count
 from evaluators.vision_cache import DEFAULT_BUDGET_MB, FeatureCache, picture_key
 from scar.errors import ScarError
 
@@ -99,6 +100,24 @@ class Prepared:
         return self.image is not None or self.grid is not None
 
 
+@dataclass
+class PicturePipeline:
+    """One picture's CPU work, picklable for `evaluators.preprocess` workers: decode, region variant,
+    resolution resize, image processor -> (pixel_values, (t, h, w) patch grid)."""
+
+    variant: str | None
+    image_resolution: str
+    image_processor: Any
+    size: dict | None
+
+    def __call__(self, item: Item) -> tuple[torch.Tensor, tuple[int, int, int]]:
+        image, _ = apply_region(load_image(item.image), item.text, item, self.variant)  # type: ignore[arg-type]
+        image = resize_for_resolution(image, self.image_resolution)
+        kwargs = {"size": self.size} if self.size is not None else {}
+        out = self.image_processor(images=[image], return_tensors="pt", **kwargs)
+        return out["pixel_values"], tuple(int(v) for v in out["image_grid_thw"][0])  # type: ignore[return-value]
+
+
 class Qwen2VLEmbedder:
     family = "vlm2vec"
     batch_dependent = False
@@ -107,7 +126,8 @@ class Qwen2VLEmbedder:
     def __init__(self, name: str, model: Any, processor: Any, info: EmbedderInfo, variant: str | None,
                  image_resolution: str = "high", image_token: str = QWEN_IMAGE_TOKEN,
                  min_pixels: int | None = None, max_pixels: int | None = None,
-                 protocol: str = OFFICIAL_PROTOCOL, vision_cache_mb: float = DEFAULT_BUDGET_MB) -> None:
+                 protocol: str = OFFICIAL_PROTOCOL, vision_cache_mb: float = DEFAULT_BUDGET_MB,
+                 preprocess_workers: int | str | None = "auto") -> None:
         self.vision_cache = FeatureCache(vision_cache_mb)
         self._promised: dict[tuple, tuple[int, int, int]] = {}  # picture -> grid, cached once its batch runs
         self.name = name
@@ -127,6 +147,16 @@ class Qwen2VLEmbedder:
                 size["longest_edge"] = int(max_pixels)
             self.size = size
         resize_for_resolution(Image.new("RGB", (1, 1)), image_resolution)  # validates the option
+        pipeline = PicturePipeline(variant, image_resolution, processor.image_processor, self.size)
+        self.workers = ImageWorkers(pipeline, worker_count(preprocess_workers, info.device))
+
+    @property
+    def preprocess_workers(self) -> int:
+        return self.workers.count
+
+    def close(self) -> None:
+        """Stop the preprocessing workers (started again if the embedder is used once more)."""
+        self.workers.close()
 
     @property
     def official(self) -> bool:
@@ -166,31 +196,22 @@ class Qwen2VLEmbedder:
             return dict(encoded)
         return {key: value.to(self.device) for key, value in encoded.items()}
 
-    def process_known(self, prepared: Sequence[Prepared]) -> dict[str, torch.Tensor]:
-        """`process` for a batch where some rows show a cached picture (`grid` set, no pixels): the
-        processor's steps by hand, the image processor on the new pictures only (each once)."""
-        fresh = [p for p in prepared if p.image is not None and p.slot is not None]
-        images = {p.slot: p.image for p in fresh}
+    def process_known(self, prepared: Sequence[Prepared], pixels: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
+        """`process` by hand for rows whose patch grid is known: `pixels` are the new pictures' processed
+        pixels, one tensor per slot; a row showing a cached picture has a grid and no pixels."""
         enc: dict[str, torch.Tensor] = {}
-        if images:
-            kwargs = {"size": self.size} if self.size is not None else {}
-            pixels = self.processor.image_processor(images=[images[i] for i in sorted(images)], return_tensors="pt",
-                                                    **kwargs)
-            enc["pixel_values"] = pixels["pixel_values"]
-            grids = [tuple(int(v) for v in g) for g in pixels["image_grid_thw"]]
-            for p in prepared:  # the new pictures, and later rows of the batch showing one of them
-                if p.slot is not None:
-                    p.grid = grids[p.slot]
+        if pixels:
+            enc["pixel_values"] = torch.cat(list(pixels), dim=0)
         merge = int(self.processor.image_processor.merge_size) ** 2
         token = self.processor.image_token
-        texts = [p.text.replace(token, token * (p.grid[0] * p.grid[1] * p.grid[2] // merge), 1) if p.shows_image
-                 else p.text for p in prepared]
+        texts = [p.text.replace(token, token * (p.grid[0] * p.grid[1] * p.grid[2] // merge), 1)
+                 if p.grid is not None else p.text for p in prepared]
         tokens = self.processor.tokenizer(texts, padding=True, return_tensors="pt")
         enc["input_ids"], enc["attention_mask"] = tokens["input_ids"], tokens["attention_mask"]
         enc["mm_token_type_ids"] = torch.tensor(self.processor.create_mm_token_type_ids(tokens["input_ids"].tolist()),
                                                 dtype=tokens["input_ids"].dtype)
-        if any(p.shows_image for p in prepared):
-            enc["image_grid_thw"] = torch.tensor([p.grid for p in prepared if p.shows_image], dtype=torch.long)
+        if any(p.grid is not None for p in prepared):
+            enc["image_grid_thw"] = torch.tensor([p.grid for p in prepared if p.grid is not None], dtype=torch.long)
         return enc
 
     # -- model steps (stock transformers modules, called one by one) --
@@ -263,38 +284,53 @@ class Qwen2VLEmbedder:
                       ) -> tuple[Sequence[Item], list[Prepared], dict[str, torch.Tensor]]:
         """Images decoded, regions applied, processor run (tensors stay on the CPU until forward).
 
-        With `reuse`, a row whose picture is cached (or will be, by an earlier batch) gets no pixels."""
-        cache = self.vision_cache.enabled
-        skip = cache and reuse and not self.needs_pixels
+        With `reuse` (and a model that needs nothing but the tower's output), a row whose picture is
+        cached, or is computed by an earlier batch, gets no pixels; each new picture is processed once,
+        by the preprocessing workers."""
+        if not (self.vision_cache.enabled and reuse and not self.needs_pixels):
+            return self.prepare_every_image(items)
         prepared: list[Prepared] = []
-        slots: dict[Any, int] = {}  # picture -> slot of its pixels in this batch (each new picture once)
+        slots: dict[tuple, int] = {}  # new picture -> slot of its pixels in this batch
+        fresh: list[Item] = []
+        for item in items:
+            key = picture_key(item, self.variant)
+            if key is None:  # no image, or a file that cannot be read (the plain way reports it)
+                prepared.append(self.prepare(item))
+                continue
+            _, text = apply_region(None, item.text, item, self.variant)
+            p = Prepared(text=self.text_with_image(text), image=None, original_size=None, picture=key,
+                         grid=self.known_grid(key))
+            if p.grid is None:
+                if key not in slots:
+                    slots[key] = len(fresh)
+                    fresh.append(item)
+                p.slot = slots[key]
+            prepared.append(p)
+        results = self.workers.map(fresh)
+        for p in prepared:
+            if p.slot is not None:
+                p.grid = results[p.slot][1]
+        enc = self.process_known(prepared, [pixels for pixels, _ in results])
+        for key, slot in slots.items():
+            self._promised[key] = results[slot][1]  # cached once this batch's forward has run
+        return items, prepared, enc
+
+    def prepare_every_image(self, items: Sequence[Item]) -> tuple[Sequence[Item], list[Prepared], dict[str, torch.Tensor]]:
+        """Every row's image decoded and processed (the tower may still skip cached pictures)."""
+        cache = self.vision_cache.enabled
+        prepared = []
         count = 0
         for item in items:
-            key = picture_key(item, self.variant) if cache else None
-            known = self.known_grid(key) if skip else None
-            if skip and key is not None and (known is not None or key in slots):
-                _, text = apply_region(None, item.text, item, self.variant)
-                prepared.append(Prepared(text=self.text_with_image(text), image=None, original_size=None, picture=key,
-                                         grid=known, slot=None if known is not None else slots[key]))
-                continue
             p = self.prepare(item)
             if p.image is not None:
-                p.picture, p.slot = key, count
-                count += 1
-                if skip and key is not None:
-                    slots[key] = p.slot
+                p.picture = picture_key(item, self.variant) if cache else None
+                p.slot, count = count, count + 1
             prepared.append(p)
-        if not skip:
-            enc = self.process(prepared, to_device=False)
-            grids = [tuple(int(v) for v in g) for g in enc.get("image_grid_thw", [])]
-            for p in prepared:
-                if p.slot is not None:
-                    p.grid = grids[p.slot]
-            return items, prepared, enc
-        enc = self.process_known(prepared)
+        enc = self.process(prepared, to_device=False)
+        grids = [tuple(int(v) for v in g) for g in enc.get("image_grid_thw", [])]
         for p in prepared:
-            if p.image is not None and p.picture is not None:
-                self._promised[p.picture] = p.grid  # cached once this batch's forward has run
+            if p.slot is not None:
+                p.grid = grids[p.slot]  # type: ignore[assignment]
         return items, prepared, enc
 
     def known_grid(self, picture: tuple | None) -> tuple[int, int, int] | None:

@@ -4,8 +4,8 @@ Phases: load tasks -> collect unique items (Item.key) -> check every image and t
 plan batches -> encode what the cache lacks, batch by batch, appending to the cache -> score every
 query against its own candidates.
 
-Batches (models whose embeddings do not depend on their batch): the items showing one picture (same
-file bytes, any task, any instruction) one after the other, so an image tower's output is computed
+Batches (models whose embeddings do not depend on their batch): image items by image size, the items
+showing one picture (same file bytes, any task, any instruction) one after the other, so an image tower's output is computed
 once and reused (`evaluators.vision_cache`); then text-only items, longest first, so a batch holds
 texts of similar length (little padding), `TEXT_BATCH_FACTOR` times as many per batch as image items
 (a text costs a small fraction of an image: bigger batches, fewer calls). A model whose embedding
@@ -14,6 +14,7 @@ depends on its batch (official VIRTUE) is given the reference code's own batches
 
 from __future__ import annotations
 
+import functools
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -116,8 +117,9 @@ def unique_items(tasks: Iterable[LoadedTask]) -> tuple[dict[str, Item], dict[str
     return items, image_record, references
 
 
+@functools.lru_cache(maxsize=1 << 20)
 def image_pixels(path: str) -> int:
-    """Width x height from the file header (PIL opens lazily, nothing is decoded)."""
+    """Width x height from the file header (PIL opens lazily, nothing is decoded); memoised."""
     with Image.open(path) as im:
         w, h = im.size
     return int(w) * int(h)
@@ -157,14 +159,14 @@ def order_by_cost(
 
 
 def plan_batches(items: dict[str, Item], keys: Sequence[str], batch_size: int) -> list[list[str]]:
-    """Batches of `keys` (see the module doc): image items grouped by picture, then text-only items
-    by length, longest first, `TEXT_BATCH_FACTOR * batch_size` a batch."""
+    """Batches of `keys` (see the module doc): image items by image size, largest first, grouped by
+    picture, then text-only items by length, longest first, `TEXT_BATCH_FACTOR * batch_size` a batch."""
 
-    def picture(item: Item) -> str:
-        try:
-            return file_digest(item.image)  # type: ignore[arg-type]
-        except OSError:
-            return str(item.image)  # the model reports the unreadable file
+    def picture(item: Item) -> tuple[int, str]:
+        try:  # by size (batches of one image size), then by picture
+            return -image_pixels(item.image), file_digest(item.image)  # type: ignore[arg-type]
+        except (OSError, ValueError, Image.DecompressionBombError):
+            return 0, str(item.image)  # the model reports the unreadable file
 
     with_image = sorted((k for k in keys if items[k].image is not None),
                         key=lambda k: (picture(items[k]), -len(items[k].text), k))
@@ -250,12 +252,15 @@ def _as_array(emb: torch.Tensor | np.ndarray, n: int, embedder: Embedder) -> np.
 
 
 def should_prefetch(embedder: Embedder) -> bool:
-    """Prepare batches ahead only when the model runs on an accelerator.
+    """Prepare batches ahead when the model runs on an accelerator, or has preprocessing workers.
 
     On a CPU the preparing thread takes cores from the model's own threads: measured on 2 cores
     (tests/benchmarks/bench_eval.py), the overlap cut the non-model share but lengthened the run.
     """
-    return is_staged(embedder) and not str(getattr(embedder.info, "device", "cpu")).startswith("cpu")
+    if not is_staged(embedder):
+        return False
+    return int(getattr(embedder, "preprocess_workers", 0) or 0) > 0 or \
+        not str(getattr(embedder.info, "device", "cpu")).startswith("cpu")
 
 
 def encode_missing(
@@ -459,3 +464,6 @@ def evaluate(
     finally:
         if cache is not None:
             cache.close()
+        close = getattr(embedder, "close", None)
+        if callable(close):
+            close()

@@ -146,3 +146,36 @@ def test_clip_cached_image_features_give_the_same_embeddings(tmp_path, pictures,
     again = cached.encode(batch, 2)
     assert len(decodes) == 3 and len(tower) == 1
     assert torch.allclose(again, reference, atol=1e-6)
+
+
+def test_worker_count_is_zero_on_a_cpu_and_sized_to_the_cores_elsewhere(monkeypatch):
+    from evaluators import preprocess
+
+    assert preprocess.worker_count("auto", "cpu") == 0 and preprocess.worker_count(None, "cpu") == 0
+    assert preprocess.worker_count(3, "cpu") == 3 and preprocess.worker_count("0", "cuda") == 0
+    monkeypatch.setattr(preprocess, "available_cores", lambda: 2)
+    assert preprocess.worker_count("auto", "cuda:0") == 1
+    monkeypatch.setattr(preprocess, "available_cores", lambda: 64)
+    assert preprocess.worker_count("auto", "cuda") == preprocess.MAX_WORKERS
+    with pytest.raises(ValueError):
+        preprocess.worker_count(-1, "cpu")
+
+
+@pytest.mark.slow  # spawns worker processes (each imports torch and transformers)
+def test_preprocessing_workers_give_the_same_inputs_and_embeddings(qwen_dir, tmp_path, pictures):
+    batch = items(pictures)
+    clip_dir = str(ensure_tiny_models(tmp_path)["tiny-clip"])
+    for directory, family in ((str(qwen_dir), "vlm2vec"), (clip_dir, "clip")):
+        options = TINY if family == "vlm2vec" else {}
+        inline = load_embedder(directory, family=family, preprocess_workers=0, **options)
+        pooled = load_embedder(directory, family=family, preprocess_workers=2, **options)
+        try:
+            assert pooled.preprocess_workers == 2
+            prepared_inline, prepared_pooled = inline.prepare_batch(batch), pooled.prepare_batch(batch)
+            if family == "vlm2vec":
+                assert torch.equal(prepared_inline[2]["pixel_values"], prepared_pooled[2]["pixel_values"])
+            else:
+                assert torch.equal(prepared_inline.pixels, prepared_pooled.pixels)
+            assert torch.allclose(pooled.forward_batch(prepared_pooled), inline.forward_batch(prepared_inline), atol=1e-6)
+        finally:
+            pooled.workers.close()
