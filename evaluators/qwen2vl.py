@@ -51,6 +51,7 @@ from scar.errors import ScarError
 
 QWEN_IMAGE_TOKEN = "<|image_pad|>"
 RESOLUTIONS = {"high": 1344, "mid": 672, "low": 128, "original": None}
+SPLIT_MIN_TOKENS = 512  # on a CPU, padded batches at least this long run one row length at a time
 MIN_SIDE = 28  # smaller images are blown up to 56x56, as the official processing does
 
 
@@ -355,10 +356,32 @@ class Qwen2VLEmbedder:
         enc = {key: value.to(self.device) for key, value in enc.items()}
         with torch.inference_mode():
             embeds, attention_mask, position_ids = self.lm_inputs(items, prepared, enc)
-            out = self.model.model.language_model(
-                inputs_embeds=embeds, attention_mask=attention_mask, position_ids=position_ids, use_cache=False)
-            last = out.last_hidden_state[:, -1]  # left padding: the last position is every row's last token
-            return F.normalize(last.float(), dim=-1).cpu()
+            return F.normalize(self.last_hidden(embeds, attention_mask, position_ids).float(), dim=-1).cpu()
+
+    def last_hidden(self, embeds: torch.Tensor, attention_mask: torch.Tensor, position_ids: torch.Tensor
+                    ) -> torch.Tensor:
+        """The language model's final hidden state at the last position of every row (left padding).
+
+        On a CPU, a padded batch of long rows runs as one call per row length, cut to that length: no
+        padding, so attention takes sdpa's causal kernel instead of a masked one (measured 1.5x faster
+        at 2330 tokens), and no compute is spent on padding. Rows do not see each other either way, so
+        the embeddings are the same to float rounding. Not for models whose rows depend on the batch."""
+        lm = self.model.model.language_model
+        lengths = attention_mask.sum(-1)
+        split = (embeds.device.type == "cpu" and not self.batch_dependent and attention_mask.shape[1] >= SPLIT_MIN_TOKENS
+                 and bool((lengths != attention_mask.shape[1]).any())
+                 # every row's real tokens are its last `length` positions (VIRTUE's masked slots are not)
+                 and bool((attention_mask.flip(-1).cumprod(-1).sum(-1) == lengths).all()))
+        if not split:
+            out = lm(inputs_embeds=embeds, attention_mask=attention_mask, position_ids=position_ids, use_cache=False)
+            return out.last_hidden_state[:, -1]
+        last = embeds.new_empty(embeds.shape[0], embeds.shape[-1])
+        for n in sorted(set(lengths.tolist())):
+            rows = (lengths == n).nonzero().flatten()
+            out = lm(inputs_embeds=embeds[rows, -n:], attention_mask=attention_mask[rows, -n:],
+                     position_ids=position_ids[:, rows, -n:], use_cache=False)
+            last[rows] = out.last_hidden_state[:, -1]
+        return last
 
     def embed_batch(self, items: Sequence[Item]) -> torch.Tensor:
         return self.forward_batch(self.prepare_batch(items))
