@@ -144,8 +144,7 @@ class DualEncoderEmbedder:
         self.interpolate = image_size != int(model.config.vision_config.image_size)
         self.device = torch.device(info.device)
         self.dtype = torch_dtype(info.dtype)
-        pipeline = ClipPicturePipeline(variant, processor.image_processor, self._resize_kwargs())
-        self.workers = ImageWorkers(pipeline, worker_count(preprocess_workers, info.device))
+        self.workers = ImageWorkers(worker_count(preprocess_workers, info.device))
 
     @property
     def preprocess_workers(self) -> int:
@@ -196,7 +195,8 @@ class DualEncoderEmbedder:
             shown = [apply_region(None, item.text, item, self.variant) for item in items]
             decoded = [row for row in range(len(items)) if decode[row]]
             if decoded:
-                pixels = torch.cat(self.workers.map([items[row] for row in decoded]))
+                pipeline = ClipPicturePipeline(self.variant, self.processor.image_processor, self._resize_kwargs())
+                pixels = torch.cat(self.workers.map(pipeline, [items[row] for row in decoded]))
             has_image = [item.image is not None for item in items]
         else:
             with ThreadPoolExecutor(max_workers=max(1, min(IMAGE_LOADERS, sum(decode)))) as pool:

@@ -2,8 +2,9 @@
 
 At 1344x1344 the CPU side of a Qwen2-VL image is ~0.1-0.2 s (PIL resize, normalisation and patching
 of 9216 patches), longer than a GPU's forward of it: one Python process cannot keep an accelerator
-fed. An embedder hands its per-picture work, a picklable `pipeline(item)`, to `ImageWorkers`, which
-maps it over a pool of spawned processes (tensors come back through shared memory); the runner's
+fed. An embedder hands its per-picture work, a picklable `pipeline(item)` built from its current
+settings, to `ImageWorkers`, which maps it over a pool of spawned processes (tensors come back
+through shared memory); the runner's
 prefetch thread calls the embedder's `prepare_batch` for the next batch while the model runs the
 current one, so the pool works ahead of the model.
 
@@ -21,7 +22,6 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Sequence
 
 MAX_WORKERS = 8
-_PIPELINE: Callable[[Any], Any] | None = None  # set in each worker by `_install`
 
 
 def available_cores() -> int:
@@ -41,36 +41,34 @@ def worker_count(option: Any, device: str) -> int:
     return count
 
 
-def _install(pipeline: Callable[[Any], Any]) -> None:
-    global _PIPELINE
+def _init_worker() -> None:
     import torch
 
     torch.set_num_threads(1)  # a worker is one core's worth of preprocessing
-    _PIPELINE = pipeline
 
 
-def _run(item: Any) -> Any:
-    assert _PIPELINE is not None
-    return _PIPELINE(item)
+def _run(job: tuple[Callable[[Any], Any], Any]) -> Any:
+    pipeline, item = job
+    return pipeline(item)
 
 
 class ImageWorkers:
-    """`map(items)` = `[pipeline(item) for item in items]`, over `count` spawned processes (inline at 0)."""
+    """`map(pipeline, items)` = `[pipeline(item) for item in items]`, over `count` spawned processes
+    (inline at 0). The pipeline travels with each item: a settings change takes effect at once."""
 
-    def __init__(self, pipeline: Callable[[Any], Any], count: int) -> None:
-        self.pipeline = pipeline
+    def __init__(self, count: int) -> None:
         self.count = count
         self._pool: ProcessPoolExecutor | None = None
 
-    def map(self, items: Sequence[Any]) -> list[Any]:
+    def map(self, pipeline: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
         if self.count <= 0 or len(items) <= 1:
-            return [self.pipeline(item) for item in items]
+            return [pipeline(item) for item in items]
         if self._pool is None:
             import torch.multiprocessing  # noqa: F401  (tensors cross processes through shared memory)
 
             self._pool = ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_install, initargs=(self.pipeline,))
-        return list(self._pool.map(_run, items))
+                                             initializer=_init_worker)
+        return list(self._pool.map(_run, [(pipeline, item) for item in items]))
 
     def close(self) -> None:
         if self._pool is not None:

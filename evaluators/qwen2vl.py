@@ -148,8 +148,7 @@ class Qwen2VLEmbedder:
                 size["longest_edge"] = int(max_pixels)
             self.size = size
         resize_for_resolution(Image.new("RGB", (1, 1)), image_resolution)  # validates the option
-        pipeline = PicturePipeline(variant, image_resolution, processor.image_processor, self.size)
-        self.workers = ImageWorkers(pipeline, worker_count(preprocess_workers, info.device))
+        self.workers = ImageWorkers(worker_count(preprocess_workers, info.device))
 
     @property
     def preprocess_workers(self) -> int:
@@ -307,7 +306,8 @@ class Qwen2VLEmbedder:
                     fresh.append(item)
                 p.slot = slots[key]
             prepared.append(p)
-        results = self.workers.map(fresh)
+        pipeline = PicturePipeline(self.variant, self.image_resolution, self.processor.image_processor, self.size)
+        results = self.workers.map(pipeline, fresh)
         for p in prepared:
             if p.slot is not None:
                 p.grid = results[p.slot][1]

@@ -4,17 +4,13 @@ Phases: load tasks -> collect unique items (Item.key) -> check every image and t
 plan batches -> encode what the cache lacks, batch by batch, appending to the cache -> score every
 query against its own candidates.
 
-Batches (models whose embeddings do not depend on their batch): image items by image size, the items
-showing one picture (same file bytes, any task, any instruction) one after the other, so an image tower's output is computed
-once and reused (`evaluators.vision_cache`); then text-only items, longest first, so a batch holds
-texts of similar length (little padding), `TEXT_BATCH_FACTOR` times as many per batch as image items
-(a text costs a small fraction of an image: bigger batches, fewer calls). A model whose embedding
-depends on its batch (official VIRTUE) is given the reference code's own batches instead.
+Batches (`evaluators.batching`): for models whose embeddings do not depend on their batch, by image
+size and picture, then texts by length; a model whose embedding depends on its batch (official
+VIRTUE) is given the reference code's own batches instead.
 """
 
 from __future__ import annotations
 
-import functools
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,7 +23,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from evaluators import distributed
-from evaluators.batching import Batch, TaskKeys, reference_batches
+from evaluators.batching import Batch, TaskKeys, image_pixels, plan_batches, reference_batches
 from evaluators.cache import EmbeddingCache
 from evaluators.distributed import DistContext
 from evaluators.metrics import OFFICIAL, RankSummary, gold_rank, summarize_ranks
@@ -38,8 +34,6 @@ from evaluators.tasks.mmeb import check_layout, load_mmeb_task
 from evaluators.tasks.scar import load_scar_task
 from evaluators.vision_cache import file_digest
 from scar.errors import InputFileError, ScarError
-
-TEXT_BATCH_FACTOR = 8  # text-only batches hold this many times --batch-size items
 
 # ---------------------------------------------------------------- task selection and loading
 
@@ -117,14 +111,6 @@ def unique_items(tasks: Iterable[LoadedTask]) -> tuple[dict[str, Item], dict[str
     return items, image_record, references
 
 
-@functools.lru_cache(maxsize=1 << 20)
-def image_pixels(path: str) -> int:
-    """Width x height from the file header (PIL opens lazily, nothing is decoded); memoised."""
-    with Image.open(path) as im:
-        w, h = im.size
-    return int(w) * int(h)
-
-
 def order_by_cost(
     items: dict[str, Item],
     image_record: dict[str, str],
@@ -156,24 +142,6 @@ def order_by_cost(
 
 
 # ---------------------------------------------------------------- encoding
-
-
-def plan_batches(items: dict[str, Item], keys: Sequence[str], batch_size: int) -> list[list[str]]:
-    """Batches of `keys` (see the module doc): image items by image size, largest first, grouped by
-    picture, then text-only items by length, longest first, `TEXT_BATCH_FACTOR * batch_size` a batch."""
-
-    def picture(item: Item) -> tuple[int, str]:
-        try:  # by size (batches of one image size), then by picture
-            return -image_pixels(item.image), file_digest(item.image)  # type: ignore[arg-type]
-        except (OSError, ValueError, Image.DecompressionBombError):
-            return 0, str(item.image)  # the model reports the unreadable file
-
-    with_image = sorted((k for k in keys if items[k].image is not None),
-                        key=lambda k: (picture(items[k]), -len(items[k].text), k))
-    texts = sorted((k for k in keys if items[k].image is None), key=lambda k: (-len(items[k].text), k))
-    text_size = batch_size * TEXT_BATCH_FACTOR
-    return ([with_image[i:i + batch_size] for i in range(0, len(with_image), batch_size)]
-            + [texts[i:i + text_size] for i in range(0, len(texts), text_size)])
 
 
 @dataclass

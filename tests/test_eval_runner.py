@@ -248,7 +248,7 @@ def test_batches_group_each_picture_and_sort_texts_by_length(tmp_path):
     import shutil
 
     from evaluators.protocol import Item
-    from evaluators.runner import TEXT_BATCH_FACTOR, plan_batches
+    from evaluators.batching import TEXT_BATCH_FACTOR, plan_batches
 
     a, b = write_image(tmp_path / "t1" / "a.png", color=(1, 2, 3)), write_image(tmp_path / "t1" / "b.png", color=(9, 9, 9))
     a_copy = tmp_path / "t2" / "a.png"
