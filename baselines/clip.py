@@ -21,7 +21,8 @@ disables it) and reused for every later item showing it: a picture under several
 decoded and encoded once, with exactly the numbers of that first encode.
 
 Protocols (`protocol`), against VLM2Vec v1 (28fdbdd) `evaluation/eval_{clip,siglip,openclip}.py` with
-`src/collator.py` (`CLIPCollator`, `OpenCLIPCollator`):
+`src/collator.py` (`CLIPCollator` :375-417, its text at :400 and mask at :406; `OpenCLIPCollator` :421-461;
+fusion at `eval_clip.py:102,130`, `eval_siglip.py:103`; OpenCLIP's unmasked `encode_text` at `eval_openclip.py:89`):
   official  the text reaches the tokenizer as stored, the Phi-3.5-V token `<|image_1|>` included (the
             collators never remove it), truncated to 77 tokens (`--max_len 77`; SigLIP: its 64 positions).
             CLIP and SigLIP (`CLIPCollator`): the attention mask is `input_ids != pad_token_id`; their
@@ -33,6 +34,8 @@ Protocols (`protocol`), against VLM2Vec v1 (28fdbdd) `evaluation/eval_{clip,sigl
             pooled at the end-of-text token; the same here through transformers.
   fixed     `<|image_1|>` removed and whitespace trimmed; the tokenizer's own attention mask; SigLIP
             padded to the fixed 64 tokens it was trained with.
+Images: the official protocol resizes with PIL (the image processor's PIL backend), as transformers
+4.x did; fixed takes transformers' default (torchvision) backend. The two differ by ~5e-4.
 Either way an embedding does not depend on what else is in the batch.
 """
 
@@ -46,6 +49,7 @@ import torch
 import torch.nn.functional as F
 
 from evaluators.regions import apply_region, check_variant, prepare
+from evaluators.hub import require_hub_model
 from evaluators.protocol import IMAGE_TOKEN, OFFICIAL_PROTOCOL, EmbedderInfo, Item, check_protocol
 from evaluators.registry import ModelSpec
 from evaluators.preprocess import ImageWorkers, worker_count
@@ -357,7 +361,7 @@ def load(
     interpolating the position embeddings; None keeps the checkpoint's. Any other option (a typo,
     or one meant for another family such as `image_resolution`) is an error, as in the VLM loaders.
     """
-    from transformers import AutoModel, AutoProcessor
+    from transformers import AutoImageProcessor, AutoModel, AutoProcessor
 
     if options:
         raise ScarError(
@@ -370,11 +374,14 @@ def load(
         raise ScarError(f"unknown fusion {fusion!r} for {spec.name}; choose from {', '.join(FUSIONS)}")
     source = model_path or spec.hf_id
     revision = None if model_path else spec.revision
+    require_hub_model(source, revision)
     try:
         model = AutoModel.from_pretrained(
             source, revision=revision, dtype=torch_dtype(dtype), attn_implementation=attn_implementation
         )
         processor = AutoProcessor.from_pretrained(source, revision=revision)
+        if protocol == OFFICIAL_PROTOCOL:  # resize as the official code's transformers 4.x did: with PIL
+            processor.image_processor = AutoImageProcessor.from_pretrained(source, revision=revision, backend="pil")
     except ScarError:
         raise
     except Exception as exc:  # noqa: BLE001 - any loading failure becomes one line naming the source

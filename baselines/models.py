@@ -37,6 +37,16 @@ register(
 )
 register(
     ModelSpec(
+        name="openclip-vit-b-16",
+        family="openclip",
+        hf_id="laion/CLIP-ViT-B-16-laion2B-s34B-b88K",
+        loader=LOADER,
+        defaults={"image_size": 224, "fusion": "sum"},
+        summary="OpenCLIP ViT-B/16 LAION-2B (HF-format weights), 224 px: the checkpoint VLM2Vec v1's eval_openclip.py loads",
+    )
+)
+register(
+    ModelSpec(
         name="siglip-so400m",
         family="siglip",
         hf_id="google/siglip-so400m-patch14-384",

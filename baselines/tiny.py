@@ -169,6 +169,9 @@ def ensure_tiny_models(root: Path, seed: int = TINY_SEED) -> dict[str, Path]:
 
     Load one with `load_embedder(str(path), family=TINY_FAMILIES[name])`.
     """
+    from evaluators.hub import quiet_hf_libraries
+
+    quiet_hf_libraries(progress=False)  # the tiny configs' token ids are outside the tiny vocabulary on purpose
     root = Path(root)
     paths: dict[str, Path] = {}
     for name, writer in TINY_WRITERS.items():

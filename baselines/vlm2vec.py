@@ -2,10 +2,11 @@
 Qwen2-VL checkpoints): the shared Qwen2-VL core (`evaluators.qwen2vl`) with VLM2Vec's loading defaults.
 
 Pixel limits per protocol:
-  official  the checkpoint processor's own (`AutoProcessor.from_pretrained(model)` in v1 `eval.py`:
+  official  the checkpoint processor's own (`AutoProcessor.from_pretrained(model)` at v1 `eval.py:45`:
             Qwen2-VL-Instruct's preprocessor config, 3136 .. 12845056 pixels, so a 1344x1344 image keeps
             2304 image tokens; the 256*28*28 / 1280*28*28 limits v1's `load_processor` passes do not
-            take effect there), PIL resizing, 1-D position ids (see `evaluators.qwen2vl`);
+            take effect there: `src/model_utils.py:72`), PIL resizing (after the 1344x1344 PIL resize of
+            `src/dataset.py:134-141`), 1-D position ids (see `evaluators.qwen2vl`);
   fixed     the limits v1 meant to set, 256*28*28 .. 1280*28*28 (a 1344x1344 image -> 980x980, 1225
             tokens), transformers' default resizing, Qwen2-VL's M-RoPE.
 `min_pixels` / `max_pixels` options override either; `vision_cache_mb` bounds the vision tower's
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluators.checkpoints import display_name, torch_dtype
+from evaluators.hub import require_hub_model
 from evaluators.protocol import OFFICIAL_PROTOCOL, EmbedderInfo, check_protocol
 from evaluators.qwen2vl import QWEN_IMAGE_TOKEN, Qwen2VLEmbedder, resize_for_resolution
 from evaluators.qwen2vl_load import load_qwen2vl, merge_adapter
@@ -51,6 +53,7 @@ def load_vlm2vec(spec: ModelSpec, variant: str | None, device: str = "cpu", dtyp
     min_pixels, max_pixels = pixel_limits(protocol, min_pixels, max_pixels)
     path = model_path or spec.hf_id
     revision = None if model_path and Path(model_path).is_dir() else spec.revision
+    require_hub_model(path, revision)
     model, processor = load_qwen2vl(path, revision, torch_dtype(dtype), device, base_model, attn_implementation,
                                     pil=protocol == OFFICIAL_PROTOCOL)
     options = {"variant": variant, "image_resolution": image_resolution, "image_token": image_token,

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import scar
 from evaluators.metrics import OFFICIAL, STRICT
 from evaluators.protocol import PROTOCOLS
 from evaluators.tasks.catalog import ALL_TASKS
+from evaluators.tasks.provenance import OFFICIAL as OFFICIAL_DATA
+from evaluators.tasks.provenance import SUBSAMPLE, describe
 from evaluators.tasks.scar import SCAR_PROMPTS
 from scar.errors import ScarError
 
@@ -43,6 +43,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     p.add_argument("--strict-ties", action="store_true", help="count a score tie with the gold as wrong (default: official v1 rule, first index wins)")
     p.add_argument("--skip-bad", action="store_true", help="skip queries whose images are missing or broken (counted per reason in the result)")
     p.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default: <out>/.embed-cache)")
+    p.add_argument("--overwrite", action="store_true", help="replace results of another run (other weights, options or data) in the same run folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     g = p.add_argument_group("model options (passed to the model loader)")
     g.add_argument("--revision", default=None, help="model revision (default: the registry's)")
@@ -80,66 +81,15 @@ def model_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
-def _hardware(device: str) -> str:
-    import torch
-
-    if device.startswith("cuda") and torch.cuda.is_available():
-        index = torch.device(device).index or 0
-        return torch.cuda.get_device_name(index)
-    return f"{platform.processor() or platform.machine()} CPU"
-
-
-def _record(
-    score: TaskScore, embedder: Any, tie_rule: str, wall: float, limit: int | None, stats: EncodeStats, world: int, n_tasks: int
-) -> dict[str, Any]:
-    info = embedder.info
-    task = score.task.info
-    return {
-        "schema": "scar-result/1",
-        "benchmark": task.benchmark,
-        "task": task.name,
-        "meta_task": task.meta_task,
-        "ind": task.ind,
-        "model": info.name,
-        "model_id": info.model_id,
-        "revision": info.revision,
-        "family": info.family,
-        "protocol": info.protocol,
-        **score.summary.as_dict(),
-        "tie_rule": tie_rule,
-        "dataset_fingerprint": score.task.fingerprint,
-        "toolkit_version": scar.__version__,
-        "device": info.device,
-        "dtype": info.dtype,
-        "wall_seconds": round(wall, 3),  # the whole run's wall time, shared by its tasks
-        "limit": limit,
-        # extras (not read by the leaderboard)
-        "num_skipped": sum(score.skipped.values()),
-        "skipped": score.skipped,
-        "expected_num_queries": task.num_queries,
-        "files": list(score.task.files),
-        "hardware": _hardware(info.device),
-        "world_size": world,
-        "model_fingerprint": info.fingerprint,
-        "batching": stats.batching,
-        "run": {
-            "tasks": n_tasks,
-            "unique_items": stats.unique,
-            "item_references": stats.references,
-            "cached_items": stats.cached,
-            "encoded_items": stats.encoded,
-        },
-    }
-
-
 def run_eval(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     import torch
 
     from evaluators import distributed
+    from evaluators.api import run_loaded
+    from evaluators.hub import check_device, quiet_hf_libraries
     from evaluators.registry import load_embedder
-    from evaluators.results import write_summary, write_task_result
-    from evaluators.runner import evaluate, load_tasks, select_tasks
+    from evaluators.runner import load_tasks, select_tasks
 
     requested = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     ctx = distributed.init_from_env(requested)
@@ -148,9 +98,11 @@ def run_eval(args: argparse.Namespace) -> int:
             raise ScarError("--batch-size must be at least 1")
         if args.limit is not None and args.limit < 1:
             raise ScarError("--limit must be at least 1")
-        progress = not args.no_progress and ctx.is_main
+        check_device(ctx.device_for(requested))
+        progress = not args.no_progress and ctx.is_main and sys.stderr.isatty()  # no bar noise in logs and pipes
+        quiet_hf_libraries(progress)
         tie_rule = STRICT if args.strict_ties else OFFICIAL
-        infos = select_tasks(args.tasks)
+        infos = select_tasks(args.tasks, args.scar_root)
         tasks = load_tasks(
             infos,
             scar_root=args.scar_root,
@@ -162,22 +114,22 @@ def run_eval(args: argparse.Namespace) -> int:
             skip_bad=args.skip_bad,
             progress=progress,
         )
+        if ctx.is_main:
+            for task in tasks:
+                kind = task.provenance.get("kind")
+                if task.info.in_average and kind not in (OFFICIAL_DATA, SUBSAMPLE):
+                    print(f"warning: {task.name}: {describe(task.provenance)}; its results are marked as such, "
+                          "never shown unmarked beside published numbers", file=sys.stderr)
         loader_kwargs: dict[str, Any] = {"device": ctx.device_for(requested), **model_options(args)}
         if args.dtype is not None:
             loader_kwargs["dtype"] = args.dtype
         embedder = load_embedder(args.model, family=args.family, **loader_kwargs)
-        cache_dir = args.cache_dir or Path(args.out) / ".embed-cache"
-        scores, stats = evaluate(
-            embedder, tasks, cache_dir, batch_size=args.batch_size, tie_rule=tie_rule, ctx=ctx,
-            skip_bad=args.skip_bad, progress=progress,
-        )  # fmt: skip
+        result = run_loaded(embedder, tasks, Path(args.out), tie_rule=tie_rule, limit=args.limit,
+                            batch_size=args.batch_size, ctx=ctx, skip_bad=args.skip_bad, progress=progress,
+                            overwrite=args.overwrite, cache_dir=args.cache_dir, started=started)
         if ctx.is_main:
-            wall = time.perf_counter() - started
-            for score in scores:
-                record = _record(score, embedder, tie_rule, wall, args.limit, stats, ctx.world_size, len(scores))
-                write_task_result(args.out, record)
-            summary = write_summary(args.out, embedder.info.name)
-            _print_scores(scores, stats, summary, tie_rule)
+            assert result.run_dir is not None
+            _print_scores(result.scores, result.stats, result.run_dir / "summary.json", tie_rule)
         distributed.barrier(ctx)
         return 0
     finally:
@@ -192,7 +144,9 @@ def _print_scores(scores: list[TaskScore], stats: EncodeStats, summary: Path, ti
         print(f"{s.task.name:<20} {100 * m.precision_at_1:7.2f} {100 * m.recall_at_5:7.2f} {100 * m.mrr:7.2f} {m.num_pred:7d}{skipped}")
     print(
         f"tie rule {tie_rule}; {stats.unique} unique items for {stats.references} references "
-        f"({stats.dedup_ratio:.2f}x), {stats.cached} cached, {stats.encoded} encoded; summary: {summary}"
+        f"({stats.dedup_ratio:.2f}x), {stats.cached} cached, {stats.encoded} encoded"
+        + (f" ({stats.repaired} corrupt cache records encoded again)" if stats.repaired else "")
+        + f"; summary: {summary}"
     )
 
 

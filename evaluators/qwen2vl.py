@@ -15,8 +15,8 @@ Where the protocols differ (`protocol`):
   official  position ids are plain 1-D: the official code's vendored `get_rope_index` counts an image
             only where `<|vision_start|>` precedes it, and the prompt has a bare `<|image_pad|>`, so
             every token, image tokens included, gets `cumsum(attention_mask) - 1` (padding at 1)
-            (VLM2Vec v1 `src/vlm_backbone/qwen2_vl/modeling_qwen2_vl.py`, `get_rope_index` and its
-            call in `Qwen2VLForConditionalGeneration.forward`). Later forward calls of the official
+            (VLM2Vec v1 28fdbdd `src/vlm_backbone/qwen2_vl/modeling_qwen2_vl.py:1392` `get_rope_index`,
+            its `<|vision_start|>` test at :1459, and its call at :1698-1712). Later forward calls of the official
             eval reuse the cached `rope_deltas` and take `arange(padded length)` instead: that shifts
             each row by its pad count, which rotary attention does not see beyond float rounding
             (<= 5e-6 measured), so rows stay independent of their batch here. Images are resized with
@@ -293,7 +293,7 @@ class Qwen2VLEmbedder:
         slots: dict[tuple, int] = {}  # new picture -> slot of its pixels in this batch
         fresh: list[Item] = []
         for item in items:
-            key = picture_key(item, self.variant)
+            key = self.picture_key(item)
             if key is None:  # no image, or a file that cannot be read (the plain way reports it)
                 prepared.append(self.prepare(item))
                 continue
@@ -324,7 +324,7 @@ class Qwen2VLEmbedder:
         for item in items:
             p = self.prepare(item)
             if p.image is not None:
-                p.picture = picture_key(item, self.variant) if cache else None
+                p.picture = self.picture_key(item) if cache else None
                 p.slot, count = count, count + 1
             prepared.append(p)
         enc = self.process(prepared, to_device=False)
@@ -333,6 +333,10 @@ class Qwen2VLEmbedder:
             if p.slot is not None:
                 p.grid = grids[p.slot]  # type: ignore[assignment]
         return items, prepared, enc
+
+    def picture_key(self, item: Item) -> tuple | None:
+        size = None if self.size is None else tuple(sorted(self.size.items()))
+        return picture_key(item, self.variant, (self.image_resolution, size))
 
     def known_grid(self, picture: tuple | None) -> tuple[int, int, int] | None:
         """The patch grid of a picture whose tower output is cached or promised, else None."""

@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 from evaluators.checkpoints import checkpoint_file
+from evaluators.hub import require_hub_model
 from scar.errors import ScarError
 
 
@@ -94,6 +95,7 @@ def load_qwen2vl(model_path: str, revision: str | None, dtype: torch.dtype, devi
         if weights is None:
             raise ScarError(f"{model_path}: adapter_config.json without adapter_model.safetensors/.bin")
         adapter_files = (adapter_config, weights)
+        require_hub_model(weights_from, None, remedy="--model-option base_model=DIR")
     try:
         model = Qwen2VLForConditionalGeneration.from_pretrained(
             weights_from, revision=revision if weights_from == model_path else None,

@@ -30,6 +30,7 @@ __all__ = [
     "ModelSpec",
     "register",
     "register_family",
+    "unregister",
     "families",
     "models",
     "split_variant",
@@ -43,7 +44,7 @@ class ModelSpec:
     name: str
     family: str  # "virtue" | "vlm2vec" | "clip" | "siglip" | "openclip" ...
     hf_id: str
-    loader: str  # "module:function", see the module docstring for its signature
+    loader: Any  # "module:function" or the function itself, see the module docstring for its signature
     revision: str = "main"
     defaults: dict[str, Any] = field(default_factory=dict)  # options passed to the loader unless overridden
     default_region: str | None = None  # the region variant used when the name has none
@@ -72,6 +73,14 @@ def register_family(family: str, loader: str, default_region: str | None = None)
     _FAMILY_LOADERS[family] = loader
     if default_region is not None or family not in _FAMILY_REGIONS:
         _FAMILY_REGIONS[family] = default_region
+
+
+def unregister(name: str, family: str | None = None) -> None:
+    """Forget a registered model (and, given, a family's `--family` loader): for tests and notebooks."""
+    _MODELS.pop(name, None)
+    if family is not None:
+        _FAMILY_LOADERS.pop(family, None)
+        _FAMILY_REGIONS.pop(family, None)
 
 
 def _load_registrations() -> None:
@@ -150,8 +159,11 @@ def load_embedder(
     if "revision" in options:
         spec = replace(spec, revision=str(options.pop("revision")))
     model_path = options.pop("model_path", None) or (None if registered else spec.hf_id)
-    module_name, fn = spec.loader.split(":")
-    loader = getattr(importlib.import_module(module_name), fn)
+    if callable(spec.loader):
+        loader = spec.loader
+    else:
+        module_name, fn = spec.loader.split(":")
+        loader = getattr(importlib.import_module(module_name), fn)
     return loader(
         spec=spec,
         variant=variant or spec.default_region,

@@ -1,7 +1,12 @@
 """Result files and their aggregation (the leaderboard reuses `summarize` and `read_task_results`).
 
-Per (model, task): `<out>/<model_slug>/<task_slug>.json` (schema `scar-result/1`); per model:
-`<out>/<model_slug>/summary.json` (schema `scar-summary/1`). All scores are fractions in 0..1.
+Per (model, run, task): `<out>/<model_slug>/<run id>/<task_slug>.json` (schema `scar-result/1`), with
+`<task_slug>.predictions.jsonl` beside it (one line per query: its id, the candidates ranked, their
+scores); per run: `<run id>/summary.json` (schema `scar-summary/1`). The run id (`evaluators.identity`)
+is the model version plus the settings that make another measurement, so runs never share a file; a
+different run already in a run folder (another model fingerprint or other data) is refused unless
+`overwrite`. `<out>/<model_slug>/<task_slug>.json` mirrors the model's latest full run of the task
+(marked `latest_of`, which readers of runs skip). All scores are fractions in 0..1.
 Averages follow the official definitions: SCaR overall = mean of its 5 tasks, MMEB overall = mean of
 all 36 tasks (not of the 4 meta-tasks), meta-task / IND / OOD = mean of their tasks. An average whose
 tasks are not all present is null and the absent tasks are listed: never a mean of fewer.
@@ -10,13 +15,13 @@ tasks are not all present is null and the absent tasks are listed: never a mean 
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from evaluators.tasks.catalog import ALL_TASKS, MMEB, MMEB_META_TASKS, SCAR, averaged
+from scar.errors import ScarError
+from scar.tempfiles import atomic_write_bytes, atomic_write_json
 
 RESULT_SCHEMA = "scar-result/1"
 SUMMARY_SCHEMA = "scar-summary/1"
@@ -26,7 +31,10 @@ RESULT_KEYS = (
     "schema", "benchmark", "task", "meta_task", "ind", "model", "model_id", "revision", "family",
     "precision@1", "acc", "num_correct", "num_pred", "recall@5", "mrr", "tie_rule",
     "dataset_fingerprint", "toolkit_version", "device", "dtype", "wall_seconds", "limit", "protocol",
+    "run_id",
 )  # fmt: skip
+LATEST_KEY = "latest_of"  # in a mirror of the latest run: the run id it copies
+PREDICTIONS_SUFFIX = ".predictions.jsonl"
 
 
 def slug(name: str) -> str:
@@ -38,46 +46,77 @@ def model_dir(out: Path, model: str) -> Path:
     return Path(out) / slug(model)
 
 
-def result_path(out: Path, model: str, task: str) -> Path:
-    return model_dir(out, model) / f"{slug(task)}.json"
+def run_dir(out: Path, model: str, run: str) -> Path:
+    return model_dir(out, model) / slug(run)
+
+
+def result_path(out: Path, model: str, task: str, run: str) -> Path:
+    return run_dir(out, model, run) / f"{slug(task)}.json"
+
+
+def predictions_path(result: Path) -> Path:
+    return result.with_name(result.name.removesuffix(".json") + PREDICTIONS_SUFFIX)
 
 
 def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write to a temp file in the same folder, fsync, rename: a reader never sees half a file."""
+    """Temporary name, fsync, rename (scar.tempfiles): a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    atomic_write_json(path, obj)
+
+
+def _read(path: Path) -> dict[str, Any] | None:
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=2, ensure_ascii=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) and data.get("schema") == RESULT_SCHEMA else None
 
 
-def write_task_result(out: Path, record: Mapping[str, Any]) -> Path:
+def check_no_other_run(out: Path, model: str, run: str, tasks: Iterable[str], model_fingerprint: str,
+                       dataset_fingerprints: Mapping[str, str], overwrite: bool = False) -> None:
+    """Refuse (one line) to replace a result of another run: other weights/options, or other data."""
+    if overwrite:
+        return
+    for task in tasks:
+        path = result_path(out, model, task, run)
+        old = _read(path) if path.is_file() else None
+        if old is None:
+            continue
+        if old.get("model_fingerprint") != model_fingerprint or old.get("dataset_fingerprint") != dataset_fingerprints[task]:
+            what = "model" if old.get("model_fingerprint") != model_fingerprint else "data"
+            raise ScarError(f"{path}: holds a run with another {what} fingerprint; pass --overwrite to replace it, "
+                            "or choose another --out")
+
+
+def write_task_result(out: Path, record: Mapping[str, Any], predictions: Iterable[Mapping[str, Any]] | None = None) -> Path:
+    """The task's result in its run folder (and its per-query predictions); a full run is also mirrored
+    as the model's latest result of the task."""
     missing = [k for k in RESULT_KEYS if k not in record]
     if missing:
         raise ValueError(f"result record lacks {missing}")
-    path = result_path(out, record["model"], record["task"])
+    path = result_path(out, record["model"], record["task"], record["run_id"])
+    if predictions is not None:
+        write_jsonl_atomic(predictions_path(path), predictions)
     write_json_atomic(path, dict(record))
+    if record.get("limit") is None:
+        write_json_atomic(model_dir(out, record["model"]) / path.name, {**record, LATEST_KEY: record["run_id"]})
     return path
 
 
+def write_jsonl_atomic(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n" for row in rows)
+    atomic_write_bytes(path, "".join(lines).encode("utf-8"))
+
+
 def read_task_results(directory: Path) -> list[dict[str, Any]]:
-    """Every `scar-result/1` file in one model's folder."""
+    """Every `scar-result/1` file of one run folder (mirrors of a latest run are skipped)."""
     results = []
     for path in sorted(Path(directory).glob("*.json")):
         if path.name == SUMMARY_FILE:
             continue
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue
-        if isinstance(data, dict) and data.get("schema") == RESULT_SCHEMA:
+        data = _read(path)
+        if data is not None and LATEST_KEY not in data:
             results.append(data)
     return results
 
@@ -137,9 +176,9 @@ def summarize(model: str, results: Iterable[Mapping[str, Any]]) -> dict[str, Any
     }
 
 
-def write_summary(out: Path, model: str) -> Path:
-    """Re-aggregate everything this model has under `out` (earlier runs of other tasks included)."""
-    directory = model_dir(out, model)
+def write_summary(out: Path, model: str, run: str) -> Path:
+    """Re-aggregate everything this run folder holds (earlier runs of other tasks included)."""
+    directory = run_dir(out, model, run)
     path = directory / SUMMARY_FILE
-    write_json_atomic(path, summarize(model, read_task_results(directory)))
+    write_json_atomic(path, {**summarize(model, read_task_results(directory)), "run_id": run})
     return path

@@ -29,7 +29,7 @@ from evaluators.distributed import DistContext
 from evaluators.metrics import OFFICIAL, RankSummary, gold_rank, summarize_ranks
 from evaluators.protocol import Embedder, Item, is_batch_dependent, is_staged
 from evaluators.tasks.base import LoadedTask, Query
-from evaluators.tasks.catalog import ALL_TASKS, MMEB, SCAR, TaskInfo, averaged
+from evaluators.tasks.catalog import ALL_TASKS, MMEB, SCAR, TaskInfo, averaged, custom_scar_task
 from evaluators.tasks.mmeb import check_layout, load_mmeb_task
 from evaluators.tasks.scar import load_scar_task
 from evaluators.vision_cache import file_digest
@@ -38,10 +38,28 @@ from scar.errors import InputFileError, ScarError
 # ---------------------------------------------------------------- task selection and loading
 
 
-def select_tasks(spec: str) -> list[TaskInfo]:
-    """`scar`, `mmeb`, `all` (= both averaged sets) or comma-separated task names (case-insensitive)."""
+BUILT = "built"  # every source of the `--scar-root` build
+
+
+def _built_sources(scar_root: Path | None) -> list[str]:
+    if scar_root is None or not Path(scar_root).is_dir():
+        return []
+    return sorted(d.name for d in Path(scar_root).iterdir() if d.is_dir() and any(d.glob("eval-*.parquet")))
+
+
+def select_tasks(spec: str, scar_root: Path | None = None) -> list[TaskInfo]:
+    """`scar`, `mmeb`, `all` (= both averaged sets), `built` (every source of the --scar-root build) or
+    comma-separated task names (case-insensitive). A source folder of the build with no task of its
+    own (coco, refcoco, ...) is a task named `<build folder>/<source>`."""
     chosen: list[TaskInfo] = []
     by_lower = {name.lower(): info for name, info in ALL_TASKS.items()}
+    by_source = {info.source: info for info in ALL_TASKS.values() if info.source}
+    built = _built_sources(scar_root)
+    build_name = Path(scar_root).resolve().name if scar_root is not None else ""
+
+    def source_task(source: str) -> TaskInfo:
+        return by_source.get(source) or custom_scar_task(build_name, source)
+
     for part in (p.strip() for p in spec.split(",")):
         if not part:
             continue
@@ -50,10 +68,17 @@ def select_tasks(spec: str) -> list[TaskInfo]:
             group = list(averaged(low))
         elif low == "all":
             group = [*averaged(SCAR), *averaged(MMEB)]
+        elif low == BUILT:
+            if not built:
+                raise ScarError(f"--tasks built: no <source>/eval-*.parquet under --scar-root {scar_root}")
+            group = [source_task(source) for source in built]
         elif low in by_lower:
             group = [by_lower[low]]
+        elif part.rpartition("/")[2] in built and part.rpartition("/")[0] in ("", build_name):
+            group = [source_task(part.rpartition("/")[2])]
         else:
-            raise ScarError(f"unknown task {part!r}; see `scar tasks` (or use scar, mmeb, all)")
+            hint = f" or a source of the build ({', '.join(built)})" if built else ""
+            raise ScarError(f"unknown task {part!r}; see `scar tasks` (or use scar, mmeb, all, built){hint}")
         chosen.extend(t for t in group if t not in chosen)
     if not chosen:
         raise ScarError("no tasks selected (--tasks is empty)")
@@ -150,6 +175,7 @@ class EncodeStats:
     unique: int = 0
     cached: int = 0  # found in the cache at start
     encoded: int = 0  # computed in this run (all ranks)
+    repaired: int = 0  # corrupt cache records found, dropped and encoded again
     encode_seconds: float = 0.0  # time inside Embedder.encode on rank 0
     bad_images: dict[str, str] = field(default_factory=dict)
     batching: str = "unique items, by picture and text length"  # or the reference code's own batches
@@ -245,6 +271,7 @@ def encode_missing(
 ) -> None:
     """Encode every key the cache lacks; rank 0 decides the work list and stores all results."""
     todo: list[str] = cache.missing(ordered_keys) if ctx.is_main and cache is not None else []
+    stats.repaired = cache.corrupt_records if ctx.is_main and cache is not None else 0
     todo = distributed.broadcast(todo, ctx)
     stats.cached = len(ordered_keys) - len(todo)
     batches = plan_batches(items, todo, batch_size)[ctx.rank :: ctx.world_size]  # strided: similar cost per rank
@@ -334,11 +361,15 @@ def encode_reference_batches(
 # ---------------------------------------------------------------- scoring
 
 
+PREDICTIONS_TOP = 100  # candidates listed per query in predictions.jsonl (all of SCaR's 10)
+
+
 @dataclass
 class TaskScore:
     task: LoadedTask
     summary: RankSummary
     skipped: dict[str, int]
+    predictions: list[dict] = field(default_factory=list)  # per scored query: id, ranking, scores, gold rank
 
 
 def score_task(
@@ -371,6 +402,7 @@ def score_task(
             keys.setdefault(candidate_key(item), len(keys))
     emb = cache.get(list(keys)) if keys else np.zeros((0, 0), np.float32)
     ranks = []
+    predictions: list[dict] = []
     for index, query in usable:
         q = emb[keys[query_key(index, query)]]
         cand = np.fromiter((keys[candidate_key(c)] for c in query.candidates), dtype=np.int64,
@@ -378,8 +410,13 @@ def score_task(
         # Score each distinct item once: the same item in two slots then ties exactly, as in v1's dict lookup.
         uniq, inverse = np.unique(cand, return_inverse=True)
         scores = (emb[uniq] @ q)[inverse]
-        ranks.append(gold_rank(scores, query.gold, tie_rule))
-    return TaskScore(task=task, summary=summarize_ranks(ranks), skipped=skipped)
+        rank = gold_rank(scores, query.gold, tie_rule)
+        ranks.append(rank)
+        order = np.argsort(-scores, kind="stable")[:PREDICTIONS_TOP]  # ties: the first index first
+        predictions.append({"query": query.qid or str(index), "record": query.record, "gold": query.gold,
+                            "gold_rank": rank, "ranking": order.tolist(),
+                            "scores": [round(float(x), 6) for x in scores[order]]})
+    return TaskScore(task=task, summary=summarize_ranks(ranks), skipped=skipped, predictions=predictions)
 
 
 # ---------------------------------------------------------------- whole run

@@ -10,10 +10,11 @@ SAM's prompt comes from the item's own region (`box_xyxy`, `point_xy`, `mask_rle
 pixels): box = corners labelled 2/3, point = label 1, mask = SAM `mask_input` (our extension); none =
 the 3x3 grid of positive points. The region variant (default `boxtext`) still decides the text.
 
-Protocols (`protocol`, alias `virtue_compat`), against sony/virtue at 36d8a8b (`codes/`):
+Protocols (`protocol`, alias `virtue_compat`), against sony/virtue at 36d8a8b (paths under `codes/`;
+M = `src/model/vlm_backbone/qwen2_vl/modeling_qwen2_vl.py`):
   official  what the released eval computes, quirks included:
-            - position ids (`src/model/vlm_backbone/qwen2_vl/modeling_qwen2_vl.py`, forward, the
-              `rope_deltas` branch): the eval never passes `cache_position`, so only the model's first
+            - position ids (M:1382 `get_rope_index`, M:1761-1799 the `rope_deltas` branch of `forward`,
+              M:1802-1809 the segmentation slots): the eval never passes `cache_position`, so only the model's first
               forward call computes positions with `get_rope_index` (1-D, since the prompt's bare
               `<|image_pad|>` has no `<|vision_start|>`); every later call takes `arange(padded length)`
               over the whole batch, segmentation slots included, then sets those 256 slots to 0. A
@@ -23,15 +24,17 @@ Protocols (`protocol`, alias `virtue_compat`), against sony/virtue at 36d8a8b (`
               instead gives real tokens the positions 0..n-1 (the same as the segmentation slots). The
               runner therefore encodes the official batches (`batch_dependent`): per task, in dataset
               order, queries apart from candidates, 16 at a time;
-            - rows without an image in a batch with images (same file, the SAM branch): their embeddings
+            - rows without an image in a batch with images (M:1677-1711): their embeddings
               get 256 copies of the `bos` token embedding appended at the end, while the attention mask
               is extended with 256 ones at the front; the pooled last position is then a `bos` copy;
-            - SAM input (`src/model/model.py`, `forward` of the SAM wrapper): the Qwen-normalised image,
+            - SAM input (`src/model/model.py:123-200`, the SAM wrapper's `forward`): the Qwen-normalised image,
               normalised again with SAM's mean/std; boxes are mapped with `orig_hw` = SAM's own 1024 frame,
               i.e. not rescaled from the image; points likewise (we scale points to 1024 as the released
               demo does before passing them); a point, when given, replaces the box; masks are not wired
               (ignored here);
-            - PIL resizing in the Qwen2-VL image processor (transformers 4.52), 4*28*28 .. 1280*28*28 pixels.
+            - PIL resizing in the vendored Qwen2-VL image processor, 4*28*28 .. 1280*28*28 pixels whatever the
+              checkpoint's preprocessor says (`src/model/processor.py:116-129` passes `size` with None limits,
+              which the vendored processor replaces by its class defaults; checked by running it).
   fixed     what the model was meant to compute: Qwen2-VL's M-RoPE, SAM sees the [0, 1] image normalised
             once, every prompt is scaled to SAM's frame, box and point are used together, masks reach SAM's
             `mask_input`, rows without an image get masked-out slots; embeddings do not depend on the batch.
@@ -46,6 +49,7 @@ from typing import Any, Sequence
 import torch
 
 from evaluators.checkpoints import checkpoint_file, display_name, torch_dtype
+from evaluators.hub import require_hub_model
 from evaluators.protocol import OFFICIAL_PROTOCOL, PROTOCOLS, EmbedderInfo, Item, check_protocol
 from evaluators.qwen2vl import QWEN_IMAGE_TOKEN, Prepared, Qwen2VLEmbedder, later_call_positions
 from evaluators.qwen2vl_load import load_qwen2vl
@@ -208,6 +212,7 @@ def load_virtue(spec: ModelSpec, variant: str | None, device: str = "cpu", dtype
     protocol = check_protocol(protocol or virtue_compat or OFFICIAL_PROTOCOL)
     path = model_path or spec.hf_id
     revision = None if model_path and Path(model_path).is_dir() else spec.revision
+    require_hub_model(path, revision)
     block = read_virtue_sam(path, revision)
     connector_file = checkpoint_file(path, CONNECTOR_FILE, revision)
     if connector_file is None:

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from evaluators.hub import require_hub_model
 from scar.errors import ScarError
 
 BOX_LABELS = (2, 3)
@@ -114,6 +115,7 @@ def resolve_sam_files(model_dir: Path | None, virtue_sam: dict, sam_checkpoint: 
     if checkpoint is None and sam_checkpoint:
         raise ScarError(f"{sam_checkpoint}: SAM checkpoint not found")
     if checkpoint is None:
+        require_hub_model(SAM_HUB_ID, None, remedy="--sam-checkpoint PATH")
         try:
             from huggingface_hub import hf_hub_download
             from sam2.build_sam import HF_MODEL_ID_TO_FILENAMES

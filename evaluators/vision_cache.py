@@ -43,9 +43,10 @@ def file_digest(path: str) -> str:
     return digest
 
 
-def picture_key(item: Item, variant: str | None) -> tuple | None:
+def picture_key(item: Item, variant: str | None, settings: tuple = ()) -> tuple | None:
     """What identifies the pixels `item` shows its image tower, or None when it has no image (or no
-    readable file: the embedder's own loading then reports it)."""
+    readable file: the embedder's own loading then reports it). `settings`: everything else the pixels
+    depend on (resolution, processor limits), so a changed setting never reuses an older output."""
     if item.image is None:
         return None
     try:
@@ -53,8 +54,8 @@ def picture_key(item: Item, variant: str | None) -> tuple | None:
     except OSError:
         return None
     if variant in PIXEL_VARIANTS and item.has_region:
-        return digest, variant, item.box_xyxy, item.point_xy, item.mask_rle
-    return (digest,)
+        return digest, variant, item.box_xyxy, item.point_xy, item.mask_rle, *settings
+    return (digest, *settings)
 
 
 def nbytes(value: Any) -> int:

@@ -1,3 +1,18 @@
-"""SCaR toolkit: build the Segmentation-and-Scene Caption Retrieval benchmark, evaluate, publish."""
+"""SCaR toolkit: build the Segmentation-and-Scene Caption Retrieval benchmark, evaluate, publish.
+
+The Python API (`evaluators.api`) is importable from here without loading torch until it is used:
+    scar.evaluate(model, tasks, ...), scar.register_embedder(name, factory)
+"""
+
+from typing import Any
 
 __version__ = "0.1.0"
+_API = ("evaluate", "register_embedder", "EvaluationOutput")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        from evaluators import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'scar' has no attribute {name!r}")

@@ -1,7 +1,5 @@
 """`python -m scar ...` (and `torchrun ... -m scar eval ...`) runs the CLI."""
 
-import sys
+from scar.cli import run_cli
 
-from scar.cli import main
-
-sys.exit(main())
+run_cli()

@@ -1,4 +1,4 @@
-"""`scar` command line: build, validate, info, demo, eval, tasks, models, leaderboard, sources.
+"""`scar` command line: build, validate, info, audit, browse, export, demo, eval, tasks, models, leaderboard, sources.
 
 Every user mistake ends as one line on stderr and a non-zero exit code, never a traceback
 (set SCAR_DEBUG=1 to see one for an unexpected failure).
@@ -67,7 +67,7 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
     from scar.sources import add_source_arguments
 
     p = sub.add_parser("build", help="build SCaR shards from a raw dataset")
-    p.add_argument("--source", required=True, help="source name (see `scar sources`)")
+    p.add_argument("--source", help="source name (see `scar sources`); required unless --finalize")
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.add_argument("--split", choices=("train", "eval", "all"), default="all", help="which SCaR split(s) to build")
     p.add_argument("--limit", type=positive_int, help="at most N entities per split")
@@ -90,7 +90,24 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
         help="processes on this machine: the main one loads, the others generate (default: all cores; "
         "only for generators that allow it, e.g. offline)",
     )
+    p.add_argument(
+        "--exclude",
+        type=Path,
+        metavar="REVIEW.json",
+        help="a review file exported by `scar browse`: rows it rejects are left out (counted as \"rejected by review\")",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--finalize",
+        action="store_true",
+        help="only recompute stats.json and the dataset card of --out from all finished shards "
+        "(any worker may run it, e.g. after the last of several --num-shards workers)",
+    )
+    p.add_argument("--no-audit", action="store_true", help="skip the blind-baseline audit written into stats.json and the card")
+    p.add_argument(
+        "--audit-rows", type=positive_int, default=5000, metavar="N",
+        help="rows per source and split the build's audit scores (a fixed sample; default 5,000)",
+    )  # fmt: skip
     add_source_arguments(p)
     add_generator_arguments(p)
     p.set_defaults(func=_run_build)
@@ -101,12 +118,28 @@ def _run_build(args: argparse.Namespace) -> int:
 
     from scar.generate import make_generator
     from scar.pipeline import DEFAULT_SHARD_SIZE, BuildConfig, build
-    from scar.sources import available, options_from_args
+    from scar.sources import available, check_options, options_from_args
 
+    if args.finalize:
+        return _finalize(args)
+    if not args.source:
+        raise ScarError("scar build needs --source (see `scar sources`), or --finalize")
     if args.source not in available():
         raise ScarError(f"unknown source {args.source!r}; available: {', '.join(available())}")
     if args.shard_index >= args.num_shards:
         raise ScarError(f"--shard-index must be in [0, {args.num_shards}), got {args.shard_index}")
+    check_options(args.source, options_from_args(args))
+    review_rejects: dict[str, str] = {}
+    if args.exclude is not None:
+        from scar.browse.review import read_review, rejected_ids
+
+        review_rejects = rejected_ids(read_review(args.exclude))
+        mine = sum(i.startswith(f"{args.source}:") for i in review_rejects)
+        print(
+            f"scar build: {args.exclude} rejects {mine:,} rows of source {args.source}"
+            + (f" ({len(review_rejects) - mine:,} of other sources ignored)" if mine < len(review_rejects) else ""),
+            file=sys.stderr,
+        )
     ensure_writable_dir(args.out)
     generator = make_generator(args)
     config = BuildConfig(
@@ -121,6 +154,9 @@ def _run_build(args: argparse.Namespace) -> int:
         shard_size=args.shard_size or DEFAULT_SHARD_SIZE,
         progress=not args.no_progress and sys.stderr.isatty(),
         workers=args.workers or min(os.cpu_count() or 1, 8),
+        review_rejects=review_rejects,
+        audit=not args.no_audit,
+        audit_rows=args.audit_rows,
     )
     try:
         result = build(config, generator)
@@ -130,18 +166,54 @@ def _run_build(args: argparse.Namespace) -> int:
     rate = result.samples / result.seconds if result.seconds else 0.0
     console.print(
         f"built {result.samples:,} samples in {result.written} new shards ({result.skipped} already done), "
-        f"{result.rejected:,} records rejected, {result.seconds:.1f}s ({rate:,.0f} samples/s) -> {args.out}"
+        f"{result.rejected:,} records rejected, {result.seconds:.1f}s ({rate:,.0f} samples/s) -> {args.out}",
+        soft_wrap=True,
     )
+    report = _audit_of(args.out)
+    if report:
+        from scar.audit.cli import verdict
+
+        console.print(verdict(report), markup=False, highlight=False)
     if result.stopped_by_budget:
         console.print(f"stopped: {result.stopped_by_budget}; rerun the same command to continue")
         return EXIT_BUDGET
+    problem = result.empty_build_problem()
+    if problem:
+        print(f"scar: error: {problem}; see {args.out / 'stats.json'}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
+
+
+def _finalize(args: argparse.Namespace) -> int:
+    from scar.pipeline import MANIFEST_NAME, write_stats_and_card
+
+    if not any(args.out.glob(f"*/{MANIFEST_NAME}")):
+        raise ScarError(f"{args.out}: no scar build found (no <source>/{MANIFEST_NAME})")
+    stats = write_stats_and_card(args.out, args.images, audit_rows=0 if args.no_audit else args.audit_rows)
+    splits = [agg for src in stats["sources"].values() for agg in src["splits"].values()]
+    print(
+        f"recomputed stats.json and the dataset card from {sum(a['shards'] for a in splits)} shards "
+        f"({sum(a['samples'] for a in splits):,} samples) -> {args.out}",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _audit_of(out: Path) -> dict | None:
+    import json
+
+    try:
+        report = json.loads((out / "stats.json").read_text("utf-8")).get("audit")
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) and "sources" in report else None
 
 
 def _add_validate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="check every row of a built directory (or one Parquet file)")
     p.add_argument("path", type=Path, help="a `scar build` output directory or a Parquet file")
     p.add_argument("--images", type=Path, help="images root (default: from stats.json, else DIR/images)")
+    p.add_argument("--decode", action="store_true", help="also decode every image in full (slow; headers are always read)")
     p.set_defaults(func=_run_validate)
 
 
@@ -150,7 +222,7 @@ def _run_validate(args: argparse.Namespace) -> int:
 
     from scar.validate import print_report, validate
 
-    report = validate(args.path, args.images)
+    report = validate(args.path, args.images, decode=args.decode)
     print_report(report, Console())
     return EXIT_OK if report.ok else EXIT_FAILED
 
@@ -213,6 +285,9 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     _delegate(sub, "eval", "evaluate a model on SCaR and/or MMEB tasks", "evaluators.cli", "add_eval_arguments", "run_eval", wanted)
     _delegate(sub, "tasks", "list the evaluation tasks", "evaluators.cli", "add_tasks_arguments", "run_tasks", wanted)
     _delegate(sub, "models", "list the registered models", "baselines.listing", "add_models_arguments", "run_models", wanted)
+    _delegate(sub, "browse", "a static HTML site to look at and review samples", "scar.browse.cli", "add_arguments", "run", wanted)
+    _delegate(sub, "audit", "blind baselines: can a text-only model pass this benchmark?", "scar.audit.cli", "add_arguments", "run", wanted)
+    _delegate(sub, "export", "a build in the official file layout, or as a hub dataset folder", "scar.export.cli", "add_arguments", "run", wanted)
     _delegate(sub, "leaderboard", "render results to Markdown tables and a plot", "scar.leaderboard", "add_arguments", "run", wanted)
     return parser
 
@@ -243,5 +318,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+def run_cli() -> None:
+    """The `scar` executable: `main`, then exit with its status.
+
+    torch imports triton for its compiler stack (transformers pulls in torch._dynamo); triton's nanobind
+    extension prints hundreds of "leaked" lines at interpreter shutdown, burying the command's last line.
+    Once everything is written and flushed, a process that loaded it ends without that teardown.
+    """
+    code = main()
+    if "triton._C" in sys.modules:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli()

@@ -27,13 +27,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="model to evaluate (repeatable; default: tiny random-weight CLIP, plain and +crop)",
     )
     parser.add_argument("--family", help="model family when --model is a local directory or HF id")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
 def _step(console: Console, title: str, argv: list[str]) -> None:
     from scar.cli import main
 
     console.rule(f"[bold]{title}")
-    console.print("$ scar " + " ".join(argv), markup=False, highlight=False)
+    console.print("$ scar " + " ".join(argv), markup=False, highlight=False, soft_wrap=True)  # copy-pastable
     rc = main(argv)
     if rc != 0:
         raise ScarError(f"demo step '{title}' failed (exit {rc}); see the message above")
@@ -44,31 +45,33 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     data, results, boards = out / "scar", out / "results", out / "leaderboards"
     limit = ["--limit", str(args.limit)] if args.limit else []
-    _step(console, "1/4 build the demo benchmark", ["build", "--source", "demo", "--out", str(data), "--seed", str(args.seed), *limit])
-    _step(console, "2/4 validate every row", ["validate", str(data)])
-
+    quiet = ["--no-progress"] if args.no_progress else []
     if args.model:
         models = [(m, args.family) for m in args.model]
+        note = None
     else:
         from baselines.tiny import ensure_tiny_models
 
         tiny = ensure_tiny_models(out / "models")
         clip_dir = str(tiny["tiny-clip"])
         models = [(clip_dir, "clip"), (clip_dir + "+crop", "clip")]
-        console.print(
-            "[yellow]No --model given: evaluating a tiny random-weight CLIP (plain and +crop). "
-            "It checks the evaluation path end to end; its scores are chance level (10%) by design.[/yellow]"
-        )
-    for model, family in models:
+        note = ("No --model given: evaluating a tiny random-weight CLIP (plain and +crop). It checks the evaluation "
+                "path end to end; its scores are chance level (10%) by design.")
+    total = 3 + len(models)
+    _step(console, f"1/{total} build the demo benchmark",
+          ["build", "--source", "demo", "--out", str(data), "--seed", str(args.seed), *limit, *quiet])
+    _step(console, f"2/{total} validate every row", ["validate", str(data)])
+    if note:
+        console.print(note, style="yellow", soft_wrap=True)
+    for number, (model, family) in enumerate(models, start=3):
         family_args = ["--family", family] if family else []
-        _step(
-            console,
-            f"3/4 evaluate {model}",
-            ["eval", "--model", model, *family_args, "--tasks", "Demo", "--scar-root", str(data), "--out", str(results)],
-        )
-    _step(console, "4/4 leaderboard", ["leaderboard", "--results", str(results), "--out", str(boards), "--include-reported"])
+        _step(console, f"{number}/{total} evaluate {model}",
+              ["eval", "--model", model, *family_args, "--tasks", "Demo", "--scar-root", str(data), "--out", str(results),
+               *quiet])
+    _step(console, f"{total}/{total} leaderboard",
+          ["leaderboard", "--results", str(results), "--out", str(boards), "--include-reported"])
     console.rule("[bold green]done")
-    console.print(f"benchmark: {data}  (dataset_card.md, stats.json, <source>/<split>-NNNNN.parquet)")
-    console.print(f"results:   {results}")
-    console.print(f"tables:    {boards / 'scar.md'}, {boards / 'mmeb.md'}, {boards / 'scar.png'}")
+    console.print(f"benchmark: {data}  (dataset_card.md, stats.json, <source>/<split>-NNNNN.parquet)", soft_wrap=True)
+    console.print(f"results:   {results}", soft_wrap=True)
+    console.print(f"tables:    {boards / 'scar.md'}, {boards / 'mmeb.md'}, {boards / 'scar.png'}", soft_wrap=True)
     return 0

@@ -14,6 +14,7 @@ determine the rows; a rerun with different settings into the same directory is r
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -40,18 +41,27 @@ from rich.progress import (
 
 import scar
 from scar.errors import BudgetExhausted, ScarError
+from scar.export.hub_card import write_readme
 from scar.filters import DuplicateEntityFilter
 from scar.generate.base import Generator
+from scar.locking import exclusive_lock
+from scar.record_ids import UniqueIds
 from scar.schema import Entity, Rejected, RejectionLog, parquet_schema, rows_to_table
-from scar.sources import SourceOptions, make_source
+from scar.images_roots import ROOTS_KEY, recorded_roots, stored_form
+from scar.sources import SourceOptions, finds_own_images, make_source
 from scar.sources.base import Record
+from scar.tempfiles import atomic_write_bytes as _atomic_write_bytes
+from scar.tempfiles import atomic_write_json, remove_stale_temporaries, temp_path
+from scar.worker_lifetime import die_with_parent
 
 MANIFEST_NAME = ".build-manifest.json"
 STATS_NAME = "stats.json"
+STATS_LOCK_NAME = ".stats.lock"
 CARD_NAME = "dataset_card.md"
 DEFAULT_SHARD_SIZE = 50_000
 DEFAULT_ROW_GROUP_SIZE = 10_000
 GENERATE_BATCH = 2_048  # entities handed to the generator at a time (progress granularity)
+REVIEW_REASON = "rejected by review"
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,10 @@ class BuildConfig:
     row_group_size: int = DEFAULT_ROW_GROUP_SIZE
     progress: bool = True
     workers: int = 1  # processes; >1 generates in worker processes when the generator allows it
+    # Row ids a human review rejected (`--exclude REVIEW.json`) -> the reviewer's reason; dropped before generation.
+    review_rejects: Mapping[str, str] = field(default_factory=dict)
+    audit: bool = True  # audit the build with blind baselines (stats.json, dataset card, audit.json)
+    audit_rows: int | None = 5000  # rows per source and split the audit scores (None: all)
 
 
 @dataclass
@@ -105,22 +119,32 @@ class BuildResult:
     rejected: int = 0
     stopped_by_budget: str | None = None
     seconds: float = 0.0
+    chunks_seen: int = 0  # chunks in the record stream, any worker's
+    chunks: int = 0  # chunks of this worker, written now or resumed
+    chunk_samples: int = 0  # rows in those chunks
+    chunk_rejections: RejectionLog = field(default_factory=RejectionLog)
+
+    def empty_build_problem(self) -> str | None:
+        """Why this build produced nothing usable (a one-line reason naming the top rejection), or None."""
+        if self.stopped_by_budget:
+            return None
+        if self.chunks_seen == 0:
+            return "the source yielded no records (check --annotations / --root and --split)"
+        if self.chunks == 0 or self.chunk_samples > 0:
+            return None
+        log = self.chunk_rejections
+        if not log.counts:
+            return f"0 samples in {self.chunks} shard(s) and no rejection recorded"
+        reason, count = max(log.counts.items(), key=lambda kv: (kv[1], kv[0]))
+        example = (log.examples.get(reason) or [""])[0]
+        return (
+            f"0 samples: all {log.total:,} records rejected; top reason {reason!r} ({count:,} records"
+            + (f", e.g. {example}" if example else "")
+            + ")"
+        )
 
 
 # ---------------------------------------------------------------- small file helpers
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    _atomic_write_bytes(path, (json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8"))
 
 
 class ShardWriter:
@@ -128,7 +152,7 @@ class ShardWriter:
 
     def __init__(self, path: Path, split: str, row_group_size: int) -> None:
         self.path = path
-        self.tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        self.tmp = temp_path(path)
         self.row_group_size = row_group_size
         self.writer = pq.ParquetWriter(self.tmp, parquet_schema(split), compression="zstd")
         self.pending: list[pa.Table] = []
@@ -198,10 +222,17 @@ def _numbered(records: Iterable[Record], size: int, limit: int | None) -> Iterat
         yield position // size, record
 
 
-def _manifest(config: BuildConfig, generator: Generator) -> dict[str, Any]:
+def _review_ids(config: BuildConfig) -> list[str]:
+    """The review-rejected ids of this build's source (a review file may cover several sources)."""
+    return sorted(i for i in config.review_rejects if i.startswith(f"{config.source}:"))
+
+
+def _manifest(config: BuildConfig, generator: Generator, images_root: Path) -> dict[str, Any]:
     opts = config.source_options
-    return {
+    manifest = {
         "source": config.source,
+        # where this source's images are (relative to --out when inside it): another root is another build
+        "images_root": stored_form(images_root, config.out),
         "seed": config.seed,
         "limit": config.limit,
         "shard_size": config.shard_size,
@@ -218,6 +249,11 @@ def _manifest(config: BuildConfig, generator: Generator) -> dict[str, Any]:
             "annotations": [p.name for p in opts.annotations],
         },
     }
+    review = _review_ids(config)
+    if review:  # absent without a review, so manifests of earlier builds still match
+        digest = hashlib.sha256("\n".join(review).encode("utf-8")).hexdigest()
+        manifest["review"] = {"rejected": len(review), "rejected_ids_sha256": digest}
+    return manifest
 
 
 def _check_manifest(source_dir: Path, manifest: dict[str, Any]) -> None:
@@ -257,11 +293,11 @@ def generate_batch(generator: Generator, entities: Sequence[Entity], images_root
     neg_types: Counter = Counter()
     for entity, result in zip(entities, results):
         if isinstance(result, Rejected):
-            rejections.append(result)
+            rejections.append(result.at(entity))
             continue
         problems = result.check()
         if problems:
-            rejections.append(Rejected(entity.source, entity.id, "invalid sample", detail="; ".join(problems)))
+            rejections.append(Rejected(entity.source, entity.id, "invalid sample", detail="; ".join(problems)).at(entity))
             continue
         rows.append(result.to_row())
         categories[entity.category] += 1
@@ -273,7 +309,8 @@ def generate_batch(generator: Generator, entities: Sequence[Entity], images_root
 _WORKER_GENERATOR: Generator | None = None
 
 
-def _init_worker(generator: Generator) -> None:
+def _init_worker(generator: Generator, parent_pid: int) -> None:
+    die_with_parent(parent_pid)  # a killed build leaves no orphan behind
     global _WORKER_GENERATOR
     _WORKER_GENERATOR = generator
     # pyarrow's first conversion in a process costs about 0.3 s; pay it while the main process
@@ -282,9 +319,25 @@ def _init_worker(generator: Generator) -> None:
         rows_to_table([], split)
 
 
-def _generate_in_worker(entities: Sequence[Entity], images_root: Path, split: str) -> BatchOutcome:
+def _generate_in_worker(
+    entities: Sequence[Entity], images_root: Path, split: str, prior: dict[str, Any] | None
+) -> BatchOutcome:
     assert _WORKER_GENERATOR is not None
+    if hasattr(_WORKER_GENERATOR, "use_prior"):
+        _WORKER_GENERATOR.use_prior(prior)
     return generate_batch(_WORKER_GENERATOR, entities, images_root, split)
+
+
+def generator_prior(generator: Generator, source: Any, split: str) -> dict[str, Any] | None:
+    """What the loader knows about the split's golds before any is written (category counts, scene
+    labels, each image's categories), turned by the generator into the compact prior its swaps are
+    drawn from; None when either side cannot use it."""
+    if not hasattr(source, "source_stats") or not hasattr(generator, "prior_from_source"):
+        return None
+    prior = generator.prior_from_source(source.source_stats(split))
+    if hasattr(generator, "use_prior"):
+        generator.use_prior(prior)
+    return prior
 
 
 def _worker_pool(config: BuildConfig, generator: Generator) -> ProcessPoolExecutor | None:
@@ -297,7 +350,7 @@ def _worker_pool(config: BuildConfig, generator: Generator) -> ProcessPoolExecut
         max_workers=config.workers - 1,
         mp_context=mp.get_context("fork"),
         initializer=_init_worker,
-        initargs=(generator,),
+        initargs=(generator, os.getpid()),
     )
     # Fork every worker now: before the loader parses its annotations (the workers need none of
     # that memory) and before the progress bar starts a thread (forking under threads can deadlock).
@@ -326,6 +379,7 @@ def _build_shard(
     pool: ProcessPoolExecutor | None,
     images_root: Path,
     on_batch: Any,
+    prior: dict[str, Any] | None = None,
 ) -> ShardStats:
     stats = ShardStats()
     before = generator.stats()
@@ -347,7 +401,7 @@ def _build_shard(
         if pool is None:
             collect(generate_batch(generator, batch, images_root, split), len(batch))
             return
-        in_flight.append((pool.submit(_generate_in_worker, batch, images_root, split), len(batch)))
+        in_flight.append((pool.submit(_generate_in_worker, batch, images_root, split, prior), len(batch)))
         while len(in_flight) > max_in_flight:
             future, n = in_flight.popleft()
             collect(future.result(), n)
@@ -355,12 +409,22 @@ def _build_shard(
     step = config.shard_size if getattr(generator, "wants_whole_shard", False) else GENERATE_BATCH
     # One per shard, so a shard's rows never depend on the shards built before it.
     dedupe = DuplicateEntityFilter()
+
+    def screen(entity: Entity) -> Entity | Rejected:
+        # Duplicates first: a review drops exactly the rows it names, never lets a duplicate in.
+        duplicate = dedupe.check(entity)
+        if duplicate is not None:
+            return duplicate.at(entity)
+        if entity.id in config.review_rejects:
+            return Rejected(entity.source, entity.id, REVIEW_REASON, detail=config.review_rejects[entity.id]).at(entity)
+        return entity
+
     batch: list[Entity] = []
     try:
         for record in records:
             stats.records += 1
             if isinstance(record, Entity):
-                record = dedupe.check(record) or record
+                record = screen(record)
             if isinstance(record, Rejected):
                 stats.rejections.add(record)
                 continue
@@ -390,12 +454,17 @@ def _build_shard(
 def build(config: BuildConfig, generator: Generator) -> BuildResult:
     if not 0 <= config.shard_index < config.num_shards:
         raise ScarError(f"--shard-index must be in [0, {config.num_shards}), got {config.shard_index}")
-    images_root = config.source_options.images or (config.out / "images")
-    options = replace(config.source_options, images=images_root, seed=config.seed)
-    source = make_source(config.source, options)
+    if config.source_options.images is None and finds_own_images(config.source):
+        source = make_source(config.source, replace(config.source_options, seed=config.seed))
+        images_root = Path(source.images_root)  # type: ignore[attr-defined]
+    else:
+        images_root = config.source_options.images or (config.out / "images")
+        source = make_source(config.source, replace(config.source_options, images=images_root, seed=config.seed))
     source_dir = config.out / config.source
     source_dir.mkdir(parents=True, exist_ok=True)
-    _check_manifest(source_dir, _manifest(config, generator))
+    remove_stale_temporaries([config.out, source_dir])  # left by builds killed mid-write
+    _check_manifest(source_dir, _manifest(config, generator, images_root))
+    unique = UniqueIds()  # row ids unique over the whole build, all splits
 
     result = BuildResult()
     started = time.perf_counter()
@@ -420,6 +489,7 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
                 )
                 split_start = time.perf_counter()
                 done_entities = 0
+                known: dict[str, Any] = {}
 
                 def advance(n: int) -> None:
                     nonlocal done_entities
@@ -428,17 +498,20 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
                     usage = generator.progress_text() if hasattr(generator, "progress_text") else ""
                     progress.update(task, advance=n, rate=f"{done_entities / elapsed:,.0f}", usage=usage)
 
-                def loaded(split: str = split, task: TaskID = task) -> None:
+                def loaded(split: str = split, task: TaskID = task, known: dict[str, Any] = known) -> None:
                     # Move everything alive (the parsed annotation files) to the GC's permanent
                     # generation, so collections stop rescanning it (26% of a 100k COCO build).
                     gc.freeze()
                     expected = source.expected_entities(split) if hasattr(source, "expected_entities") else None
                     if expected:  # the progress bar's total, hence its ETA
                         progress.update(task, total=min(expected, config.limit or expected))
+                    # the golds' category and scene distribution, which swaps are drawn from
+                    known["prior"] = generator_prior(generator, source, split)
 
-                records_in = _after_first(source.iter_records(split), loaded)
+                records_in = _after_first(unique.filter(source.iter_records(split)), loaded)
                 numbered = _numbered(records_in, config.shard_size, config.limit)
                 for chunk_index, group in groupby(numbered, key=itemgetter(0)):
+                    result.chunks_seen += 1
                     if chunk_index % config.num_shards != config.shard_index:
                         continue  # groupby skips the rest of this chunk's records
                     records = (record for _, record in group)
@@ -446,15 +519,21 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
                     if path.exists():
                         result.skipped += 1
                         advance(sum(isinstance(r, Entity) for r in records))
+                        _count_resumed(result, path)
                     else:
                         try:
-                            stats = _build_shard(records, path, split, config, generator, pool, images_root, advance)
+                            stats = _build_shard(
+                                records, path, split, config, generator, pool, images_root, advance, known.get("prior")
+                            )
                         except BudgetExhausted as exc:
                             result.stopped_by_budget = str(exc)
                             break
                         result.written += 1
                         result.samples += stats.samples
                         result.rejected += stats.rejections.total
+                        result.chunks += 1
+                        result.chunk_samples += stats.samples
+                        result.chunk_rejections.merge(stats.rejections.to_dict())
                     progress.update(task, shards=f"{result.written} written, {result.skipped} resumed")
                 progress.update(task, total=done_entities)  # estimates end at 100%
                 if result.stopped_by_budget:
@@ -463,8 +542,19 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     result.seconds = time.perf_counter() - started
-    write_stats_and_card(config.out, images_root)
+    write_stats_and_card(config.out, images_root, audit_rows=config.audit_rows if config.audit else 0)
     return result
+
+
+def _count_resumed(result: BuildResult, path: Path) -> None:
+    """Add a finished chunk's counts from its sidecar (written before the Parquet file was renamed in)."""
+    result.chunks += 1
+    try:
+        shard = json.loads(path.with_suffix(".stats.json").read_text("utf-8"))
+        result.chunk_samples += int(shard["samples"])
+        result.chunk_rejections.merge(shard.get("rejections") or {})
+    except (OSError, ValueError, KeyError, TypeError):
+        result.chunk_samples += 1  # no readable sidecar: count it as not empty rather than fail the build
 
 
 # ---------------------------------------------------------------- stats.json and the dataset card
@@ -510,18 +600,37 @@ def collect_stats(out: Path, images_root: Path | None = None) -> dict[str, Any]:
             agg["rejections"] = agg["rejections"].to_dict()
         sources[source_dir.name] = {"manifest": manifest, "splits": splits, "generator_usage": usage}
     stats: dict[str, Any] = {"toolkit_version": scar.__version__, "sources": sources}
-    if images_root is not None:
-        stats["images_root"] = str(Path(images_root).resolve())
+    roots = {name: src["manifest"]["images_root"] for name, src in sources.items() if src["manifest"].get("images_root")}
+    if images_root is not None:  # sources built before roots were recorded per source
+        roots.update({name: stored_form(images_root, out) for name in sources if name not in roots})
+    stats[ROOTS_KEY] = dict(sorted(roots.items()))
     return stats
 
 
-def write_stats_and_card(out: Path, images_root: Path | None) -> dict[str, Any]:
-    previous = out / STATS_NAME
-    if images_root is None and previous.exists():
-        images_root = Path(json.loads(previous.read_text("utf-8")).get("images_root", out / "images"))
-    stats = collect_stats(out, images_root)
-    atomic_write_json(out / STATS_NAME, stats)
-    _atomic_write_bytes(out / CARD_NAME, render_card(stats).encode("utf-8"))
+def write_stats_and_card(out: Path, images_root: Path | None, audit_rows: int | None = 0) -> dict[str, Any]:
+    """Recompute stats.json, the card and the hub README.md from every sidecar under `out`; with `audit_rows` (rows per source
+    and split, None for all, 0 for no audit) the blind-baseline audit of the build too (scar.audit: also
+    DIR/audit.json). Workers sharing `out` take turns (scar.locking), so the last one to write has summed
+    every shard committed before it."""
+    with exclusive_lock(out / STATS_LOCK_NAME):
+        if images_root is None:  # a legacy single root recorded by an older build
+            try:
+                images_root = recorded_roots(out)[1]
+            except ScarError:
+                images_root = None
+        stats = collect_stats(out, images_root)
+        audit_text = ""
+        if audit_rows != 0 and any(src["splits"] for src in stats["sources"].values()):
+            from scar.audit import build_audit
+
+            try:
+                stats["audit"], audit_text = build_audit(out, audit_rows)
+            except ScarError as exc:  # an audit that cannot run never costs the build
+                stats["audit"] = {"error": str(exc)}
+        atomic_write_json(out / STATS_NAME, stats)
+        card = render_card(stats) + (f"\n{audit_text}" if audit_text else "")
+        _atomic_write_bytes(out / CARD_NAME, card.encode("utf-8"))
+        write_readme(out, stats, card)  # the hub card: `datasets.load_dataset(out)` reads the SCaR rows
     return stats
 
 
@@ -558,6 +667,10 @@ def render_card(stats: dict[str, Any]) -> str:
             f"Generator `{g['name']}` (model `{g['model']}`, prompts `{g['prompt_version']}`), seed {m['seed']}, "
             f"at most {m['source_options']['max_per_image']} entities per image.",
         ]
+        if m.get("review"):
+            lines += ["", f"Human review: the review file rejected {m['review']['rejected']:,} ids (sha256 "
+                      f"`{m['review']['rejected_ids_sha256'][:16]}`); the rows they matched are left out and "
+                      "counted as \"rejected by review\"."]
         for split, agg in sorted(src["splits"].items()):
             lines += ["", f"### {split}", "", "Negatives per type: " + ", ".join(
                 f"{k} {v:,}" for k, v in agg["neg_types"].items()) + "."]

@@ -6,7 +6,7 @@ lives in exactly one place (see DESIGN.md, "The SCaR Parquet schema").
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Sequence
 
 import numpy as np
@@ -148,6 +148,16 @@ class Rejected:
     reason: str  # short machine-groupable reason, e.g. "degenerate polygon"
     file: str | None = None
     detail: str = ""
+    # Where the rejected entity is, when known, so reviewers can see it (`scar browse`'s rejections view).
+    image_path: str | None = None
+    box_xywh: tuple[float, float, float, float] | None = None
+
+    def at(self, entity: "Entity") -> "Rejected":
+        """This rejection with the entity's image and box attached (kept if already set)."""
+        if self.image_path is not None:
+            return self
+        x, y, w, h = (float(v) for v in entity.region.box_xywh)
+        return replace(self, image_path=entity.image_path, box_xywh=(x, y, w, h))
 
 
 @dataclass(frozen=True)
@@ -298,6 +308,9 @@ _TRAIN_FIELDS = [
 ]
 
 OFFICIAL_EVAL_COLUMNS = ("qry_text", "qry_image_path", "tgt_text", "bbox")
+# What the official training loader (sony/virtue scar_dataset.py) reads or drops by name; it keeps no other column.
+OFFICIAL_TRAIN_COLUMNS = ("qry", "qry_image_path", "pos_text", "pos_image_path", "neg_text", "neg_image_path", "bbox",
+                          "segmentation", "category", "image_id")
 
 
 def parquet_schema(split: str) -> pa.Schema:
@@ -320,6 +333,8 @@ class RejectionLog:
 
     counts: dict[str, int] = field(default_factory=dict)
     examples: dict[str, list[str]] = field(default_factory=dict)
+    # Examples whose image and box are known: {"record", "image_path", "bbox", "detail"}.
+    example_regions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     max_examples: int = 5
 
     def add(self, rej: Rejected) -> None:
@@ -329,6 +344,11 @@ class RejectionLog:
         if len(ex) < self.max_examples:
             where = f" ({rej.file})" if rej.file else ""
             ex.append(f"{rej.record}{where}{': ' + rej.detail if rej.detail else ''}")
+        if rej.image_path is not None:
+            regions = self.example_regions.setdefault(key, [])
+            if len(regions) < self.max_examples:
+                box = [float(v) for v in rej.box_xywh] if rej.box_xywh is not None else None
+                regions.append({"record": rej.record, "image_path": rej.image_path, "bbox": box, "detail": rej.detail})
 
     def merge(self, other: dict[str, Any]) -> None:
         for k, n in other.get("counts", {}).items():
@@ -336,9 +356,15 @@ class RejectionLog:
         for k, ex in other.get("examples", {}).items():
             mine = self.examples.setdefault(k, [])
             mine.extend(ex[: max(0, self.max_examples - len(mine))])
+        for k, regions in other.get("example_regions", {}).items():
+            mine_r = self.example_regions.setdefault(k, [])
+            mine_r.extend(regions[: max(0, self.max_examples - len(mine_r))])
 
     def to_dict(self) -> dict[str, Any]:
-        return {"counts": dict(sorted(self.counts.items())), "examples": dict(sorted(self.examples.items()))}
+        out: dict[str, Any] = {"counts": dict(sorted(self.counts.items())), "examples": dict(sorted(self.examples.items()))}
+        if self.example_regions:
+            out["example_regions"] = dict(sorted(self.example_regions.items()))
+        return out
 
     @property
     def total(self) -> int:

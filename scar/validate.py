@@ -16,7 +16,10 @@ from typing import Any, Iterator
 import pyarrow.parquet as pq
 
 from scar.errors import ScarError
+from scar.images_roots import images_root
 from scar.schema import NEG_TYPES, NEGATIVES_PER_TYPE, NUM_CANDIDATES, OFFICIAL_EVAL_COLUMNS, box_inside_image, rle_to_mask
+from scar.sources.images import size_problem
+from scar.validate_images import ImageFacts, inspect_image
 
 RULES: dict[str, str] = {
     "unreadable_file": "the Parquet file cannot be read",
@@ -29,11 +32,17 @@ RULES: dict[str, str] = {
     "box_outside_image": "bbox must lie inside the image",
     "bad_rle": "mask RLE must decode",
     "mask_size_mismatch": "mask RLE size must equal the image size",
+    "image_too_large": "image_width x image_height must be a usable size (checked before any mask is decoded)",
     "point_outside_region": "point must lie inside the mask (or the box when there is no mask)",
     "image_path_absolute": "qry_image_path must be relative",
     "image_path_dotdot": "qry_image_path must not contain '..'",
     "image_missing": "qry_image_path must exist under the images root",
+    "image_path_escapes": "qry_image_path must not resolve outside the images root (symlinks)",
+    "image_unreadable": "the image file's header must read (not empty, a known format)",
+    "image_size_mismatch": "the image file's size must equal image_width x image_height",
+    "image_undecodable": "the image must decode (checked with --decode)",
     "duplicate_id": "row ids must be unique",
+    "stats_mismatch": "stats.json must count the shards and rows on disk (rerun, or scar build --finalize)",
 }
 
 
@@ -62,28 +71,16 @@ def _shards(root: Path) -> list[Path]:
     return files
 
 
-def _images_root(root: Path, images: Path | None) -> Path:
-    if images is not None:
-        return images
-    stats = (root if root.is_dir() else root.parent) / "stats.json"
-    if stats.exists():
-        try:
-            recorded = json.loads(stats.read_text("utf-8")).get("images_root")
-        except ValueError:
-            recorded = None
-        if recorded:
-            return Path(recorded)
-    return (root if root.is_dir() else root.parent) / "images"
-
-
 def _rows(path: Path) -> Iterator[dict[str, Any]]:
     parquet = pq.ParquetFile(path)
     for batch in parquet.iter_batches(batch_size=4096):
         yield from batch.to_pylist()
 
 
-def check_row(row: dict[str, Any], images_root: Path, seen_images: dict[str, bool]) -> list[str]:
-    """Names of the rules this row breaks."""
+def check_row(
+    row: dict[str, Any], images_root: Path, seen_images: dict[tuple[Path, str], ImageFacts], decode: bool = False
+) -> list[str]:
+    """Names of the rules this row breaks; `seen_images` caches each image's facts across rows."""
     broken: list[str] = []
     cands = row.get("tgt_text") or []
     if len(cands) != NUM_CANDIDATES:
@@ -112,18 +109,27 @@ def check_row(row: dict[str, Any], images_root: Path, seen_images: dict[str, boo
     width, height = row.get("image_width"), row.get("image_height")
     if box_ok and width and height and not box_inside_image(box, width, height):
         broken.append("box_outside_image")
+    size_ok = width is None or height is None or size_problem(width, height) is None
+    if not size_ok:
+        broken.append("image_too_large")
 
     mask_array = None
     mask = row.get("mask")
     if mask is not None:
-        try:
-            mask_array = rle_to_mask(mask)
-        except Exception:  # pycocotools raises assorted types on corrupt counts
+        # Sizes are compared before decoding: a mask declared 200000 x 200000 would need 40 GB.
+        declared = _rle_size(mask)
+        if declared is None:
             broken.append("bad_rle")
+        elif width and height and declared != (height, width):
+            broken.append("mask_size_mismatch")
+        elif size_problem(declared[1], declared[0]) is not None:
+            if size_ok:
+                broken.append("image_too_large")
         else:
-            if width and height and list(mask_array.shape) != [height, width]:
-                broken.append("mask_size_mismatch")
-                mask_array = None
+            try:
+                mask_array = rle_to_mask(mask)
+            except Exception:  # pycocotools raises assorted types on corrupt counts
+                broken.append("bad_rle")
     point = row.get("point")
     if point is not None:
         x, y = point
@@ -144,22 +150,33 @@ def check_row(row: dict[str, Any], images_root: Path, seen_images: dict[str, boo
     elif ".." in posix.parts:
         broken.append("image_path_dotdot")
     else:
-        if image_path not in seen_images:
-            seen_images[image_path] = bool(image_path) and (images_root / image_path).is_file()
-        if not seen_images[image_path]:
-            broken.append("image_missing")
+        facts = seen_images.get((images_root, image_path))
+        if facts is None:
+            facts = seen_images[(images_root, image_path)] = inspect_image(images_root, image_path, decode)
+        broken.extend(facts.problems)
+        if facts.size is not None and width and height and facts.size != (width, height):
+            broken.append("image_size_mismatch")
     return broken
 
 
-def validate(root: Path, images: Path | None = None) -> ValidationReport:
+def _rle_size(mask: Any) -> tuple[int, int] | None:
+    try:
+        h, w = (int(v) for v in mask["size"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (h, w) if h >= 0 and w >= 0 else None
+
+
+def validate(root: Path, images: Path | None = None, decode: bool = False) -> ValidationReport:
+    """Check every row of every shard under `root`; `decode` also decodes every image (slow)."""
     if not root.exists():
         raise ScarError(f"{root}: no such file or directory")
     shards = _shards(root)
     if not shards:
         raise ScarError(f"{root}: no Parquet shards found")
-    images_root = _images_root(root, images)
     report = ValidationReport()
-    seen_images: dict[str, bool] = {}
+    roots: dict[str | None, Path] = {}  # source -> images root (per source since builds record one each)
+    seen_images: dict[tuple[Path, str], ImageFacts] = {}
     seen_ids: set[str] = set()
     for path in shards:
         report.files += 1
@@ -173,7 +190,10 @@ def validate(root: Path, images: Path | None = None) -> ValidationReport:
             for index, row in enumerate(rows):
                 report.rows += 1
                 where = f"{path} row {index}" + (f" ({row['id']})" if row.get("id") else "")
-                for rule in check_row(row, images_root, seen_images):
+                source = row.get("source") if isinstance(row.get("source"), str) else None
+                if source not in roots:
+                    roots[source] = images_root(root, source, images)
+                for rule in check_row(row, roots[source], seen_images, decode):
                     report.fail(rule, where)
                 row_id = row.get("id")
                 if row_id:
@@ -182,7 +202,44 @@ def validate(root: Path, images: Path | None = None) -> ValidationReport:
                     seen_ids.add(row_id)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             report.fail("unreadable_file", f"{path}: {type(exc).__name__}: {exc}".splitlines()[0])
+    if root.is_dir():
+        for where in stats_mismatches(root):
+            report.fail("stats_mismatch", where)
     return report
+
+
+def stats_mismatches(root: Path) -> list[str]:
+    """Where stats.json disagrees with the finished shards on disk (source/split: stats vs disk)."""
+    stats_path = root / "stats.json"
+    if not stats_path.is_file():
+        return []
+    try:
+        sources = json.loads(stats_path.read_text("utf-8")).get("sources") or {}
+    except (OSError, ValueError, AttributeError):
+        return [f"{stats_path}: unreadable"]
+    on_disk: dict[tuple[str, str], list[int]] = {}
+    for manifest in sorted(root.glob("*/.build-manifest.json")):
+        for shard in sorted(manifest.parent.glob("*-*.parquet")):
+            try:
+                rows = pq.read_metadata(shard).num_rows
+            except (OSError, ValueError):
+                continue  # reported as unreadable_file
+            counts = on_disk.setdefault((manifest.parent.name, shard.name.split("-", 1)[0]), [0, 0])
+            counts[0] += 1
+            counts[1] += rows
+    listed = {
+        (name, split): [int(agg.get("shards", 0)), int(agg.get("samples", 0))]
+        for name, src in sources.items()
+        if isinstance(src, dict)
+        for split, agg in (src.get("splits") or {}).items()
+        if isinstance(agg, dict)
+    }
+    out = []
+    for key in sorted(set(on_disk) | set(listed)):
+        have, says = on_disk.get(key, [0, 0]), listed.get(key, [0, 0])
+        if have != says:
+            out.append(f"{key[0]}/{key[1]}: stats.json lists {says[0]} shards / {says[1]:,} rows, disk has {have[0]} / {have[1]:,}")
+    return out
 
 
 def _size_summary(report: ValidationReport) -> str:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Iterator
+
+import pytest
 
 _exit_status = 0
 
@@ -21,3 +24,15 @@ def pytest_unconfigure(config) -> None:  # noqa: ANN001 - pytest hook
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(_exit_status)
+
+
+@pytest.fixture
+def test_model_registered() -> Iterator[str]:
+    """The hash embedder (tests/eval_fixtures.py) registered as its TEST_MODEL for one test, then removed,
+    so other tests see the registry as shipped. Use with `pytestmark = pytest.mark.usefixtures(...)`."""
+    from evaluators import registry
+    from tests.eval_fixtures import TEST_MODEL, register_test_model
+
+    register_test_model()
+    yield TEST_MODEL
+    registry.unregister(TEST_MODEL, family="test")

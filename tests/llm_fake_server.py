@@ -5,6 +5,9 @@ gets the same answers. Markers `xx-<fault>` in an entity's category (which flows
 step's prompt) script content faults; `FakeOpenAIServer.push_faults` scripts transport faults
 (429 with Retry-After, 500, a hang) for the next chat requests. Batch mode endpoints (/v1/files,
 /v1/batches) run the same model; lines whose request carries `xx-batch-fail` fail the first time.
+`stall(route, after)` makes the next call to a batch route ("upload", "create", "retrieve") hang
+for `hang_s`, before doing anything (then it answers 503) or after doing its work (the reply comes
+too late: a lost reply); `fail_batches(n)` makes the next n batches end `failed` as a whole.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 import re
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -60,6 +64,9 @@ class FakeModel:
         first_user = _text_of(next(m for m in messages if m["role"] == "user"))
         attempt = sum(1 for m in messages if m["role"] == "assistant")
         step = self.step(body)
+        if step == "audit":  # scar audit --llm-judge: one caption, a plausibility score
+            score = 95 if "xx-likely" in first_user else 10 + zlib.crc32(first_user.encode("utf-8")) % 50
+            return {"content": json.dumps({"score": score}), "refusal": None}
         has = lambda marker: f"xx-{marker}" in first_user  # noqa: E731
         blocks = _json_blocks(first_user)
         if step == "caption":
@@ -172,6 +179,8 @@ class FakeOpenAIServer:
         self._files: dict[str, bytes] = {}
         self._batches: dict[str, dict[str, Any]] = {}
         self._failed_once: set[str] = set()
+        self._stalls: dict[str, list[bool]] = {}  # route -> queued stalls (True: after doing the work)
+        self._batches_to_fail = 0
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
@@ -203,10 +212,28 @@ class FakeOpenAIServer:
         with self._lock:
             return self._faults.pop(0) if self._faults else None
 
+    def stall(self, route: str, after: bool = False) -> None:
+        with self._lock:
+            self._stalls.setdefault(route, []).append(after)
+
+    def fail_batches(self, n: int) -> None:
+        with self._lock:
+            self._batches_to_fail += n
+
+    def _take_stall(self, route: str) -> bool | None:
+        with self._lock:
+            queued = self._stalls.get(route)
+            return queued.pop(0) if queued else None
+
     # ------------------------------------------------------------ batch side
 
     def _run_batch(self, batch_id: str) -> None:
         batch = self._batches[batch_id]
+        if self._batches_to_fail:
+            self._batches_to_fail -= 1
+            batch["status"] = "failed"
+            batch["errors"] = {"object": "list", "data": [{"code": "server_error", "message": "scripted batch failure"}]}
+            return
         out_lines, err_lines = [], []
         for raw in self._files[batch["input_file_id"]].decode().splitlines():
             if not raw.strip():
@@ -267,9 +294,18 @@ class FakeOpenAIServer:
                 if self.path.endswith("/chat/completions"):
                     return self._chat(json.loads(data))
                 if self.path.endswith("/files"):
-                    return self._upload(data)
+                    stall = server._take_stall("upload")
+                    if stall is False:
+                        time.sleep(server.hang_s)
+                        return self._send(503, {"error": {"message": "stalled", "type": "server_error"}})
+                    self._upload(data, delay=server.hang_s if stall else 0.0)
+                    return None
                 if self.path.endswith("/batches"):
                     req = json.loads(data)
+                    stall = server._take_stall("create")
+                    if stall is False:
+                        time.sleep(server.hang_s)
+                        return self._send(503, {"error": {"message": "stalled", "type": "server_error"}})
                     with server._lock:
                         batch_id = f"batch-{len(server._batches) + 1}"
                         server.log.batches_created += 1
@@ -278,13 +314,25 @@ class FakeOpenAIServer:
                             "completion_window": req["completion_window"], "status": "validating", "created_at": 0,
                             "output_file_id": None, "error_file_id": None, "polls": 0,
                         }  # fmt: skip
+                    if stall:
+                        time.sleep(server.hang_s)  # created, but the reply comes too late
                     return self._send(200, server._batches[batch_id])
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
 
             def do_GET(self) -> None:  # noqa: N802
                 server.log.auth_headers.add(self.headers.get("Authorization", ""))
+                if re.search(r"/batches(\?.*)?$", self.path):  # list, newest first, one page
+                    with server._lock:
+                        listed = [dict(b) for b in reversed(server._batches.values())]
+                    return self._send(200, {"object": "list", "data": listed, "has_more": False,
+                                            "first_id": listed[0]["id"] if listed else None,
+                                            "last_id": listed[-1]["id"] if listed else None})  # fmt: skip
                 m = re.search(r"/batches/([^/]+)$", self.path)
                 if m and m.group(1) in server._batches:
+                    stall = server._take_stall("retrieve")
+                    if stall is False:
+                        time.sleep(server.hang_s)
+                        return self._send(503, {"error": {"message": "stalled", "type": "server_error"}})
                     with server._lock:
                         batch = server._batches[m.group(1)]
                         batch["polls"] += 1
@@ -292,14 +340,18 @@ class FakeOpenAIServer:
                             batch["status"] = "in_progress"
                         elif batch["status"] == "in_progress":
                             server._run_batch(batch["id"])
-                            batch["status"] = "completed"
-                    return self._send(200, batch)
+                            if batch["status"] == "in_progress":
+                                batch["status"] = "completed"
+                        reply = dict(batch)
+                    if stall:
+                        time.sleep(server.hang_s)
+                    return self._send(200, reply)
                 m = re.search(r"/files/([^/]+)/content$", self.path)
                 if m and m.group(1) in server._files:
                     return self._send(200, None, raw=server._files[m.group(1)])
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
 
-            def _upload(self, data: bytes) -> None:
+            def _upload(self, data: bytes, delay: float = 0.0) -> None:
                 head = f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode()
                 msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + data)
                 content = b""
@@ -310,6 +362,8 @@ class FakeOpenAIServer:
                     file_id = f"file-{len(server._files) + 1}"
                     server._files[file_id] = content
                     server.log.files_uploaded += 1
+                if delay:
+                    time.sleep(delay)  # stored, but the reply comes too late
                 self._send(200, {"id": file_id, "object": "file", "bytes": len(content), "created_at": 0,
                                  "filename": "batch.jsonl", "purpose": "batch", "status": "processed"})  # fmt: skip
 

@@ -69,3 +69,33 @@ def test_listing_commands_import_no_model_stack():
     assert out.returncode == 0, out.stderr
     assert "HEAVY []" in out.stderr, out.stderr.splitlines()[-1]
     assert "vlm2vec-qwen2vl-2b" in out.stdout and "virtue-7b" in out.stdout and "ImageNet-1K" in out.stdout
+
+
+def test_demo_output_is_quiet_numbered_and_copy_pastable(tmp_path):
+    """The Quickstart's main job as a subprocess (a pipe, as in CI logs): no library warnings or progress
+    noise, each step numbered once, every shown command on one line and runnable as shown."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-m", "scar", "demo", "--limit", "40", "--out", str(tmp_path / "d")],
+                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "COLUMNS": "60"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = done.stdout + done.stderr
+    assert "[transformers]" not in text and "Warning" not in text and "leaked" not in text and "it/s]" not in text
+    steps = [line.split()[1] for line in text.splitlines() if line.startswith("─") and "/" in line]
+    assert steps == ["1/5", "2/5", "3/5", "4/5", "5/5"], steps
+    commands = [line[2:] for line in text.splitlines() if line.startswith("$ scar ")]
+    assert len(commands) == 5 and all("--out" in c for c in commands if not c.startswith("scar validate"))
+    assert any(c.startswith("scar eval") and c.endswith(f"--out {tmp_path / 'd' / 'results'}") for c in commands)
+
+
+def test_options_a_source_does_not_use_are_refused(tmp_path, capsys):
+    argv = ["build", "--out", str(tmp_path / "o"), "--no-progress"]
+    assert main([*argv, "--source", "demo", "--annotations", str(tmp_path / "x.json")]) == 2
+    assert main([*argv, "--source", "coco", "--root", str(tmp_path), "--split-by", "unc"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["scar: error: --source demo does not use --annotations (it takes --images)",
+                   "scar: error: --source coco does not use --root, --split-by (it takes --images, --annotations)"]
+    assert not (tmp_path / "o").exists()

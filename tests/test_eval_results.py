@@ -54,20 +54,24 @@ def _record(task, p1, model="m/x+crop"):
     keys = dict(schema="scar-result/1", benchmark="mmeb", task=task, meta_task=None, ind=None, model=model,
                 model_id="id", revision="r", family="f", num_correct=1, num_pred=2, mrr=0.5, tie_rule="official",
                 dataset_fingerprint="d", toolkit_version="0", device="cpu", dtype="float32", wall_seconds=1.0,
-                limit=None, protocol="official")  # fmt: skip
+                limit=None, protocol="official", run_id="main")  # fmt: skip
     keys.update({"precision@1": p1, "acc": p1, "recall@5": 1.0})
     return keys
 
 
 def test_files_and_summary_roundtrip(tmp_path):
-    path = write_task_result(tmp_path, _record("Wiki-SS-NQ", 0.25))
-    assert path == tmp_path / "m_x+crop" / "Wiki-SS-NQ.json" and slug("a b/c") == "a_b_c"
+    path = write_task_result(tmp_path, _record("Wiki-SS-NQ", 0.25), [{"query": "0", "ranking": [1, 0]}])
+    assert path == tmp_path / "m_x+crop" / "main" / "Wiki-SS-NQ.json" and slug("a b/c") == "a_b_c"
+    assert json.loads((path.parent / "Wiki-SS-NQ.predictions.jsonl").read_text()) == {"query": "0", "ranking": [1, 0]}
+    latest = json.loads((tmp_path / "m_x+crop" / "Wiki-SS-NQ.json").read_text())
+    assert latest["latest_of"] == "main" and latest["num_correct"] == 1
     write_task_result(tmp_path, _record("CIFAR-100", 0.5))
-    assert len(read_task_results(tmp_path / "m_x+crop")) == 2
-    summary = json.loads(write_summary(tmp_path, "m/x+crop").read_text())
-    assert summary["schema"] == "scar-summary/1" and summary["model"] == "m/x+crop"
+    assert len(read_task_results(tmp_path / "m_x+crop" / "main")) == 2
+    assert read_task_results(tmp_path / "m_x+crop") == []  # the latest mirrors are not a run
+    summary = json.loads(write_summary(tmp_path, "m/x+crop", "main").read_text())
+    assert summary["schema"] == "scar-summary/1" and summary["model"] == "m/x+crop" and summary["run_id"] == "main"
     assert summary["mmeb"]["tasks"] == {"Wiki-SS-NQ": 0.25} and summary["extra"] == {"CIFAR-100": 0.5}
     assert summary["protocol"] == "official"
-    assert summary == summarize("m/x+crop", read_task_results(tmp_path / "m_x+crop"))
+    assert {k: v for k, v in summary.items() if k != "run_id"} == summarize("m/x+crop", read_task_results(path.parent))
     with pytest.raises(ValueError, match="lacks"):
         write_task_result(tmp_path, {"task": "x"})

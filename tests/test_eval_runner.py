@@ -10,20 +10,12 @@ import pytest
 from evaluators.cli import run_eval
 from evaluators.results import RESULT_KEYS, slug
 from scar.errors import InputFileError
-from tests.eval_fixtures import TEST_MODEL, eval_args, mmeb_fixture, register_test_model, scar_fixture, write_image
+from tests.eval_fixtures import TEST_MODEL, eval_args, mmeb_fixture, scar_fixture, write_image
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def _model():
-    from evaluators import registry
-
-    register_test_model()
-    yield
-    # leave the registry as other test files expect it
-    registry._MODELS.pop(TEST_MODEL, None)
-    registry._FAMILY_LOADERS.pop("test", None)
+pytestmark = pytest.mark.usefixtures("test_model_registered")
 
 
 def _run(tmp_path, *extra):
@@ -51,7 +43,8 @@ def test_scar_scores_equal_hand_computation(tmp_path, rule):
         assert r[key] == pytest.approx(expected[key]), key
     assert r["acc"] == r["precision@1"]
     assert r["model"] == TEST_MODEL and r["model_id"] == "tests/hash" and r["toolkit_version"]
-    s = json.loads((d / "summary.json").read_text())
+    s = json.loads((d / r["run_id"] / "summary.json").read_text())
+    assert r["run_id"] == ("main" if rule == "official" else "main-strict-ties")
     assert s["schema"] == "scar-summary/1" and s["scar"]["tasks"] == {"RefCOCO+": r["precision@1"]}
     assert s["scar"]["overall"] is None and not s["scar"]["complete"] and len(s["scar"]["missing"]) == 4
     assert s["mmeb"]["overall"] is None and len(s["mmeb"]["missing"]) == 36
@@ -69,7 +62,7 @@ def test_mmeb_scores_dedup_and_accumulating_summary(tmp_path, capsys):
     assert "1.82x" in capsys.readouterr().out  # 20 references / 11 unique
     # A later SCaR run into the same folder: the summary covers both, nothing re-encoded for MMEB.
     _run(tmp_path, "--tasks", "RefCOCO+", "--scar-root", str(tmp_path / "scar"))
-    s = json.loads((d / "summary.json").read_text())
+    s = json.loads((d / "main" / "summary.json").read_text())
     assert set(s["mmeb"]["tasks"]) == {"N24News", "MSCOCO_t2i"} and set(s["scar"]["tasks"]) == {"RefCOCO+"}
     # Rerun: everything comes from the cache.
     _run(tmp_path, "--tasks", "N24News,MSCOCO_t2i", "--mmeb-root", str(tmp_path / "mmeb"))
@@ -182,10 +175,11 @@ def test_scar_cli_wiring(tmp_path, capsys):
     argv = ["eval", "--model", TEST_MODEL, "--device", "cpu", "--tasks", "refcoco+", "--scar-root", str(tmp_path / "scar"),
             "--out", str(out), "--no-progress", "--limit", "2"]  # fmt: skip
     assert main(argv) == 0
-    r = _read(out / TEST_MODEL, "RefCOCO+")
+    assert not (out / TEST_MODEL / "RefCOCO+.json").exists()  # a subsample is never the model's latest result
+    r = _read(out / TEST_MODEL / "main-limit2", "RefCOCO+")
     assert r["limit"] == 2 and r["num_pred"] == 2 and r["num_correct"] == 1  # q0 right, q1 wrong
     assert main(["eval", "--model", TEST_MODEL, "--tasks", "ADE20K", "--scar-root", str(tmp_path / "scar"), "--out", str(out), "--no-progress"]) != 0
-    err = capsys.readouterr().err.strip().splitlines()
+    err = [line for line in capsys.readouterr().err.strip().splitlines() if not line.startswith("warning:")]
     assert len(err) == 1 and "SCAR_ADE20K_val_filtered.parquet" in err[0]
 
 
@@ -279,3 +273,25 @@ def test_mmeb_candidates_repeated_across_rows_are_one_item(tmp_path):
     assert shared
     by_key = {c.key(): c for c in first}
     assert all(c is by_key[c.key()] for c in second if c.key() in shared)  # the very same object: keyed once
+
+
+def test_eval_rerun_repairs_the_cache_and_scores_equal_a_clean_run(tmp_path, capsys):
+    scar_fixture(tmp_path / "scar")
+    common = ["--model", TEST_MODEL, "--device", "cpu", "--tasks", "RefCOCO+", "--scar-root", str(tmp_path / "scar"),
+              "--no-progress"]  # fmt: skip
+    assert run_eval(eval_args([*common, "--out", str(tmp_path / "clean")])) == 0
+    out = tmp_path / "out"
+    assert run_eval(eval_args([*common, "--out", str(out)])) == 0
+    capsys.readouterr()
+    for data in (out / ".embed-cache").rglob("*.bin"):
+        raw = bytearray(data.read_bytes())
+        for offset in range(3, len(raw), 997):  # a few records, here and there
+            raw[offset] ^= 0x5A
+        data.write_bytes(bytes(raw))
+    assert run_eval(eval_args([*common, "--out", str(out)])) == 0
+    assert "corrupt cache records encoded again" in capsys.readouterr().out
+    result = json.loads((out / TEST_MODEL / "RefCOCO+.json").read_text())
+    clean = json.loads((tmp_path / "clean" / TEST_MODEL / "RefCOCO+.json").read_text())
+    assert result["run"]["encoded_items"] > 0
+    for key in ("precision@1", "recall@5", "mrr", "num_correct", "num_pred"):
+        assert result[key] == clean[key], key

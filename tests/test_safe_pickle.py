@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from scar.errors import InputFileError
-from scar.sources.safe_pickle import UnsafePickleError, load_pickle
+from scar.sources.safe_pickle import PickleBomb, PickleLimits, UnsafePickleError, load_pickle
 from tests.fixtures_sources import write_py2_pickle
 
 
@@ -81,3 +81,74 @@ def test_truncated_and_missing(tmp_path: Path) -> None:
         load_pickle(path)
     with pytest.raises(InputFileError, match="file not found"):
         load_pickle(tmp_path / "none.p")
+
+
+# ---------------------------------------------------------------- bombs: plain data, unbounded work
+
+
+def _shared_levels(levels: int) -> bytes:
+    x: list = []
+    for _ in range(levels):
+        x = [x, x]  # a few hundred bytes; a tree walk visits 2**levels lists
+    return pickle.dumps(x, protocol=2)
+
+
+def _nested(depth: int) -> bytes:
+    """`depth` lists, each inside the previous one, spelled with opcodes (pickle.dumps would recurse)."""
+    return b"\x80\x02" + b"]" * depth + b"a" * (depth - 1) + b"."
+
+
+def _cycle() -> bytes:
+    x: list = [1]
+    x.append(x)
+    return pickle.dumps(x, protocol=2)
+
+
+@pytest.mark.parametrize(
+    "data, why",
+    [(_shared_levels(40), "pickle bomb"), (_nested(100_000), "levels deep"), (_cycle(), "reference cycle"),
+     (pickle.dumps(_Call(bytearray, 10**12), protocol=2), "bytearray")],
+    ids=["shared-40-levels", "nested-100k", "cycle", "bytearray-terabyte"],
+)  # fmt: skip
+def test_bombs_are_refused_quickly_with_one_line(tmp_path: Path, data: bytes, why: str) -> None:
+    import time
+
+    path = tmp_path / "bomb.p"
+    path.write_bytes(data)
+    started = time.perf_counter()
+    with pytest.raises(InputFileError if why == "bytearray" else PickleBomb, match=why) as info:
+        load_pickle(path)
+    assert time.perf_counter() - started < 1.0
+    assert "\n" not in str(info.value) and "bomb.p" in str(info.value)
+
+
+def test_bounds_are_settable_and_sharing_within_them_is_fine(tmp_path: Path) -> None:
+    shared = ["a", "b"]
+    path = tmp_path / "ok.p"
+    path.write_bytes(pickle.dumps({"x": [shared, shared, (shared,)], "y": {"z": [[1], [2]]}}, protocol=2))
+    assert load_pickle(path)["x"][2] == (["a", "b"],)
+    with pytest.raises(PickleBomb, match="shared references"):
+        load_pickle(path, limits=PickleLimits(max_shared_refs=1))
+    with pytest.raises(PickleBomb, match="levels deep"):
+        load_pickle(path, limits=PickleLimits(max_depth=2))
+    with pytest.raises(PickleBomb, match="bytes"):
+        load_pickle(path, limits=PickleLimits(max_bytes=10))
+    with pytest.raises(PickleBomb, match="objects"):
+        load_pickle(path, limits=PickleLimits(max_objects=5))
+
+
+def test_refcoco_build_refuses_a_refs_bomb_in_time(tmp_path: Path) -> None:
+    """It used to hang (killed at 30 s): the loader walked the shared lists as a tree."""
+    import subprocess
+    import sys
+
+    from tests.fixtures_sources import write_refer
+
+    root, images = write_refer(tmp_path / "data", "refcoco", "unc")
+    (root / "refcoco" / "refs(unc).p").write_bytes(_shared_levels(40))
+    repo = Path(__file__).resolve().parents[1]
+    cmd = [sys.executable, "-m", "scar", "build", "--source", "refcoco", "--root", str(root), "--images", str(images),
+           "--out", str(tmp_path / "out"), "--no-progress", "--workers", "1"]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "refused to load pickle" in proc.stderr and "pickle bomb" in proc.stderr

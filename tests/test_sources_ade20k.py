@@ -89,3 +89,45 @@ def test_challenge_semantic_regions(tmp_path: Path) -> None:
 def test_no_data_is_one_line_error(tmp_path: Path) -> None:
     with pytest.raises(InputFileError, match="no ADE20K data found"):
         make_source("ade20k", SourceOptions(root=tmp_path))
+
+
+def test_build_from_root_alone(tmp_path: Path) -> None:
+    """As the README shows it: `--root` only. The images root is the folder the index's folders are relative to."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from scar.cli import main
+
+    release = write_ade20k_full(tmp_path / "data")
+    out = tmp_path / "out"
+    assert main(["build", "--source", "ade20k", "--root", str(release), "--out", str(out), "--no-progress"]) == 0
+    rows = [r for p in (out / "ade20k").glob("*.parquet") for r in pq.read_table(p).to_pylist()]
+    stats = json.loads((out / "stats.json").read_text())
+    splits = stats["sources"]["ade20k"]["splits"]
+    assert sum(s["entities"] for s in splits.values()) == 4 and rows, splits  # every image found, none "outside the root"
+    assert Path(stats["images_roots"]["ade20k"]) == (tmp_path / "data").resolve()
+    assert all(r["qry_image_path"].startswith("ADE20K_2021_17_01/images/ADE/") for r in rows)
+    assert main(["validate", str(out)]) == 0  # the recorded images root finds every image
+
+
+def test_missing_image_folder_is_reported_as_such(tmp_path: Path) -> None:
+    import shutil
+
+    release = write_ade20k_full(tmp_path)
+    shutil.rmtree(tmp_path / "ADE20K_2021_17_01/images/ADE/validation/urban/street")
+    source = make_source("ade20k", SourceOptions(root=release))
+    assert _split(source, "train")[1] == {}
+    records = list(source.iter_records("eval"))
+    assert [(r.reason, r.detail) for r in records if isinstance(r, Rejected)] == [
+        ("missing image folder", "ADE20K_2021_17_01/images/ADE/validation/urban/street")
+    ]
+
+
+def test_source_stats_from_the_index(tmp_path: Path) -> None:
+    release = write_ade20k_full(tmp_path)
+    index = pickle.loads((release / "index_ade20k.pkl").read_bytes())
+    index["objectPresence"][0, 0], index["objectPresence"][299, 0] = 1, 2  # train image: one wall, two chairs
+    (release / "index_ade20k.pkl").write_bytes(pickle.dumps(index, protocol=4))
+    stats = make_source("ade20k", SourceOptions(root=release)).source_stats("train")
+    assert stats == {"categories": {"chair": 2, "wall": 1}, "scenes": {"living room": 1}, "images": [["wall", "chair"]]}

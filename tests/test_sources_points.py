@@ -5,7 +5,8 @@ import math
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from scar.sources.common import polygon_point, polygons_to_rle
+from scar.sources.masks import polygons_to_rle
+from scar.sources.points import polygon_point
 
 # A 7 px high annotation from a 100k-entity benchmark build whose point once fell just outside its
 # rasterised mask (the coarse grid trusted a cell 1.4 cells deep).

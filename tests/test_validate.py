@@ -113,3 +113,74 @@ def test_unreadable_file_is_reported(tmp_path):
     d.mkdir(parents=True)
     (d / "eval-00000.parquet").write_bytes(b"not parquet")
     assert validate(tmp_path / "x").failures == {"unreadable_file": 1}
+
+
+# ---------------------------------------------------------------- image files, sizes, stats.json
+
+
+def _image_case(tmp_path, rule):
+    """A build dir whose one row names an image broken in the way `rule` checks."""
+    import os
+
+    row = _good_row()
+    images = tmp_path / "build" / "images" / "demo" / "eval"
+    root = _write(tmp_path, [row])
+    if rule == "image_path_escapes":
+        outside = tmp_path / "outside.png"
+        Image.new("RGB", (40, 30)).save(outside)
+        (images / "img1.png").unlink()
+        os.symlink(outside, images / "img1.png")
+    elif rule == "image_unreadable":
+        (images / "img1.png").write_bytes(b"")
+    elif rule == "image_size_mismatch":
+        Image.new("RGB", (41, 30)).save(images / "img1.png")
+    elif rule == "image_undecodable":
+        full = (images / "img1.png").read_bytes()
+        (images / "img1.png").write_bytes(full[: len(full) // 2])  # header intact, pixel data cut
+    return root
+
+
+@pytest.mark.parametrize("rule", ["image_path_escapes", "image_unreadable", "image_size_mismatch", "image_undecodable"])
+def test_image_files_are_checked(tmp_path, rule):
+    root = _image_case(tmp_path, rule)
+    decoded = validate(root, decode=True)
+    assert dict(decoded.failures) == {rule: 1}
+    plain = validate(root)
+    assert dict(plain.failures) == ({} if rule == "image_undecodable" else {rule: 1})  # decoding is opt-in
+
+
+def test_cli_decode_option(tmp_path, capsys):
+    root = _image_case(tmp_path, "image_undecodable")
+    assert main(["validate", str(root)]) == 0
+    assert main(["validate", str(root), "--decode"]) == 1
+    assert "image_undecodable" in capsys.readouterr().out
+
+
+def test_oversized_row_is_reported_without_decoding_its_mask(tmp_path):
+    row = _good_row()
+    row |= {"image_width": 200_000, "image_height": 200_000, "mask": {"size": [200_000, 200_000], "counts": "PPYo1"}}
+    report = validate(_write(tmp_path, [row]))
+    assert report.failures["image_too_large"] == 1 and report.failures["image_size_mismatch"] == 1
+    row = _good_row()
+    row["mask"] = {"size": [100_000, 100_000], "counts": "PPYo1"}  # only the mask is huge
+    assert dict(validate(_write(tmp_path / "b", [row])).failures) == {"mask_size_mismatch": 1}
+
+
+def test_stats_json_must_match_the_shards(tmp_path):
+    import scar.sources
+    from scar.pipeline import BuildConfig, build, write_stats_and_card
+    from scar.sources.base import SourceOptions
+    from tests.pipeline_fixtures import SeededGenerator
+
+    scar.sources.register("synthetic", "tests.pipeline_fixtures:SyntheticSource", "test fixture")
+    out = tmp_path / "out"
+    opts = SourceOptions(images=out / "images", extra={"images": 6})
+    build(BuildConfig(source="synthetic", out=out, source_options=opts, progress=False, shard_size=8), SeededGenerator(0))
+    assert validate(out).ok
+    for name in ("train-00001.parquet", "train-00001.stats.json"):
+        (out / "synthetic" / name).unlink()  # as if another worker's shard vanished after stats.json
+    report = validate(out)
+    assert dict(report.failures) == {"stats_mismatch": 1}
+    assert "synthetic/train: stats.json lists 3 shards" in report.examples["stats_mismatch"][0]
+    write_stats_and_card(out, None)  # what `scar build --finalize` runs
+    assert validate(out).ok

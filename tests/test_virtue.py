@@ -217,3 +217,23 @@ def test_protocol_switch_and_its_old_name(ckpt):
         load_embedder(str(ckpt), family="virtue", protocol="fixed", virtue_compat="official", **TINY)
     with pytest.raises(ScarError, match="unknown protocol"):
         load_embedder(str(ckpt), family="virtue", protocol="exact", **TINY)
+
+
+def test_scar_eval_of_a_registered_virtue_records_the_official_protocol(ckpt, tmp_path):
+    import json
+
+    from evaluators.cli import run_eval
+    from tests.eval_fixtures import eval_args, scar_fixture
+
+    scar_fixture(tmp_path / "scar")
+    base = ["--model", "virtue-2b", "--model-path", str(ckpt), "--tasks", "RefCOCO+", "--scar-root",
+            str(tmp_path / "scar"), "--device", "cpu", "--no-progress",
+            "--model-option", f"min_pixels={TINY_PIXELS}", "--model-option", f"max_pixels={TINY_PIXELS}"]
+    for extra, protocol in (([], "official"), (["--protocol", "fixed"], "fixed"), (["--virtue-compat", "fixed"], "fixed")):
+        out = tmp_path / f"out-{protocol}-{len(extra)}"
+        assert run_eval(eval_args([*base, "--out", str(out), *extra])) == 0
+        record = json.loads((out / "virtue-2b+boxtext" / "RefCOCO+.json").read_text())
+        summary = json.loads((out / "virtue-2b+boxtext" / record["run_id"] / "summary.json").read_text())
+        assert record["run_id"].startswith("local-") and record["run_id"].endswith("-fixed") == (protocol == "fixed")
+        assert record["protocol"] == summary["protocol"] == protocol
+        assert ("reference" in record["batching"]) == (protocol == "official")

@@ -106,6 +106,16 @@ def test_qwen2vl_cached_tower_gives_the_same_embeddings(qwen_dir, pictures, prot
         assert torch.equal(by_processor[key], by_hand[key]), key
 
 
+def test_qwen2vl_changed_pixel_limits_never_reuse_an_older_tower_output(qwen_dir, pictures):
+    batch = items(pictures)[:3]
+    cached = load_embedder(str(qwen_dir), family="vlm2vec", **TINY)
+    cached.encode(batch, 3)
+    bigger = {"min_pixels": 4 * TINY_PIXELS, "max_pixels": 4 * TINY_PIXELS}
+    reference = load_embedder(str(qwen_dir), family="vlm2vec", vision_cache_mb=0, **bigger).encode(batch, 3)
+    cached.size = load_embedder(str(qwen_dir), family="vlm2vec", **bigger).size  # the same model, other limits
+    assert torch.allclose(cached.encode(batch, 3), reference, atol=1e-6)
+
+
 def test_qwen2vl_picture_evicted_before_its_batch_runs(qwen_dir, pictures):
     batch = items(pictures)
     reference = load_embedder(str(qwen_dir), family="vlm2vec", vision_cache_mb=0, **TINY).encode(batch, 3)

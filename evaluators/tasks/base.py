@@ -19,6 +19,7 @@ class Query:
     candidates: tuple[Item, ...]
     gold: int = 0
     record: str = ""  # where it came from, for error messages: "file.parquet row 12"
+    qid: str = ""  # the query's own id where the data has one (a SCaR build's `id` column)
 
     def items(self) -> Iterable[Item]:
         yield self.item
@@ -32,6 +33,7 @@ class LoadedTask:
     fingerprint: str  # identifies the task's data (file contents + limit)
     files: tuple[str, ...] = ()
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> count (only with skip_bad)
+    provenance: dict = field(default_factory=dict)  # evaluators.tasks.provenance: official or self-built
 
     @property
     def name(self) -> str:

@@ -125,6 +125,26 @@ ALL_TASKS: dict[str, TaskInfo] = {
 }
 
 
+def custom_scar_task(build: str, source: str) -> TaskInfo:
+    """A SCaR-shaped task over the eval split a `scar build` wrote for a source with no task of its own
+    (coco, refcoco, any COCO-format set): named `<build folder>/<source>`, never averaged."""
+    return TaskInfo(name=f"{build}/{source}", benchmark=SCAR, num_candidates=10, in_average=False, source=source)
+
+
+def is_custom_name(name: str) -> bool:
+    return "/" in name and name not in ALL_TASKS
+
+
+def lookup(name: str, benchmark: str | None = None) -> TaskInfo | None:
+    """A catalog task, or (for a `<build>/<source>` name on SCaR) the custom task it names."""
+    if name in ALL_TASKS:
+        return ALL_TASKS[name]
+    if benchmark in (None, SCAR) and is_custom_name(name):
+        build, _, source = name.rpartition("/")
+        return custom_scar_task(build, source) if build and source else None
+    return None
+
+
 def task(name: str) -> TaskInfo:
     try:
         return ALL_TASKS[name]

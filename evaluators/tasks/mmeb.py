@@ -21,6 +21,7 @@ from evaluators.tasks.base import (
     resolve_image,
 )
 from evaluators.tasks.catalog import ALL_TASKS, MMEB, TaskInfo
+from evaluators.tasks.provenance import OFFICIAL, SUBSAMPLE, provenance
 from scar.errors import InputFileError, ScarError
 
 HUB_DATASET = "TIGER-Lab/MMEB-eval"
@@ -140,4 +141,12 @@ def load_mmeb_task(
                 if not skip_bad:
                     raise
                 task.skip("image not found")
+    if mmeb_root is not None:
+        import pyarrow.parquet as pq
+
+        columns = {c for f in files for c in pq.read_schema(f).names}
+        rows = sum(pq.read_metadata(f).num_rows for f in files)
+        task.provenance = provenance(info, files, columns, rows, limit, COLUMNS)
+    else:
+        task.provenance = {"kind": OFFICIAL if limit is None else SUBSAMPLE, "files": list(file_names)}
     return task

@@ -6,8 +6,9 @@ The query item is the image + region + the query text built exactly as the offic
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+import pyarrow.parquet as pq
 from typing import Any, Sequence
 
 from evaluators.protocol import IMAGE_TOKEN, Item
@@ -22,10 +23,12 @@ from evaluators.tasks.base import (
     resolve_image,
 )
 from evaluators.tasks.catalog import TaskInfo
+from evaluators.tasks.provenance import provenance
 from scar.errors import InputFileError, ScarError
+from scar.images_roots import images_root
 from scar.schema import NUM_CANDIDATES, OFFICIAL_EVAL_COLUMNS
 
-_EXTENSION_COLUMNS = ("point", "mask")
+_EXTENSION_COLUMNS = ("point", "mask", "id", "generator", "source")
 # Which region a query carries: the box is all the official loader reads; point and mask are the
 # extension columns of a `scar build` (a row without one keeps its box); "all" passes every one.
 SCAR_PROMPTS = ("box", "point", "mask", "all")
@@ -48,20 +51,10 @@ def official_query_text(qry_text: str, bbox_xywh: Sequence[Any]) -> str:
     return f"{prompt}Referring object bbox: {[x, y, x + w, y + h]}"
 
 
-def images_root_for(scar_root: Path, scar_images: Path | None) -> Path:
-    """--scar-images, else `images_root` recorded in `<scar-root>/stats.json`, else `<scar-root>/images`."""
-    if scar_images is not None:
-        return Path(scar_images)
-    stats = scar_root / "stats.json"
-    if stats.is_file():
-        try:
-            recorded = json.loads(stats.read_text(encoding="utf-8")).get("images_root")
-        except (json.JSONDecodeError, AttributeError) as exc:
-            raise InputFileError(stats, f"not a JSON object: {exc}") from None
-        if recorded:
-            path = Path(recorded)
-            return path if path.is_absolute() else scar_root / path
-    return scar_root / "images"
+def images_root_for(scar_root: Path, scar_images: Path | None, source: str | None = None) -> Path:
+    """--scar-images, else the root `<scar-root>/stats.json` records for the source (relative to the
+    build folder when inside it), else `<scar-root>/images` (see scar.images_roots)."""
+    return images_root(scar_root, source, scar_images)
 
 
 def task_files(info: TaskInfo, scar_root: Path) -> list[Path]:
@@ -109,11 +102,19 @@ def load_scar_task(
         raise ScarError(f"unknown SCaR prompt {prompt!r}; choose from {', '.join(SCAR_PROMPTS)}")
     scar_root = Path(scar_root)
     files = task_files(info, scar_root)
-    images_root = images_root_for(scar_root, scar_images)
+    root_of_images = images_root_for(scar_root, scar_images, info.source)
     task = LoadedTask(info=info, queries=[], fingerprint=file_fingerprint(files, limit), files=tuple(map(str, files)))
     remaining = limit
+    columns: set[str] = set()
+    generators: list[Any] = []
+    sources: list[Any] = []
+    rows = 0
     for path in files:
         cols = _read_rows(path)
+        columns |= set(pq.read_schema(path).names)
+        rows += len(cols["qry_text"])
+        generators += cols.get("generator", [])[:1]  # a build writes one generator per file
+        sources += sorted(set(cols.get("source", [])))
         n = apply_limit(len(cols["qry_text"]), remaining)
         for i in range(n):
             row = {c: v[i] for c, v in cols.items()}
@@ -126,7 +127,7 @@ def load_scar_task(
                 raise InputFileError(path, "tgt_text must hold strings", record=record)
             region = _region(row, path, record, prompt)
             try:
-                image = resolve_image(images_root, image_rel, path, record)
+                image = resolve_image(root_of_images, image_rel, path, record)
             except MissingImage:
                 if not skip_bad:
                     raise
@@ -139,10 +140,12 @@ def load_scar_task(
                 **region,
             )
             task.queries.append(
-                Query(item=query, candidates=tuple(Item(text=t) for t in candidates), record=f"{path} [{record}]")
+                Query(item=query, candidates=tuple(Item(text=t) for t in candidates), record=f"{path} [{record}]",
+                      qid=str(row.get("id") or f"{path.stem}:{i}"))
             )
         if remaining is not None:
             remaining -= n
             if remaining <= 0:
                 break
+    task.provenance = provenance(info, files, columns, rows, limit, OFFICIAL_EVAL_COLUMNS, generators, sources)
     return task

@@ -16,6 +16,8 @@ from scar.leaderboard.plot import write_scar_plot
 from scar.leaderboard.render import render_mmeb_tasks, render_summary, table_rows
 from scar.leaderboard.reported import DEFAULT_PATH, load_reported
 
+DEFAULT_OUT = Path("leaderboards-out")
+
 __all__ = ["add_arguments", "run", "build_leaderboard", "load_measured", "load_reported", "Row"]
 
 
@@ -28,7 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="a results directory written by `scar eval` (repeatable)",
     )
-    parser.add_argument("--out", type=Path, default=Path("leaderboards"), help="output directory (default leaderboards/)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help=f"output directory (default ./{DEFAULT_OUT}/; the tables shipped in a checkout's "
+                             "leaderboards/ are only rewritten when you name that folder)")
     parser.add_argument(
         "--include-reported", action="store_true", help="add the published numbers (cited) beside the measured ones"
     )

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
-from scar.leaderboard.model import EXTRA_COLUMNS, MMEB_COLUMNS, MMEB_TASK_NAMES, SCAR_COLUMNS, Row
+from scar.leaderboard.model import MMEB_COLUMNS, MMEB_TASK_NAMES, SCAR_COLUMNS, Row, extra_columns
 
 SCHEMA = "scar-leaderboard/1"
 _META_FIELDS = (
@@ -23,6 +23,7 @@ _META_FIELDS = (
     "tie_rule",
     "limit",
     "protocol",
+    "data",
     "tasks_done",
     "tasks_total",
     "flags",
@@ -30,9 +31,10 @@ _META_FIELDS = (
 )
 
 
-def value_columns() -> list[str]:
+def value_columns(rows: Sequence[Row] = ()) -> list[str]:
     seen: dict[str, None] = {}
-    for name in (*SCAR_COLUMNS, *EXTRA_COLUMNS["scar"], *MMEB_COLUMNS, *MMEB_TASK_NAMES, *EXTRA_COLUMNS["mmeb"]):
+    scar_extra, mmeb_extra = extra_columns(rows, "scar"), extra_columns(rows, "mmeb")
+    for name in (*SCAR_COLUMNS, *scar_extra, *MMEB_COLUMNS, *MMEB_TASK_NAMES, *mmeb_extra):
         seen.setdefault(name, None)
     return list(seen)
 
@@ -55,6 +57,7 @@ def row_record(row: Row) -> dict[str, Any]:
         "tie_rule": row.tie_rule,
         "limit": row.limit,
         "protocol": row.protocol,
+        "data": row.data,
         "tasks_done": row.tasks_done if row.kind == "measured" else None,
         "tasks_total": row.tasks_total if row.kind == "measured" else None,
         "flags": list(row.flags),
@@ -74,7 +77,7 @@ def to_json(rows: Sequence[Row]) -> str:
 
 
 def to_csv(rows: Sequence[Row]) -> str:
-    columns = value_columns()
+    columns = value_columns(rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([*_META_FIELDS, *columns])

@@ -1,4 +1,5 @@
-"""Measured results: `<results>/<model_slug>/<task_slug>.json` files written by `scar eval`.
+"""Measured results: `<results>/<model_slug>/<run id>/<task_slug>.json` files written by `scar eval`
+(any depth under `--results`; the model folder's mirrors of its latest run are skipped).
 
 One row per (model, protocol, tie rule, subsample limit): mixing a `fixed`-protocol, strict-tie or
 subsampled run into a full official row would make its averages meaningless. Result files written
@@ -12,8 +13,9 @@ import math
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from evaluators.tasks.catalog import ALL_TASKS, averaged
+from evaluators.tasks.catalog import averaged, lookup
 
+from evaluators.results import LATEST_KEY
 from scar.errors import InputFileError, ScarError
 from scar.leaderboard.aggregate import aggregates
 from scar.leaderboard.model import MEASURED, UNRECORDED_PROTOCOL, Row
@@ -34,14 +36,15 @@ class Result:
     tie_rule: str
     limit: int | None
     protocol: str = UNRECORDED_PROTOCOL
+    data: str = UNRECORDED_PROTOCOL  # data_provenance kind
 
 
 def result_files(results_dir: Path) -> list[Path]:
     """The per-task JSON files of a results directory (or of one model's directory), sorted."""
     if not results_dir.is_dir():
         raise ScarError(f"results directory not found: {results_dir}")
-    files = [*results_dir.glob("*.json"), *results_dir.glob("*/*.json")]
-    return sorted(p for p in files if p.is_file() and p.name != "summary.json")
+    files = results_dir.rglob("*.json")
+    return sorted(p for p in files if p.is_file() and p.name != "summary.json" and not p.name.startswith("."))
 
 
 def read_result(path: Path) -> Result | None:
@@ -55,13 +58,15 @@ def read_result(path: Path) -> Result | None:
     schema = doc.get("schema")
     if isinstance(schema, str) and schema.startswith(SUMMARY_SCHEMA_PREFIX):
         return None
+    if LATEST_KEY in doc:  # a mirror of a run already read from its run folder
+        return None
     if schema != RESULT_SCHEMA:
         raise InputFileError(path, f"expected schema {RESULT_SCHEMA!r}, found {schema!r}")
     missing = [k for k in _REQUIRED if k not in doc]
     if missing:
         raise InputFileError(path, f"missing key(s) {', '.join(missing)}")
     task = doc["task"]
-    info = ALL_TASKS.get(task) if isinstance(task, str) else None
+    info = lookup(task, doc.get("benchmark")) if isinstance(task, str) else None
     if info is None:
         raise InputFileError(path, f"unknown task {task!r} (see `scar tasks`)")
     if doc["benchmark"] != info.benchmark:
@@ -81,7 +86,10 @@ def read_result(path: Path) -> Result | None:
     protocol = doc.get("protocol", UNRECORDED_PROTOCOL)
     if protocol not in ("official", "fixed", UNRECORDED_PROTOCOL):
         raise InputFileError(path, f"protocol must be 'official' or 'fixed', found {protocol!r}")
-    return Result(path, info.benchmark, task, model, 100.0 * float(score), tie_rule, limit, protocol)
+    provenance = doc.get("data_provenance")
+    data = provenance.get("kind") if isinstance(provenance, dict) else None
+    data = data if isinstance(data, str) and data else UNRECORDED_PROTOCOL
+    return Result(path, info.benchmark, task, model, 100.0 * float(score), tie_rule, limit, protocol, data)
 
 
 def display_name(model: str) -> str:
@@ -115,6 +123,15 @@ def _sort_key(key: tuple[str, str, str, int | None, str]) -> tuple[str, str, str
     return benchmark, model, tie_rule, -1 if limit is None else limit, protocol
 
 
+DATA_ORDER = ("official", "subsample", "self-built", "modified")
+
+
+def _least_official(kinds) -> str:
+    """The row's data: official only when every task's data is."""
+    ranked = sorted(set(kinds), key=lambda k: DATA_ORDER.index(k) if k in DATA_ORDER else len(DATA_ORDER))
+    return ranked[-1] if ranked else UNRECORDED_PROTOCOL
+
+
 def _row(key: tuple[str, str, str, int | None, str], tasks: dict[str, Result]) -> Row:
     benchmark, model, tie_rule, limit, protocol = key
     name = display_name(model)
@@ -137,5 +154,6 @@ def _row(key: tuple[str, str, str, int | None, str], tasks: dict[str, Result]) -
         limit=limit,
         tie_rule=tie_rule,
         protocol=protocol,
+        data=_least_official(r.data for r in tasks.values()),
         files=sorted(str(r.path) for r in tasks.values()),
     )

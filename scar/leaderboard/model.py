@@ -6,6 +6,7 @@ Column names come from the task catalog, so the tables can never drift from the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterable
 
 from evaluators.tasks.catalog import (
     MMEB,
@@ -14,9 +15,12 @@ from evaluators.tasks.catalog import (
     SCAR,
     SCAR_EXTRA_TASKS,
     averaged,
+    is_custom_name,
 )
 
 OFFICIAL_PROTOCOL = "official"
+OFFICIAL_DATA = "official"
+SUBSAMPLE_DATA = "subsample"
 UNRECORDED_PROTOCOL = "unrecorded"
 OVERALL = "Overall"
 IND = "IND"
@@ -34,6 +38,12 @@ EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
     MMEB: tuple(t.name for t in MMEB_EXTRA_TASKS),
 }
 SUMMARY_COLUMNS: dict[str, tuple[str, ...]] = {SCAR: SCAR_COLUMNS, MMEB: MMEB_COLUMNS}
+
+
+def extra_columns(rows: "Iterable[Row]", benchmark: str) -> tuple[str, ...]:
+    """The benchmark's never-averaged catalog tasks, then any `<build>/<source>` task the rows hold."""
+    custom = sorted({name for r in rows if r.benchmark == benchmark for name in r.values if is_custom_name(name)})
+    return (*EXTRA_COLUMNS[benchmark], *custom)
 
 # Flags a row can carry; each has a footnote in the tables.
 FLAG_OVERALL_MISMATCH = "overall-mismatch"  # published Overall != recomputed from its columns
@@ -59,6 +69,7 @@ class Row:
     limit: int | None = None  # measured on a subsample of at most `limit` queries per task
     tie_rule: str = "official"
     protocol: str | None = None  # measured: "official" | "fixed" | "unrecorded" (results older than the switch)
+    data: str | None = None  # measured: "official" | "self-built" | "modified" | "unrecorded" (its least official task)
     files: list[str] = field(default_factory=list)  # measured: the result files read
 
     @property
@@ -79,4 +90,6 @@ class Row:
     @property
     def comparable(self) -> bool:
         """Full-size numbers computed as the reference code computes them: they may compete for 'best in column'."""
-        return self.limit is None and (self.kind != MEASURED or self.protocol == OFFICIAL_PROTOCOL)
+        if self.kind != MEASURED:
+            return True
+        return self.limit is None and self.protocol == OFFICIAL_PROTOCOL and self.data in (OFFICIAL_DATA, SUBSAMPLE_DATA)

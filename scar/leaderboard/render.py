@@ -12,6 +12,7 @@ from evaluators.tasks.catalog import MMEB, MMEB_META_TASKS, SCAR, averaged
 
 from scar.leaderboard.model import (
     EXTRA_COLUMNS,
+    extra_columns,
     FLAG_AVERAGED_DIFFERENTLY,
     MEASURED,
     OVERALL,
@@ -106,6 +107,18 @@ def _source_cell(row: Row, notes: Footnotes) -> str:
         cell += ", protocol unrecorded" + notes.ref(
             "Result files written before the evaluation protocol was recorded; never bold."
         )
+    if row.data == "self-built":
+        cell += ", self-built data" + notes.ref(
+            "Evaluated on self-built SCaR data (a `scar build`), not the official release: not comparable with "
+            "published numbers, never bold."
+        )
+    elif row.data == "modified":
+        cell += ", modified data" + notes.ref(
+            "Files named like the official release but with other rows or columns: not comparable with "
+            "published numbers, never bold."
+        )
+    elif row.data not in (None, "official", "subsample"):
+        cell += ", data unrecorded" + notes.ref("Result files that do not record where their data came from; never bold.")
     if row.tie_rule != "official":
         cell += ", strict ties" + notes.ref(
             "Strict tie rule (`--strict-ties`): a tie with the gold candidate counts as wrong; the official rule counts it correct."
@@ -201,7 +214,8 @@ _INTRO = {
 }
 
 _EXTRAS_INTRO = {
-    SCAR: "SCaR-shaped tasks that belong to no average (Demo: the embedded demo source, for trying the toolkit anywhere).",
+    SCAR: "SCaR-shaped tasks that belong to no average (Demo: the embedded demo source, for trying the toolkit "
+          "anywhere; `<build>/<source>`: the eval split of a `scar build` source with no SCaR task of its own).",
     MMEB: "MMEB subsets that belong to no average (CIFAR-100).",
 }
 
@@ -210,7 +224,7 @@ def render_summary(rows: Sequence[Row], benchmark: str) -> str:
     """scar.md or mmeb.md: the summary columns, then any never-averaged tasks in a table of their own."""
     notes = Footnotes()
     columns = SUMMARY_COLUMNS[benchmark]
-    extras = EXTRA_COLUMNS[benchmark]
+    extras = extra_columns(rows, benchmark)
     main = ordered(r for r in rows if r.benchmark == benchmark and (r.kind == REPORTED or r.tasks_done > 0))
     aside = ordered(r for r in rows if r.benchmark == benchmark and any(c in r.values for c in extras))
     parts = [_INTRO[benchmark], _LEGEND]

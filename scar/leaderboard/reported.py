@@ -1,4 +1,4 @@
-"""Published numbers (leaderboards/reported.json): load, validate, and check every Overall.
+"""Published numbers (`scar/leaderboard/reported.json`, package data): load, validate, and check every Overall.
 
 Each published Overall is recomputed from the row's own columns under the rule its source used.
 A disagreement beyond rounding keeps the published value in the table and adds a footnote with
@@ -34,7 +34,7 @@ from scar.leaderboard.model import (
 )
 
 SCHEMA = "scar-reported/1"
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "leaderboards" / "reported.json"
+DEFAULT_PATH = Path(__file__).resolve().with_name("reported.json")  # package data: ships in the wheel
 AVERAGING_RULES = {
     SCAR: ("mean-of-5-datasets",),
     MMEB: ("mean-of-36-tasks", "mean-of-4-meta-tasks"),

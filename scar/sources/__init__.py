@@ -32,14 +32,38 @@ def available() -> dict[str, str]:
     return {name: summary for name, (_, summary) in sorted(_REGISTRY.items())}
 
 
-def make_source(name: str, options: SourceOptions) -> Source:
+def _factory(name: str):  # noqa: ANN202 - a source class or factory function
     _load_builtin_registrations()
     if name not in _REGISTRY:
         raise ScarError(f"unknown source {name!r}; available: {', '.join(sorted(_REGISTRY))}")
     target, _ = _REGISTRY[name]
     module_name, attr = target.split(":")
-    factory = getattr(importlib.import_module(module_name), attr)
-    return factory(options)
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def make_source(name: str, options: SourceOptions) -> Source:
+    return _factory(name)(options)
+
+
+OPTION_FLAGS = {"root": "--root", "images": "--images", "annotations": "--annotations", "split_by": "--split-by"}
+
+
+def check_options(name: str, options: SourceOptions) -> None:
+    """Refuse, in one line, an option the source does not read (it would be recorded, never used)."""
+    uses = getattr(_factory(name), "uses_options", None)
+    if uses is None:
+        return
+    given = [field for field in OPTION_FLAGS if getattr(options, field) not in (None, (), [], "")]
+    unused = [OPTION_FLAGS[f] for f in given if f not in uses]
+    if unused:
+        takes = ", ".join(OPTION_FLAGS[f] for f in OPTION_FLAGS if f in uses) or "none of them"
+        raise ScarError(f"--source {name} does not use {', '.join(unused)} (it takes {takes})")
+
+
+def finds_own_images(name: str) -> bool:
+    """Whether the source knows where its images are without --images (its `images_root` attribute
+    then names that folder); the build's default, OUT/images, is for sources that write images."""
+    return bool(getattr(_factory(name), "finds_own_images", False))
 
 
 __all__ = [
@@ -48,6 +72,8 @@ __all__ = [
     "SourceOptions",
     "add_source_arguments",
     "available",
+    "check_options",
+    "finds_own_images",
     "make_source",
     "options_from_args",
     "register",

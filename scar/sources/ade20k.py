@@ -12,7 +12,9 @@ Fallback, ADEChallengeData2016 (SceneParsing), used when no index is found: unde
 `annotations/{training,validation}/*.png` with value = class 1-150 (0 = other, skipped), one
 semantic region per class; names from `objectInfo150.txt`/`.csv`, scenes from
 `sceneCategories.txt` when present. Images: `images/<split>/<name>.jpg`.
-Image paths are stored relative to `--images` (default: the folder the release lives in).
+Image paths are stored relative to `--images`; without it, relative to the folder the index's image
+folders are relative to (the one holding ADE20K_2021_17_01/), or ADEChallengeData2016/ itself, so
+`--root` alone is enough. A missing image folder, image or segmentation file is rejected as such.
 """
 
 from __future__ import annotations
@@ -27,18 +29,12 @@ import numpy as np
 from scar.errors import InputFileError
 from scar.schema import Rejected, Split
 from scar.sources.base import Record, SourceOptions
-from scar.sources.common import (
-    ImageIndex,
-    ImageMeta,
-    check_images_option,
-    clean_category,
-    emit_image,
-    label_candidates,
-    read_png,
-    relative_posix,
-    require_dir,
-)
+from scar.sources.emit import ImageMeta, emit_image
+from scar.sources.files import relative_posix, require_dir
+from scar.sources.images import ESCAPES_ROOT, ImageFiles, check_images_option, name_problem
+from scar.sources.labelmaps import label_candidates, read_png
 from scar.sources.safe_pickle import load_pickle
+from scar.sources.text import clean_category
 
 INDEX_NAME = "index_ade20k.pkl"
 CHALLENGE_FOLDER = "ADEChallengeData2016"
@@ -71,7 +67,9 @@ def decode_ade_seg(rgb: np.ndarray) -> tuple[np.ndarray, dict[int, tuple[int, in
 
 
 class Ade20kSource:
+    uses_options = frozenset({"root", "images"})  # what `scar build` may pass it
     name = "ade20k"
+    finds_own_images = True  # the release holds its images: --root alone builds
 
     def __init__(self, options: SourceOptions) -> None:
         self.root = require_dir(options.root, "--root")
@@ -82,11 +80,60 @@ class Ade20kSource:
             raise InputFileError(
                 self.root, f"no ADE20K data found: expected {INDEX_NAME} (full release) or annotations/ (ADEChallengeData2016)"
             )
-        default_images = (self.index_path.parent.parent if self.index_path else self.challenge_dir) or self.root
-        self.images_root = Path(options.images) if options.images else default_images
-        self.images = ImageIndex(self.images_root, check=check_images_option(options))
         self._index: dict[str, Any] | None = None
         self._base: Path | None = None
+        self.images_root = Path(options.images) if options.images else self.default_images_root()
+        self.images = ImageFiles(self.images_root, check=check_images_option(options))
+
+    def default_images_root(self) -> Path:
+        """Where the images are when --images is not given: the folder the release's image folders are
+        relative to (the one holding ADE20K_2021_17_01/), or ADEChallengeData2016/ itself."""
+        if self.index_path is None:
+            assert self.challenge_dir is not None
+            return self.challenge_dir
+        index = self._load_index()
+        for i, folder in enumerate(index["folder"][:50]):
+            if isinstance(folder, str) and isinstance(index["filename"][i], str):
+                base = self._base_for(folder)
+                if base is not None:
+                    return base
+        return self.index_path.parent.parent
+
+    def source_stats(self, split: Split) -> dict[str, Any] | None:
+        """Instances per object name (the index's objectPresence counts), each image's object names and
+        images per scene label, over the split; None for ADEChallengeData2016 (nothing to count without
+        reading every annotation)."""
+        if self.index_path is None:
+            return None
+        index = self._load_index()
+        columns = [
+            i for i, (fn, fo) in enumerate(zip(index["filename"], index["folder"]))
+            if isinstance(fn, str) and isinstance(fo, str) and self._split_of(fo, fn) == split
+        ]  # fmt: skip
+        scenes: dict[str, int] = {}
+        labels = index.get("scene") or []
+        for i in columns:
+            label = scene_label(labels[i]) if i < len(labels) else None
+            if label:
+                scenes[label] = scenes.get(label, 0) + 1
+        categories: dict[str, int] = {}
+        presence = index.get("objectPresence")
+        names = index["objectnames"]
+        images: list[list[str]] = []
+        usable = isinstance(presence, np.ndarray) and presence.ndim == 2 and np.issubdtype(presence.dtype, np.number)
+        if usable and presence.shape[0] == len(names) and columns:
+            if presence.shape[1] > max(columns):
+                block = presence[:, columns]
+                totals = block.sum(axis=1)
+                for k in np.flatnonzero(totals):
+                    name = first_name(names[int(k)])
+                    if name:
+                        categories[name] = categories.get(name, 0) + int(totals[k])
+                images = [[first_name(names[int(k)]) for k in np.flatnonzero(block[:, j])] for j in range(block.shape[1])]
+        if not categories and not scenes:
+            return None
+        return {"categories": dict(sorted(categories.items())) or None, "scenes": dict(sorted(scenes.items())) or None,
+                "images": images or None}  # fmt: skip
 
     def _find_index(self) -> Path | None:
         given = self.options.extra.get("index")
@@ -124,16 +171,22 @@ class Ade20kSource:
             self._index = index
         return self._index
 
-    def _folder(self, folder: str) -> Path | None:
-        """The index's folders are relative to the directory above the release; find that base once."""
-        if self._base is not None:
-            return self._base / folder
+    def _base_for(self, folder: str) -> Path | None:
         assert self.index_path is not None
         for base in (self.index_path.parent.parent, self.index_path.parent, self.root, self.root.parent):
             if (base / folder).is_dir():
-                self._base = base
-                return base / folder
+                return base
         return None
+
+    def _folder(self, folder: str) -> Path | None:
+        """The index's folders are relative to the directory above the release; find that base once.
+        None when the image's folder is not there."""
+        if self._base is None:
+            self._base = self._base_for(folder)
+            if self._base is None:
+                return None
+        path = self._base / folder
+        return path if path.is_dir() else None
 
     @staticmethod
     def _split_of(folder: str, filename: str) -> Split | None:
@@ -149,6 +202,7 @@ class Ade20kSource:
         names = [first_name(n) for n in index["objectnames"]]
         scenes = index.get("scene") or []
         order = sorted(range(len(index["filename"])), key=lambda i: str(index["filename"][i]))
+        seen_stems: set[str] = set()
         for i in order:
             filename, folder = index["filename"][i], index["folder"][i]
             if not isinstance(filename, str) or not isinstance(folder, str):
@@ -159,27 +213,42 @@ class Ade20kSource:
                 continue
             stem = filename.rsplit(".", 1)[0]
             record = f"{self.name}:{stem}"
+            if name_problem(filename) or "/" in filename or "\\" in filename:  # a bare name, beside its _seg.png
+                yield Rejected(self.name, record, ESCAPES_ROOT, file=str(self.index_path), detail=repr(filename))
+                continue
+            if stem in seen_stems:  # the stem names the rows: a repeat would repeat their ids
+                yield Rejected(self.name, record, "duplicate image name", file=str(self.index_path))
+                continue
+            seen_stems.add(stem)
             directory = self._folder(folder)
             if directory is None:
                 yield Rejected(self.name, record, "missing image folder", file=str(self.index_path), detail=folder)
+                continue
+            rel = relative_posix(directory / filename, self.images_root)
+            if rel is None:
+                yield Rejected(self.name, record, ESCAPES_ROOT, detail=f"{directory / filename} is not under {self.images_root}")
+                continue
+            if not self.images.exists(rel):
+                yield Rejected(self.name, record, "missing image file", detail=rel)
                 continue
             seg_path = directory / f"{stem}_seg.png"
             if not seg_path.is_file():
                 yield Rejected(self.name, record, "missing segmentation file", file=str(seg_path))
                 continue
-            rel = relative_posix(directory / filename, self.images_root)
-            if rel is None:
-                yield Rejected(self.name, record, "image outside images root", detail=str(directory / filename))
+            try:
+                rgb = read_png(seg_path)
+            except InputFileError as exc:  # one broken segmentation costs its image, not the build
+                yield Rejected(self.name, record, "unreadable segmentation", file=str(seg_path), detail=str(exc)[:200])
                 continue
-            if not self.images.exists(rel):
-                yield Rejected(self.name, record, "missing image file", detail=rel)
-                continue
-            rgb = read_png(seg_path)
             if rgb.ndim != 3 or rgb.shape[2] < 3:
                 yield Rejected(self.name, record, "segmentation is not RGB", file=str(seg_path))
                 continue
             labels, pairs = decode_ade_seg(rgb)
             height, width = labels.shape
+            rel, reason, detail = self.images.locate([rel], width, height)
+            if rel is None:
+                yield Rejected(self.name, record, reason or "missing image file", detail=detail)
+                continue
             meta = ImageMeta(stem, rel, width, height, scene_label(scenes[i]) if i < len(scenes) else None)
             info = {
                 label: (f"{cls}_{inst}", names[cls - 1] if 0 < cls <= len(names) else None)
@@ -221,17 +290,25 @@ class Ade20kSource:
                 record = f"{self.name}:{png.stem}"
                 rel = relative_posix(self.challenge_dir / "images" / folder_name / f"{png.stem}.jpg", self.images_root)
                 if rel is None:
-                    yield Rejected(self.name, record, "image outside images root")
+                    yield Rejected(self.name, record, ESCAPES_ROOT)
                     continue
                 if not self.images.exists(rel):
                     yield Rejected(self.name, record, "missing image file", detail=rel)
                     continue
-                values = read_png(png)
+                try:
+                    values = read_png(png)
+                except InputFileError as exc:
+                    yield Rejected(self.name, record, "unreadable segmentation", file=str(png), detail=str(exc)[:200])
+                    continue
                 if values.ndim != 2:
                     yield Rejected(self.name, record, "annotation is not single-channel", file=str(png))
                     continue
                 labels = values.astype(np.int32)
                 height, width = labels.shape
+                rel, reason, detail = self.images.locate([rel], width, height)
+                if rel is None:
+                    yield Rejected(self.name, record, reason or "missing image file", detail=detail)
+                    continue
                 meta = ImageMeta(png.stem, rel, width, height, scenes.get(png.stem))
                 present = np.flatnonzero(np.bincount(labels.ravel()))
                 info = {int(v): (f"class{v}", names.get(int(v))) for v in present if v > 0}

@@ -13,32 +13,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
+
+from pycocotools import mask as mask_utils
 
 from scar.errors import InputFileError
 from scar.schema import Rejected, Split
 from scar.sources.base import Record, SourceOptions
-from pycocotools import mask as mask_utils
-
-from scar.sources.common import (
-    Candidate,
-    box_region,
-    ImageIndex,
-    ImageMeta,
-    check_images_option,
-    clean_category,
-    coco_rle,
-    emit_image,
-    fit_box,
-    mask_candidate_region,
-    parse_box,
-    polygon_parts,
-    polygon_point,
-    polygons_to_rle,
-    read_json,
-    rle_point,
-    text_problem,
-)
+from scar.sources.boxes import fit_box, parse_box
+from scar.sources.emit import Candidate, ImageMeta, box_region, emit_image, mask_candidate_region
+from scar.sources.files import read_json
+from scar.sources.images import ImageFiles, check_images_option, size_problem
+from scar.sources.masks import coco_rle, polygon_parts, polygons_to_rle
+from scar.sources.points import polygon_point, rle_point
+from scar.sources.text import clean_category, text_problem
 
 _SPLIT_FOLDER = re.compile(r"(train|val|test|minival)(\d{4})")
 
@@ -63,14 +51,27 @@ def load_coco_file(path: Path, source: str) -> CocoFile:
         if isinstance(cat, dict) and "id" in cat and isinstance(cat.get("name"), str) and not text_problem(cat["name"]):
             out.categories[cat["id"]] = clean_category(cat["name"])
     for img in data["images"]:
-        if isinstance(img, dict) and _hashable(img.get("id")):
-            out.images[img["id"]] = img
-        else:
+        if not isinstance(img, dict) or not _hashable(img.get("id")):
             out.problems.append(Rejected(source, f"{source}:image ?", "malformed image entry", file=str(path)))
+        elif img["id"] in out.images:  # which entry is right is unknowable: keep the first, say so
+            out.problems.append(Rejected(source, f"{source}:{img['id']}", "duplicate image id", file=str(path)))
+        else:
+            out.images[img["id"]] = img
+    seen_ids: set[str] = set()  # as strings: the row id spells 1 and "1" alike
     for ann in data["annotations"]:
         if not isinstance(ann, dict) or not _hashable(ann.get("image_id")):
             out.problems.append(Rejected(source, f"{source}:ann ?", "malformed annotation", file=str(path)))
             continue
+        ann_id = ann.get("id")
+        if not _hashable(ann_id):  # the id names the row: without one, rows could not be told apart
+            out.problems.append(Rejected(source, f"{source}:{ann['image_id']}:?", "annotation without id", file=str(path)))
+            continue
+        if str(ann_id) in seen_ids:  # two rows with one id would collide: keep the first
+            out.problems.append(
+                Rejected(source, f"{source}:{ann['image_id']}:{ann_id}", "duplicate annotation id", file=str(path))
+            )
+            continue
+        seen_ids.add(str(ann_id))
         out.anns_by_image.setdefault(ann["image_id"], []).append(ann)
     for image_id, anns in out.anns_by_image.items():
         if image_id not in out.images:
@@ -99,23 +100,26 @@ def image_folder_hint(path: Path) -> str | None:
 
 
 def image_meta(
-    source: str, img: dict[str, Any], file: Path, index: ImageIndex, scene: str | None = None
+    source: str, img: dict[str, Any], file: Path, index: ImageFiles, scene: str | None = None
 ) -> tuple[ImageMeta | None, Rejected | None]:
-    """Checked image entry -> ImageMeta, or the reason the whole image is unusable."""
+    """Checked image entry -> ImageMeta, or the reason the whole image is unusable: its declared
+    size (bounded), its file name (inside the images root) and its file's header (same size)."""
     image_id = img.get("id")
     record = f"{source}:{image_id}"
     width, height, name = img.get("width"), img.get("height"), img.get("file_name")
-    if not isinstance(width, int) or not isinstance(height, int) or width <= 0 or height <= 0:
-        return None, Rejected(source, record, "bad image size", file=str(file), detail=f"{width}x{height}")
+    problem = size_problem(width, height)
+    if problem:
+        return None, Rejected(source, record, problem, file=str(file), detail=f"{width}x{height}")
+    assert isinstance(width, int) and isinstance(height, int)
     if not isinstance(name, str) or not name:
         return None, Rejected(source, record, "image without file name", file=str(file))
     if text_problem(name):
         return None, Rejected(source, record, "non-UTF-8 text", file=str(file), detail="file_name")
     hint = image_folder_hint(file)
     candidates = [name] + ([f"{hint}/{name}"] if hint else [])
-    rel = index.first_existing(candidates)
+    rel, reason, detail = index.locate(candidates, width, height)
     if rel is None:
-        return None, Rejected(source, record, "missing image file", file=str(file), detail=name)
+        return None, Rejected(source, record, reason or "missing image file", file=str(file), detail=detail)
     return ImageMeta(image_id=str(image_id), image_path=rel, width=width, height=height, scene=scene), None
 
 
@@ -177,6 +181,7 @@ def coco_candidate(
 
 class CocoSource:
     """`coco`: any COCO instances JSON, polygons and uncompressed (crowd) RLE."""
+    uses_options = frozenset({"annotations", "images"})  # what `scar build` may pass it
 
     name = "coco"
 
@@ -184,7 +189,7 @@ class CocoSource:
         if not options.annotations:
             raise InputFileError("--annotations", f"source {self.name!r} needs at least one COCO annotation file")
         self.options = options
-        self.images = ImageIndex(options.images, check=check_images_option(options))
+        self.images = ImageFiles(options.images, check=check_images_option(options))
         self._files: dict[Path, CocoFile] = {}
 
     def files_for(self, split: Split) -> list[Path]:
@@ -205,6 +210,15 @@ class CocoSource:
 
     def category_filter(self, category_id: Any) -> str | None:
         return None
+
+    def source_stats(self, split: Split) -> dict[str, Any] | None:
+        """Annotated objects per category name over the split's files (once parsed), crowds excluded:
+        the distribution the generator draws swapped-in objects from."""
+        files = [self._files.get(p) for p in self.files_for(split)]
+        if not files or any(f is None for f in files):
+            return None
+        counts, images = category_counts(f for f in files if f is not None)
+        return {"categories": counts, "images": images} if counts else None
 
     def iter_records(self, split: Split) -> Iterator[Record]:
         files = [self.coco_file(p) for p in self.files_for(split)]
@@ -228,10 +242,20 @@ class CocoSource:
             for image_id, anns in f.anns_by_image.items():
                 if image_id in merged:
                     merged[image_id][2].extend((a, f.path) for a in anns)
+        seen_ids: set[str] = set()  # ids are unique per file already; merged files must not repeat them
         for image_id in sorted(merged, key=_sort_key):
             img, img_file, anns = merged[image_id]
             if not anns:
                 continue
+            if len(files) > 1:
+                unique = []
+                for a, p in anns:
+                    if str(a["id"]) in seen_ids:
+                        yield Rejected(self.name, f"{self.name}:{image_id}:{a['id']}", "duplicate annotation id", file=str(p))
+                    else:
+                        seen_ids.add(str(a["id"]))
+                        unique.append((a, p))
+                anns = unique
             meta, rejected = image_meta(self.name, img, img_file, self.images)
             if meta is None:
                 assert rejected is not None
@@ -239,6 +263,26 @@ class CocoSource:
                 continue
             items = [coco_candidate(self.name, meta, a, categories, p, category_filter=self.category_filter) for a, p in anns]
             yield from emit_image(self.name, split, meta, items, self.options)
+
+
+def category_counts(
+    files: Iterable[CocoFile], keep: Callable[[Any], bool] = lambda _id: True
+) -> tuple[dict[str, int], list[list[str]]]:
+    """(annotated objects per category name, each image's category names), crowds excluded, files of
+    one split merged by image id as the loader merges them."""
+    counts: dict[str, int] = {}
+    per_image: dict[Any, list[str]] = {}
+    for f in files:
+        for image_id, anns in f.anns_by_image.items():
+            names = per_image.setdefault(image_id, [])
+            for ann in anns:
+                cid = ann.get("category_id")
+                name = f.categories.get(cid) if _hashable(cid) else None
+                if name and not ann.get("iscrowd") and keep(cid):
+                    counts[name] = counts.get(name, 0) + 1
+                    names.append(name)
+    images = [per_image[k] for k in sorted(per_image, key=_sort_key) if per_image[k]]
+    return dict(sorted(counts.items())), images
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:

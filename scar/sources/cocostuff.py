@@ -23,17 +23,11 @@ import numpy as np
 from scar.errors import InputFileError
 from scar.schema import Rejected, Split
 from scar.sources.base import Record, SourceOptions
-from scar.sources.coco import CocoFile, CocoSource, coco_candidate, split_of_file
-from scar.sources.common import (
-    Candidate,
-    ImageIndex,
-    ImageMeta,
-    check_images_option,
-    clean_category,
-    emit_image,
-    label_candidates,
-    read_png,
-)
+from scar.sources.coco import CocoFile, CocoSource, category_counts, coco_candidate, split_of_file
+from scar.sources.emit import Candidate, ImageMeta, emit_image
+from scar.sources.images import ImageFiles, check_images_option
+from scar.sources.labelmaps import label_candidates, read_png
+from scar.sources.text import clean_category
 
 OTHER_ID = 183  # stuff JSON placeholder covering every thing pixel
 FIRST_STUFF_ID = 92
@@ -62,11 +56,12 @@ def map_candidates(
 
 
 class CocoStuffSource(CocoSource):
+    uses_options = frozenset({"annotations", "root", "images"})
     name = "cocostuff"
 
     def __init__(self, options: SourceOptions) -> None:
         self.options = options
-        self.images = ImageIndex(options.images, check=check_images_option(options))
+        self.images = ImageFiles(options.images, check=check_images_option(options))
         self._files: dict[Path, CocoFile] = {}
         self.maps_dir = self._find_maps()
         if not options.annotations and self.maps_dir is None:
@@ -90,6 +85,13 @@ class CocoStuffSource(CocoSource):
 
     def category_filter(self, category_id: Any) -> str | None:
         return "stuff 'other' region (things placeholder)" if category_id == OTHER_ID else None
+
+    def source_stats(self, split: Split) -> dict[str, Any] | None:
+        files = [self._files.get(p) for p in self.files_for(split)]
+        if not files or any(f is None for f in files):
+            return None  # the stuffthingmaps route counts nothing: the generator falls back to its tables
+        counts, images = category_counts((f for f in files if f is not None), keep=lambda cid: cid != OTHER_ID)
+        return {"categories": counts, "images": images} if counts else None
 
     def iter_records(self, split: Split) -> Iterator[Record]:
         files = [self.coco_file(p) for p in self.files_for(split)]
@@ -128,19 +130,23 @@ class CocoStuffSource(CocoSource):
                 stem = png.stem
                 image_id: Any = int(stem) if stem.isdigit() else stem
                 entry = entries.get(image_id)
-                labels = read_png(png)
+                record = f"{self.name}:{image_id}"
+                try:
+                    labels = read_png(png)
+                except InputFileError as exc:  # one broken map costs its image, not the build
+                    yield Rejected(self.name, record, "unreadable label map", file=str(png), detail=str(exc)[:200])
+                    continue
                 if labels.ndim != 2:
                     raise InputFileError(png, f"label map must be single-channel, got shape {labels.shape}")
                 height, width = labels.shape
-                record = f"{self.name}:{image_id}"
                 file_name = entry.get("file_name") if entry else None
                 file_name = file_name if isinstance(file_name, str) and file_name else f"{stem}.jpg"
                 if entry and (entry.get("width"), entry.get("height")) != (width, height):
                     yield Rejected(self.name, record, "label map size disagrees with image", file=str(png))
                     continue
-                rel = self.images.first_existing([f"{folder.name}/{file_name}", file_name])
+                rel, reason, detail = self.images.locate([f"{folder.name}/{file_name}", file_name], width, height)
                 if rel is None:
-                    yield Rejected(self.name, record, "missing image file", file=str(png), detail=file_name)
+                    yield Rejected(self.name, record, reason or "missing image file", file=str(png), detail=detail)
                     continue
                 meta = ImageMeta(image_id=str(image_id), image_path=rel, width=width, height=height)
                 items = map_candidates(self.name, meta, labels, names, FIRST_STUFF_ID if things else 0, png)

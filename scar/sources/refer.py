@@ -18,20 +18,13 @@ from typing import Any, Iterator
 from scar.errors import InputFileError
 from scar.schema import Rejected, Split
 from scar.sources.base import Record, SourceOptions
+from scar.sources.boxes import fit_box, parse_box
 from scar.sources.coco import CocoFile, coco_candidate, image_meta, load_coco_file
-from scar.sources.common import (
-    Candidate,
-    ImageIndex,
-    ImageMeta,
-    box_region,
-    check_images_option,
-    emit_image,
-    fit_box,
-    parse_box,
-    require_file,
-    text_problem,
-)
+from scar.sources.emit import Candidate, ImageMeta, box_region, emit_image
+from scar.sources.files import require_file
+from scar.sources.images import ImageFiles, check_images_option
 from scar.sources.safe_pickle import load_pickle
+from scar.sources.text import text_problem
 
 DEFAULT_SPLIT_BY = {"refcoco": "unc", "refcoco+": "unc", "refcocog": "umd"}
 SPLIT_BYS = {"refcoco": ("unc", "google"), "refcoco+": ("unc",), "refcocog": ("umd", "google")}
@@ -59,6 +52,7 @@ def scar_split(ref_split: str, eval_splits: tuple[str, ...] | None) -> Split | N
 
 class ReferSource:
     """Base of the three RefCOCO-family sources; subclasses set `name`."""
+    uses_options = frozenset({"root", "images", "split_by"})  # what `scar build` may pass it
 
     name = "refcoco"
 
@@ -76,7 +70,7 @@ class ReferSource:
         self.instances_path = require_file(folder / "instances.json", "instances file")
         eval_splits = options.extra.get("eval_splits")
         self.eval_splits = tuple(eval_splits) if eval_splits else None
-        self.images = ImageIndex(options.images, check=check_images_option(options))
+        self.images = ImageFiles(options.images, check=check_images_option(options))
         self._refs: list[Any] | None = None
         self._coco: CocoFile | None = None
 
@@ -99,23 +93,59 @@ class ReferSource:
                 per_image[ref.get("image_id")] = per_image.get(ref.get("image_id"), 0) + 1
         return sum(min(n, self.options.max_per_image) for n in per_image.values())
 
+    def source_stats(self, split: Split) -> dict[str, Any] | None:
+        """Referred objects per category over the split (what gold objects will be), and the categories
+        of every object in each of the split's images (what the scene is inferred from)."""
+        refs, coco = self._load()
+        category_of = {
+            a.get("id"): a.get("category_id") for anns in coco.anns_by_image.values() for a in anns if isinstance(a.get("id"), (int, str))
+        }
+        counts: dict[str, int] = {}
+        image_ids: set[Any] = set()
+        for ref in refs:
+            if isinstance(ref, dict) and isinstance(ref.get("split"), str) and scar_split(ref["split"], self.eval_splits) == split:
+                ann_id = ref.get("ann_id")
+                cid = category_of.get(ann_id) if isinstance(ann_id, (int, str)) else None
+                name = coco.categories.get(cid) if isinstance(cid, (int, str)) else None
+                if isinstance(name, str):
+                    counts[name] = counts.get(name, 0) + 1
+                    if isinstance(ref.get("image_id"), (int, str)):
+                        image_ids.add(ref["image_id"])
+        images = []
+        for image_id in sorted(image_ids, key=lambda v: (isinstance(v, str), v)):
+            names = [coco.categories.get(c) for a in coco.anns_by_image.get(image_id, []) if isinstance(c := a.get("category_id"), (int, str))]
+            images.append([n for n in names if isinstance(n, str)])
+        return {"categories": dict(sorted(counts.items())), "images": images} if counts else None
+
     def iter_records(self, split: Split) -> Iterator[Record]:
         refs, coco = self._load()
         anns_by_id = {a.get("id"): a for anns in coco.anns_by_image.values() for a in anns}
         by_image: dict[Any, list[dict[str, Any]]] = {}
+        seen_ids: set[str] = set()  # over all splits, so a repeated ref id is dropped the same way in each
         for i, ref in enumerate(refs):
             if not isinstance(ref, dict) or not isinstance(ref.get("split"), str):
                 if split == "train":  # a ref without a split belongs to neither; count it once
                     yield Rejected(self.name, f"{self.name}:ref #{i}", "malformed ref", file=str(self.refs_path))
                 continue
+            image_id = ref.get("image_id")
+            image_ok = isinstance(image_id, (int, str)) and image_id in coco.images
+            # A row's id is its COCO object's: a repeated ref id or object (ann) id would repeat it.
+            ref_id, ann_id = f"ref {ref.get('ref_id')}", f"ann {ref.get('ann_id')}"
+            repeated = "duplicate ref id" if ref_id in seen_ids else None
+            seen_ids.add(ref_id)
+            if image_ok:
+                repeated = repeated or ("duplicate ann id" if ann_id in seen_ids else None)
+                seen_ids.add(ann_id)
             if scar_split(ref["split"], self.eval_splits) != split:
                 continue
-            image_id = ref.get("image_id")
-            if not isinstance(image_id, (int, str)) or image_id not in coco.images:
+            if not image_ok:
                 yield Rejected(
-                    self.name, f"{self.name}:ref {ref.get('ref_id')}", "image id points nowhere", file=str(self.refs_path),
+                    self.name, f"{self.name}:{ref_id}", "image id points nowhere", file=str(self.refs_path),
                     detail=f"image_id {image_id}",
                 )
+                continue
+            if repeated:  # keep the first
+                yield Rejected(self.name, f"{self.name}:{ref_id}", repeated, file=str(self.refs_path))
                 continue
             by_image.setdefault(image_id, []).append(ref)
         for image_id in sorted(by_image, key=lambda v: (isinstance(v, str), v)):

@@ -15,7 +15,6 @@ Images: the path in the image's `url` (VG_100K/1.jpg or VG_100K_2/1.jpg) under `
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
@@ -24,21 +23,12 @@ from scar.errors import InputFileError
 from scar.schema import Rejected, Split
 from scar.seeding import stable_hash
 from scar.sources.base import Record, SourceOptions
-from scar.sources.common import (
-    Candidate,
-    ImageIndex,
-    ImageMeta,
-    TruncatedJson,
-    box_region,
-    check_images_option,
-    clean_category,
-    emit_image,
-    fit_box,
-    iter_json_array,
-    parse_box,
-    require_dir,
-    text_problem,
-)
+from scar.sources.boxes import fit_box, parse_box
+from scar.sources.emit import Candidate, ImageMeta, box_region, emit_image
+from scar.sources.files import require_dir
+from scar.sources.images import ImageFiles, check_images_option, size_problem
+from scar.sources.jsonstream import TruncatedJson, iter_json_array
+from scar.sources.text import clean_category, text_problem
 
 REGION_IOU = 0.5
 MAX_PHRASES = 5
@@ -85,13 +75,14 @@ def _iou(box: tuple[float, float, float, float], boxes: np.ndarray) -> np.ndarra
 
 
 class VisualGenomeSource:
+    uses_options = frozenset({"root", "images"})  # what `scar build` may pass it
     name = "vg"
 
     def __init__(self, options: SourceOptions) -> None:
         self.root = require_dir(options.root, "--root")
         self.options = options
         self.eval_fraction = float(options.extra.get("eval_fraction", DEFAULT_EVAL_FRACTION))
-        self.images = ImageIndex(options.images, check=check_images_option(options))
+        self.images = ImageFiles(options.images, check=check_images_option(options))
         self._annotations: dict[Any, VgImageAnnotations] | None = None
         self._image_data: list[dict[str, Any]] | None = None
         self._problems: list[Rejected] = []
@@ -168,6 +159,24 @@ class VisualGenomeSource:
         self._image_data, self._annotations = images, ann
         return images, ann
 
+    def source_stats(self, split: Split) -> dict[str, Any] | None:
+        """Objects per name over the split's images (the distribution of gold objects) and each image's names."""
+        _, ann = self._load()
+        counts: dict[str, int] = {}
+        images = []
+        for image_id in sorted(ann, key=str):
+            if self.split_of(image_id) != split:
+                continue
+            names = []
+            for obj in ann[image_id].objects:
+                name = _name(obj)
+                if name:
+                    name = clean_category(name)
+                    counts[name] = counts.get(name, 0) + 1
+                    names.append(name)
+            images.append(names)
+        return {"categories": dict(sorted(counts.items())), "images": images} if counts else None
+
     # ------------------------------------------------------------ records
 
     def iter_records(self, split: Split) -> Iterator[Record]:
@@ -178,8 +187,12 @@ class VisualGenomeSource:
         known = set()
         for img in sorted(images, key=lambda d: str(_first(d, "image_id", "id")).zfill(12)):
             image_id = _first(img, "image_id", "id")
-            known.add(image_id)
+            repeated = str(image_id) in known
+            known.add(str(image_id))
             if self.split_of(image_id) != split or image_id not in ann:
+                continue
+            if repeated:  # a second entry for one image would repeat its rows: keep the first
+                yield Rejected(self.name, f"{self.name}:{image_id}", "duplicate image id", file="image_data.json")
                 continue
             objects = ann[image_id]
             meta, rejected = self._image_meta(img, image_id)
@@ -187,9 +200,17 @@ class VisualGenomeSource:
                 assert rejected is not None
                 yield Rejected(self.name, rejected.record, rejected.reason, rejected.file, f"{len(objects.objects)} objects; {rejected.detail}")
                 continue
-            items = [self._candidate(meta, o, objects) for o in objects.objects]
+            items: list[Candidate | Rejected] = []
+            seen_objects: set[str] = set()
+            for o in objects.objects:
+                object_id = str(_first(o, "object_id", "id"))
+                if object_id in seen_objects:
+                    items.append(Rejected(self.name, f"{self.name}:{image_id}:{object_id}", "duplicate object id", file="objects.json"))
+                    continue
+                seen_objects.add(object_id)
+                items.append(self._candidate(meta, o, objects))
             yield from emit_image(self.name, split, meta, items, self.options)
-        for image_id in sorted((i for i in ann if i not in known), key=str):
+        for image_id in sorted((i for i in ann if str(i) not in known), key=str):
             if self.split_of(image_id) == split:
                 yield Rejected(self.name, f"{self.name}:{image_id}", "image id points nowhere", file="objects.json",
                                detail=f"{len(ann[image_id].objects)} objects")
@@ -197,16 +218,18 @@ class VisualGenomeSource:
     def _image_meta(self, img: dict[str, Any], image_id: Any) -> tuple[ImageMeta | None, Rejected | None]:
         record = f"{self.name}:{image_id}"
         width, height = img.get("width"), img.get("height")
-        if not isinstance(width, int) or not isinstance(height, int) or width <= 0 or height <= 0:
-            return None, Rejected(self.name, record, "bad image size", file="image_data.json", detail=f"{width}x{height}")
+        problem = size_problem(width, height)
+        if problem:
+            return None, Rejected(self.name, record, problem, file="image_data.json", detail=f"{width}x{height}")
+        assert isinstance(width, int) and isinstance(height, int)
         candidates = []
         url = img.get("url")
         if isinstance(url, str) and "/" in url:
             candidates.append("/".join(url.rstrip("/").split("/")[-2:]))
         candidates += [f"VG_100K/{image_id}.jpg", f"VG_100K_2/{image_id}.jpg", f"{image_id}.jpg"]
-        rel = self.images.first_existing(candidates) if self.images.check else candidates[0]
+        rel, reason, detail = self.images.locate(candidates, width, height)
         if rel is None:
-            return None, Rejected(self.name, record, "missing image file", detail=candidates[0])
+            return None, Rejected(self.name, record, reason or "missing image file", file="image_data.json", detail=detail)
         return ImageMeta(image_id=str(image_id), image_path=rel, width=width, height=height), None
 
     def _candidate(self, meta: ImageMeta, obj: dict[str, Any], anns: VgImageAnnotations) -> Candidate | Rejected:

@@ -33,6 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from baselines.tiny import CLIP_MERGES, clip_vocab  # noqa: E402
 from evaluators.registry import load_embedder  # noqa: E402
+from evaluators.api import result_record  # noqa: E402
+from evaluators.identity import run_id  # noqa: E402
 from evaluators.results import write_summary, write_task_result  # noqa: E402
 from evaluators.runner import evaluate, load_tasks, select_tasks  # noqa: E402
 from tests.eval_fixtures import mmeb_row, write_parquet  # noqa: E402
@@ -147,14 +149,11 @@ def main() -> None:
             t0 = time.perf_counter()
             tasks = load_tasks(select_tasks(TASKS), mmeb_root=tmp / "mmeb", progress=False)
             scores, stats = evaluate(embedder, tasks, cache, batch_size=args.batch_size, progress=False)
+            run = run_id(embedder.info)
             for s in scores:
-                write_task_result(tmp / "out", {
-                    "schema": "scar-result/1", "benchmark": "mmeb", "task": s.task.name, "meta_task": s.task.info.meta_task,
-                    "ind": s.task.info.ind, "model": embedder.info.name, "model_id": embedder.info.model_id,
-                    "revision": "", "family": "clip", **s.summary.as_dict(), "tie_rule": "official",
-                    "dataset_fingerprint": s.task.fingerprint, "toolkit_version": "bench", "device": "cpu",
-                    "dtype": "float32", "wall_seconds": 0.0, "limit": None})  # fmt: skip
-            write_summary(tmp / "out", embedder.info.name)
+                record = result_record(s, embedder, "official", 0.0, None, stats, 1, len(scores), run)
+                write_task_result(tmp / "out", record, s.predictions)
+            write_summary(tmp / "out", embedder.info.name, run)
             total = time.perf_counter() - t0
             best = measured.get(mode)
             if best is None or total / forward[0] < best[0] / best[1]:

@@ -2,8 +2,9 @@
 
 `write_synthetic_coco(path, n)`: a COCO instances JSON with n polygon annotations, about 5 per image,
 COCO-like image sizes and object sizes. `write_synthetic_refer` and `write_synthetic_vg` give
-equivalent-size RefCOCO (refer layout) and Visual Genome inputs. `touch_images` makes empty image
-files so the image-existence check can stay on (files are never decoded).
+equivalent-size RefCOCO (refer layout) and Visual Genome inputs. `write_images` gives every image
+entry a real JPEG of the declared size (one small grey file per size, hard-linked), so the build's
+header checks run as on a real dataset; `touch_images` makes empty files (existence only).
 
     python tests/benchmarks/synthetic_coco.py OUT.json 100000
 """
@@ -64,6 +65,30 @@ def write_synthetic_coco(path: Path, n_annotations: int, seed: int = 0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(synthetic_instances(n_annotations, seed)), encoding="utf-8")
     return path
+
+
+def write_images(instances_path: Path, images_dir: Path) -> int:
+    """A real JPEG of the declared size per image entry: one file per distinct size, hard-linked
+    (copied where links are not allowed), so 20k images cost a few disk blocks and seconds."""
+    import os
+    import shutil
+
+    from PIL import Image
+
+    images_dir.mkdir(parents=True, exist_ok=True)
+    data = json.loads(instances_path.read_text(encoding="utf-8"))
+    templates: dict[tuple[int, int], Path] = {}
+    for img in data["images"]:
+        size = (img["width"], img["height"])
+        if size not in templates:
+            templates[size] = images_dir / f".template-{size[0]}x{size[1]}.jpg"
+            Image.new("RGB", size, (128, 128, 128)).save(templates[size], quality=50)
+        target = images_dir / img["file_name"]
+        try:
+            os.link(templates[size], target)
+        except OSError:
+            shutil.copyfile(templates[size], target)
+    return len(data["images"])
 
 
 def touch_images(instances_path: Path, images_dir: Path) -> int:

@@ -5,6 +5,12 @@ running reaches its next request, then they all go out as batch files (JSONL, on
 request, custom_id = cache key). Each batch is recorded on disk (<out>/.llm-batch/chunk-*.json)
 from the moment it is uploaded, so a restarted build adopts the batches already on the server
 instead of paying for them again. Lines that fail are sent again in a follow-up batch.
+
+Faults: before creating a batch, the server's batch list is searched for one made from the same
+uploaded file, so a create whose reply was lost (a stall, a timeout, a kill) is adopted, never paid
+twice. A batch that fails as a whole (failed, expired, cancelled) more often than --llm-http-retries
+stops the build with an error, commits nothing, and the rerun resubmits its lines. Every line holds
+its worst-case cost against --max-cost from the moment it is queued (see usage.py).
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ T = TypeVar("T")
 
 TERMINAL = ("completed", "failed", "expired", "cancelled")
 ENDPOINT = "/v1/chat/completions"
+WHOLE_BATCH = "batch ended"  # how a line's error starts when its whole batch failed
+FIND_BATCH_SCAN = 1_000  # newest batches searched for one made from a given file
 
 
 @dataclass
@@ -68,15 +76,16 @@ class BatchTransport:
         self._images = images
         self._rng = rng
         self._on_reply = on_reply
-        self._pending: list[tuple[ChatRequest, asyncio.Future[Reply]]] = []
+        self._pending: list[tuple[ChatRequest, asyncio.Future[Reply], float]] = []
+        self._held: dict[str, list[float]] = {}  # key -> worst-case costs held for its lines in flight
         self._wake: asyncio.Event | None = None
 
     # ------------------------------------------------------------ what flows see
 
     async def send(self, request: ChatRequest) -> Reply:
-        self._budget.reserve_request()
+        held = self._budget.reserve_request(self._worst(request))
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
-        self._pending.append((request, future))
+        self._pending.append((request, future, held))
         assert self._wake is not None, "BatchTransport.send outside BatchTransport.run"
         self._wake.set()
         return await future
@@ -97,7 +106,7 @@ class BatchTransport:
         while live:
             await self._wake.wait()
             self._wake.clear()
-            waiting = sum(1 for _, f in self._pending if not f.done())
+            waiting = sum(1 for _, f, _ in self._pending if not f.done())
             if live and waiting >= len(live):
                 batch, self._pending = self._pending, []
                 await self._flush(batch)
@@ -105,29 +114,57 @@ class BatchTransport:
 
     # ------------------------------------------------------------ one flush = batches until all lines answered
 
-    async def _flush(self, pending: list[tuple[ChatRequest, asyncio.Future[Reply]]]) -> None:
+    def _worst(self, request: ChatRequest) -> float:
+        return self._price.worst_case_usd(request, batch=True) if self._price is not None else 0.0
+
+    def _settle(self, key: str, reply: Reply) -> None:
+        """A line's reply arrived: its first hold becomes its cost, holds of duplicate lines are freed."""
+        holds = self._held.pop(key, [])
+        if not holds:  # a line of a batch adopted from an earlier run: nothing was held for it
+            self._budget.charge(self._price, reply.prompt_tokens, reply.completion_tokens, batch=True)
+            return
+        self._budget.settle(holds[0], self._price, reply.prompt_tokens, reply.completion_tokens, batch=True)
+        for held in holds[1:]:
+            self._budget.release(held)
+
+    def _release(self, keys: Any) -> None:
+        for key in list(keys):
+            for held in self._held.pop(key, []):
+                self._budget.release(held)
+
+    async def _flush(self, pending: list[tuple[ChatRequest, asyncio.Future[Reply], float]]) -> None:
         by_key: dict[str, ChatRequest] = {}
         futures: dict[str, list[asyncio.Future[Reply]]] = {}
-        for request, future in pending:
+        for request, future, held in pending:
             key = request.cache_key()
             by_key.setdefault(key, request)
             futures.setdefault(key, []).append(future)
+            self._held.setdefault(key, []).append(held)
+        merged = len(pending) - len(by_key)  # identical requests of several flows: one line, one reply for all
+        self._budget.usage.requests -= merged
+        self._budget.usage.cache_hits += merged
         remaining = dict(by_key)
         errors: dict[str, str] = {}
         try:
             for attempt in range(self._retry.attempts + 1):
                 if attempt:
-                    for _ in remaining:  # each re-sent line is a request for the budget
-                        self._budget.reserve_request()
+                    for key in remaining:  # each re-sent line is a request for the budget
+                        self._held.setdefault(key, []).append(self._budget.reserve_request(self._worst(remaining[key])))
                     self._budget.usage.retries += len(remaining)
                 replies, errors = await self._run_round(remaining)
                 for key, reply in replies.items():
                     for f in futures.pop(key, []):
                         f.set_result(reply)
                 remaining = {k: remaining[k] for k in errors}
+                self._release(remaining)  # failed lines are not billed
                 if not remaining:
                     return
                 log.info("%d batch lines failed; sending them again", len(remaining))
+            if all(errors.get(k, "").startswith(WHOLE_BATCH) for k in remaining):
+                first = errors[next(iter(remaining))]
+                raise ScarError(
+                    f"{first} ({self._retry.attempts + 1} attempts); nothing was kept: rerun the same command to resubmit"
+                )
             for key in remaining:
                 for f in futures.pop(key, []):
                     f.set_exception(TransportFailure(f"batch line failed: {errors.get(key, 'unknown')}"))
@@ -137,6 +174,8 @@ class BatchTransport:
                 for f in fs:
                     if not f.done():
                         f.set_exception(error)
+        finally:
+            self._release(by_key)
 
     async def _run_round(self, requests: dict[str, ChatRequest]) -> tuple[dict[str, Reply], dict[str, str]]:
         wanted = set(requests)
@@ -190,16 +229,51 @@ class BatchTransport:
             record.file_id = uploaded.id
             record.save()
         if record.batch_id is None:
-            created = await self._api(
-                lambda: client.batches.create(
-                    input_file_id=str(record.file_id), endpoint=ENDPOINT, completion_window=self._settings.completion_window  # type: ignore[arg-type]
-                )
-            )
+            created = await self._create_batch(str(record.file_id))
             record.batch_id = created.id
             record.status = "submitted"
             record.save()
             record.input_path.unlink(missing_ok=True)  # can be GBs of images; the server has it now
             self._budget.usage.batches += 1
+
+    async def _create_batch(self, file_id: str) -> Any:
+        """Create the batch for an uploaded file, unless an earlier create (whose reply was lost to a
+        stall, a timeout or a kill) already did: that one is adopted, not paid for twice."""
+        client = self._ready()
+        attempt = 0
+        while True:
+            found = await self._find_batch(file_id)
+            if found is not None:
+                log.info("adopting batch %s, created earlier from file %s", found.id, file_id)
+                return found
+            try:
+                return await client.batches.create(
+                    input_file_id=file_id, endpoint=ENDPOINT, completion_window=self._settings.completion_window  # type: ignore[arg-type]
+                )
+            except (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError) as exc:
+                if attempt >= self._retry.attempts:
+                    raise ScarError(f"batch API call failed: {short_error(exc, self._redact)}; rerun to resume") from None
+                headers = getattr(getattr(exc, "response", None), "headers", None)
+                delay = self._retry.delay(attempt, retry_after_seconds(headers), self._rng)
+                attempt += 1
+                await asyncio.sleep(delay)
+            except openai.APIStatusError as exc:
+                raise ScarError(f"batch API call failed: {short_error(exc, self._redact)}") from None
+
+    async def _find_batch(self, file_id: str) -> Any:
+        """The newest live batch made from `file_id` among the server's most recent batches, or None."""
+        client = self._ready()
+        seen = 0
+        try:
+            async for batch in client.batches.list(limit=100):
+                if batch.input_file_id == file_id and batch.status not in ("failed", "expired", "cancelled"):
+                    return batch
+                seen += 1
+                if seen >= FIND_BATCH_SCAN:
+                    break
+        except openai.APIError as exc:  # a server without the list endpoint: creating is all we can do
+            log.debug("cannot list batches: %s", short_error(exc, self._redact))
+        return None
 
     async def _collect(self, record: "ChunkRecord", steps: dict[str, str]) -> tuple[dict[str, Reply], dict[str, str]]:
         client = self._ready()
@@ -222,7 +296,7 @@ class BatchTransport:
                 response = line.get("response") or {}
                 if response.get("status_code") == 200 and not line.get("error"):
                     reply = Reply.from_completion(response.get("body") or {})
-                    self._budget.charge(self._price, reply.prompt_tokens, reply.completion_tokens, batch=True)
+                    self._settle(key, reply)
                     self._on_reply(key, steps.get(key, ""), reply)
                     replies[key] = reply
                 else:
@@ -230,7 +304,7 @@ class BatchTransport:
                     errors[key] = self._redact(error.get("message") or f"HTTP {response.get('status_code')}")[:200]
         if batch.status != "completed" and not replies and not errors:
             detail = self._redact(json.dumps(getattr(batch, "errors", None), default=str))[:200]
-            errors.update({k: f"batch {batch.status}: {detail}" for k in record.keys})
+            errors.update({k: f"{WHOLE_BATCH} {batch.status}: {detail}" for k in record.keys})
         record.status = "done"
         record.save()
         return replies, errors

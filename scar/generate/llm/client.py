@@ -144,6 +144,7 @@ class OnlineTransport:
         self._images = images
         self._rng = rng
         self._format_level = 0
+        self._settled: asyncio.Event | None = None  # set whenever a held request settles or is released
 
     def _ready(self) -> tuple[openai.AsyncOpenAI, asyncio.Semaphore]:
         if self._client is None:
@@ -156,46 +157,62 @@ class OnlineTransport:
         client, sem = self._ready()
         usage = self._budget.usage
         attempt = 0
+        worst = self._price.worst_case_usd(request, batch=False) if self._price is not None else 0.0
         while True:
             level = self._format_level
             retry_after: float | None = None
             async with sem:
-                self._budget.reserve_request()  # inside the slot, so the cost check sees replies already in
-                body = await self._images.body(request, FORMAT_LEVELS[level])
+                # Inside the slot: at most `concurrency` requests hold their worst case at once. When the
+                # next one does not fit, the ones in flight usually cost far less than held: wait for them.
+                while self._budget.in_flight and not self._budget.fits(worst):
+                    settled_event = self._settled_event()
+                    settled_event.clear()
+                    await settled_event.wait()
+                held = self._budget.reserve_request(worst)
+                settled = maybe_billed = False
                 try:
-                    # the client's generic POST: same auth, errors and URL handling as chat.completions.create,
-                    # without re-validating our already-built body against the typed params (~2 ms/request)
-                    raw = await client.post(
-                        "/chat/completions", cast_to=httpx.Response, body=body, options={"timeout": self._timeout_s}
-                    )
-                    completion = json.loads(raw.content)
-                except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
-                    if self._format_unsupported(exc) and level + 1 < len(FORMAT_LEVELS):
-                        if self._format_level == level:
-                            self._format_level = level + 1
-                            usage.format_fallbacks += 1
-                            log.warning("server refused response_format=%s; falling back to %s",
-                                        FORMAT_LEVELS[level], FORMAT_LEVELS[level + 1])
-                        continue
-                    raise ScarError(f"LLM server rejected the request: {short_error(exc, self._redact)}") from None
-                except (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError) as exc:
-                    raise ScarError(f"LLM server refused us: {short_error(exc, self._redact)}") from None
-                except (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError,
-                        openai.ConflictError) as exc:
-                    failure = short_error(exc, self._redact)
-                    response = getattr(exc, "response", None)
-                    retry_after = retry_after_seconds(getattr(response, "headers", None))
-                except openai.APIStatusError as exc:  # other 4xx/5xx: retry 5xx-like codes only
-                    failure = short_error(exc, self._redact)
-                    if exc.status_code < 500 and exc.status_code not in (408, 409, 425, 429):
-                        raise ScarError(f"LLM server rejected the request: {failure}") from None
-                    retry_after = retry_after_seconds(exc.response.headers)
-                except (json.JSONDecodeError, UnicodeDecodeError):
-                    failure = "server sent a reply that is not a JSON chat completion"
-                else:
-                    reply = Reply.from_completion(completion)
-                    self._budget.charge(self._price, reply.prompt_tokens, reply.completion_tokens, batch=False)
-                    return reply
+                    body = await self._images.body(request, FORMAT_LEVELS[level])
+                    try:
+                        # the client's generic POST: same auth, errors and URL handling as chat.completions.create,
+                        # without re-validating our already-built body against the typed params (~2 ms/request)
+                        raw = await client.post(
+                            "/chat/completions", cast_to=httpx.Response, body=body, options={"timeout": self._timeout_s}
+                        )
+                        completion = json.loads(raw.content)
+                    except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
+                        if self._format_unsupported(exc) and level + 1 < len(FORMAT_LEVELS):
+                            if self._format_level == level:
+                                self._format_level = level + 1
+                                usage.format_fallbacks += 1
+                                log.warning("server refused response_format=%s; falling back to %s",
+                                            FORMAT_LEVELS[level], FORMAT_LEVELS[level + 1])
+                            continue
+                        raise ScarError(f"LLM server rejected the request: {short_error(exc, self._redact)}") from None
+                    except (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError) as exc:
+                        raise ScarError(f"LLM server refused us: {short_error(exc, self._redact)}") from None
+                    except openai.APIConnectionError as exc:  # timeouts too: the server may have answered, and billed
+                        maybe_billed = True
+                        failure = short_error(exc, self._redact)
+                    except (openai.RateLimitError, openai.InternalServerError, openai.ConflictError) as exc:
+                        failure = short_error(exc, self._redact)
+                        retry_after = retry_after_seconds(exc.response.headers)
+                    except openai.APIStatusError as exc:  # other 4xx/5xx: retry 5xx-like codes only
+                        failure = short_error(exc, self._redact)
+                        if exc.status_code < 500 and exc.status_code not in (408, 409, 425, 429):
+                            raise ScarError(f"LLM server rejected the request: {failure}") from None
+                        retry_after = retry_after_seconds(exc.response.headers)
+                    except (json.JSONDecodeError, UnicodeDecodeError):
+                        maybe_billed = True  # it answered 200
+                        failure = "server sent a reply that is not a JSON chat completion"
+                    else:
+                        reply = Reply.from_completion(completion)
+                        self._budget.settle(held, self._price, reply.prompt_tokens, reply.completion_tokens, batch=False)
+                        settled = True
+                        return reply
+                finally:
+                    if not settled:
+                        self._budget.release(held, maybe_billed)
+                    self._settled_event().set()
             if attempt >= self._retry.attempts:
                 raise TransportFailure(f"{failure} (after {attempt + 1} attempts)")
             delay = self._retry.delay(attempt, retry_after, self._rng)
@@ -203,6 +220,11 @@ class OnlineTransport:
             usage.retries += 1
             attempt += 1
             await asyncio.sleep(delay)
+
+    def _settled_event(self) -> asyncio.Event:
+        if self._settled is None:
+            self._settled = asyncio.Event()
+        return self._settled
 
     @staticmethod
     def _format_unsupported(exc: openai.APIStatusError) -> bool:

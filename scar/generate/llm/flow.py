@@ -19,7 +19,7 @@ from scar.generate.llm.parsing import (
 )
 from scar.generate.llm.prompts import PromptSet
 from scar.generate.llm.request import ChatRequest, Reply, SamplingParams
-from scar.generate.llm.taxonomy import ObjectSwapCheck
+from scar.generate.llm.taxonomy import ObjectSwapCheck, negative_problem
 from scar.generate.llm.usage import Usage
 from scar.schema import NEG_TYPES, NEGATIVES_PER_TYPE, NUM_NEGATIVES, Entity, GeneratorInfo, Rejected, Sample
 from scar.seeding import rng_for
@@ -106,6 +106,7 @@ class EntityFlow:
 
     async def _negatives(self, gold: Gold, image: ImageRef) -> list[str]:
         accepted: dict[str, list[str]] = {k: [] for k in NEG_TYPES}
+        kept_parts: dict[str, list[str]] = {k: [] for k in NEG_TYPES}  # the replacements behind `accepted`
         rejected: list[dict[str, str]] = []
         gold_checked = False
         for round_ in range(self._s.max_retries + 1):
@@ -114,7 +115,7 @@ class EntityFlow:
             counts = {k: NEGATIVES_PER_TYPE - len(v) for k, v in accepted.items()}
             request = self._prompts.negatives(gold.parts, gold.caption, counts, accepted, rejected, self._s.params)
             drafts = await self._ask(request, lambda r, c=counts: parse_negatives(r, c))  # type: ignore[misc]
-            fresh, bad = self._local_checks(gold, drafts, accepted)
+            fresh, bad = self._local_checks(gold, drafts, accepted, kept_parts)
             rejected.extend(bad)
             if fresh:
                 verdict = await self._ask(
@@ -127,6 +128,7 @@ class EntityFlow:
                 for draft, judgement in zip(fresh, verdict.negatives):
                     if judgement.ok:
                         accepted[draft.kind].append(draft.caption)
+                        kept_parts[draft.kind].append(draft.replacement)
                     else:
                         rejected.append({"type": draft.kind, "caption": draft.caption, "reason": judgement.reason})
             if all(len(v) == NEGATIVES_PER_TYPE for v in accepted.values()):
@@ -135,10 +137,13 @@ class EntityFlow:
         raise Rejection(NEGATIVES_FAILED, last)
 
     def _local_checks(
-        self, gold: Gold, drafts: list[NegativeDraft], accepted: dict[str, list[str]]
+        self, gold: Gold, drafts: list[NegativeDraft], accepted: dict[str, list[str]], kept_parts: dict[str, list[str]]
     ) -> tuple[list[NegativeDraft], list[dict[str, str]]]:
-        """Rules that need no judge: one element really replaced, taxonomy, all candidates distinct."""
+        """Rules that need no judge (scar.generate.rules, shared with the offline generator): one element
+        really replaced, not a synonym / hypernym / hyponym / person twin of the gold object, not a
+        synonym of the gold relation, not a confusable scene, no two negatives meaning the same, all distinct."""
         seen = {gold.caption.lower()} | {c.lower() for v in accepted.values() for c in v}
+        parts = {k: list(v) for k, v in kept_parts.items()}
         fresh: list[NegativeDraft] = []
         bad: list[dict[str, str]] = []
         for d in drafts:
@@ -150,9 +155,12 @@ class EntityFlow:
                 reason = "object is a synonym, hypernym or hyponym of the gold object"
             elif d.caption.lower() in seen:
                 reason = "duplicate caption"
+            else:
+                reason = negative_problem(d.kind, original, d.replacement, parts.get(d.kind, ()))
             if reason:
                 bad.append({"type": d.kind, "caption": d.caption, "reason": reason})
             else:
                 seen.add(d.caption.lower())
+                parts.setdefault(d.kind, []).append(d.replacement)
                 fresh.append(d)
         return fresh, bad

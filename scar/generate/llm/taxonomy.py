@@ -1,61 +1,33 @@
-"""The object-swap rule shared with the offline generator: a negative's new object must not be a
-synonym, hypernym or hyponym (or a listed near-confusable) of the gold object, else it is not
-really false. The relation itself lives in scar.generate.offline.Taxonomy (scar/data/taxonomy.json);
-this module only maps the LLM's free noun phrases ("the striped cat on the left") onto it.
-"""
+"""The LLM path's local checks on drafted negatives: the rules of scar.generate.rules, which the offline
+generator obeys too (a negative is no synonym, hypernym, hyponym or person-word twin of the gold part,
+no relation synonym, no confusable scene, and no two negatives mean the same)."""
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-from typing import Callable
+from typing import Callable, Iterable
 
-from scar.generate.offline import Taxonomy
+from scar.generate.rules import meaning_key, object_swap_allowed, relation_swap_allowed, scene_swap_allowed
+from scar.generate.taxonomy import default_taxonomy
 
 ObjectSwapCheck = Callable[[str, str], bool]
 
-_ARTICLES = {"a", "an", "the", "some", "two", "three", "several", "another", "one"}
-_CUT = re.compile(r"\b(with|that|which|who|of|on|in|at|near|under|behind|wearing|holding)\b")
+__all__ = ["ObjectSwapCheck", "load_object_swap_check", "negative_problem", "object_swap_allowed"]
 
 
-def noun_phrase_core(phrase: str) -> str:
-    """'The striped cat with a bell' -> 'striped cat': drop the article and trailing modifiers."""
-    words = re.findall(r"[a-z][a-z\-']*", _CUT.split(phrase.lower())[0])
-    return " ".join(w for w in words if w not in _ARTICLES)
-
-
-def _singular(word: str) -> str:
-    for suffix, repl in (("ies", "y"), ("ves", "f"), ("ses", "s"), ("s", "")):
-        if word.endswith(suffix) and len(word) > len(suffix) + 2 and not word.endswith("ss"):
-            return word[: -len(suffix)] + repl
-    return word
-
-
-def head_noun(phrase: str) -> str:
-    core = noun_phrase_core(phrase).split()
-    return _singular(core[-1]) if core else ""
-
-
-@lru_cache(maxsize=1)
-def _taxonomy() -> Taxonomy:
-    return Taxonomy.load()
-
-
-def _concept(tax: Taxonomy, phrase: str) -> str | None:
-    core = noun_phrase_core(phrase)
-    return tax.resolve(core) or tax.resolve(head_noun(phrase)) if core else None
-
-
-def object_swap_allowed(gold_object: str, replacement: str, taxonomy: Taxonomy | None = None) -> bool:
-    """False when the replacement would not make the caption false (same kind of thing)."""
-    gold_head, new_head = head_noun(gold_object), head_noun(replacement)
-    if not gold_head or not new_head or gold_head == new_head:
-        return False
-    tax = taxonomy or _taxonomy()
-    gold_key, new_key = _concept(tax, gold_object), _concept(tax, replacement)
-    if gold_key is not None and new_key is not None:
-        return new_key not in tax.related[gold_key]
-    return new_head not in tax.relatives(noun_phrase_core(gold_object))
+def negative_problem(kind: str, gold_part: str, replacement: str, accepted: Iterable[str] = ()) -> str:
+    """Why this drafted negative breaks a rule ("" when it is fine). `accepted`: the replacements of the
+    same kind already kept for this entity."""
+    tax = default_taxonomy()
+    if kind == "object" and not object_swap_allowed(gold_part, replacement, tax):
+        return "object is a synonym, hypernym or hyponym of the gold object"
+    if kind == "relation" and not relation_swap_allowed(gold_part, replacement, tax):
+        return "relation says the same as the gold relation"
+    if kind == "scene" and not scene_swap_allowed(gold_part, replacement):
+        return "scene is the gold scene or a confusable one"
+    key = meaning_key(kind, replacement, tax)
+    if any(meaning_key(kind, other, tax) == key for other in accepted):
+        return "means the same as another negative"
+    return ""
 
 
 def load_object_swap_check() -> ObjectSwapCheck:

@@ -1,4 +1,11 @@
-"""Token and cost accounting, and the --max-cost / --max-requests budget."""
+"""Token and cost accounting, and the --max-cost / --max-requests budget.
+
+--max-cost is never exceeded: before a request is sent, its worst-case cost is held against the
+budget (`Price.worst_case_usd`: every byte of prompt text billed as a token, since a token is at
+least one byte; each image at the model's most expensive image; the full `max_tokens` of reply).
+The hold becomes the real cost when the reply arrives. A request whose reply was lost (timeout,
+dropped connection) may still be billed, so its hold stays counted against the budget.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from scar.errors import BudgetExhausted, ScarError
+from scar.generate.llm.images import ImageRef
+from scar.generate.llm.request import ChatRequest
+
+# The most prompt tokens one image can cost on any listed model (gpt-4o-mini, 8 tiles: 48,169);
+# a price-table entry may give its model's own ceiling as "image_tokens".
+DEFAULT_IMAGE_TOKENS = 50_000
+MESSAGE_OVERHEAD_TOKENS = 16  # role and separators, per message (OpenAI's own count is 3-4)
 
 
 @dataclass(frozen=True)
@@ -16,6 +30,22 @@ class Price:
     input_per_mtok: float  # USD per million prompt tokens
     output_per_mtok: float
     batch_discount: float = 0.5  # Batch API price as a fraction of the online one
+    image_tokens: int = DEFAULT_IMAGE_TOKENS  # the most prompt tokens one image can cost
+
+    def worst_case_usd(self, request: ChatRequest, batch: bool) -> float:
+        prompt = max_prompt_tokens(request, self.image_tokens)
+        cost = (prompt * self.input_per_mtok + request.params.max_tokens * self.output_per_mtok) / 1e6
+        return cost * (self.batch_discount if batch else 1.0)
+
+
+def max_prompt_tokens(request: ChatRequest, image_tokens: int) -> int:
+    """An upper bound on the prompt tokens of `request` (the response schema counts as prompt)."""
+    total = len(json.dumps(request.schema, ensure_ascii=False).encode("utf-8"))
+    for message in request.messages:
+        total += MESSAGE_OVERHEAD_TOKENS
+        for part in message.parts:
+            total += image_tokens if isinstance(part, ImageRef) else len(part.encode("utf-8", "surrogatepass"))
+    return total
 
 
 class PriceTable:
@@ -51,7 +81,10 @@ def _parse(raw: Any, where: str) -> dict[str, Price]:
     out: dict[str, Price] = {}
     for name, p in models.items():
         try:
-            out[name] = Price(float(p["input"]), float(p["output"]), float(p.get("batch_discount", 0.5)))
+            out[name] = Price(
+                float(p["input"]), float(p["output"]), float(p.get("batch_discount", 0.5)),
+                int(p.get("image_tokens", DEFAULT_IMAGE_TOKENS)),
+            )  # fmt: skip
         except (KeyError, TypeError, ValueError):
             raise ScarError(f"{where}: model {name!r} needs numeric 'input' and 'output' prices") from None
     return out
@@ -84,21 +117,53 @@ class Usage:
 
 
 class Budget:
-    """Stops sending when --max-requests or --max-cost is reached (in-flight work still completes and is cached)."""
+    """Stops sending before --max-requests or --max-cost would be passed (in-flight work completes and is cached)."""
 
     def __init__(self, usage: Usage, max_requests: int | None, max_cost: float | None) -> None:
         self.usage = usage
         self.max_requests = max_requests
         self.max_cost = max_cost
+        self.held_usd = 0.0  # worst-case cost of the requests sent and not answered yet
+        self.in_flight = 0  # how many requests hold a part of held_usd
+        self.unconfirmed_usd = 0.0  # worst-case cost of requests whose reply was lost (maybe billed)
 
-    def reserve_request(self) -> None:
+    def fits(self, worst_usd: float) -> bool:
+        """Whether a request of this worst-case cost may be sent now without risking --max-cost."""
+        if self.max_cost is None:
+            return True
+        committed = self.usage.cost_usd + self.held_usd + self.unconfirmed_usd
+        return committed < self.max_cost and committed + worst_usd <= self.max_cost
+
+    def reserve_request(self, worst_usd: float = 0.0) -> float:
+        """Count one request and hold its worst-case cost; returns the hold, to `settle` or `release`."""
         if self.max_requests is not None and self.usage.requests >= self.max_requests:
             raise BudgetExhausted(f"--max-requests {self.max_requests} reached; rerun the same command to continue")
-        if self.max_cost is not None and self.usage.cost_usd >= self.max_cost:
-            raise BudgetExhausted(
-                f"--max-cost {self.max_cost:g} USD reached (spent {self.usage.cost_usd:.4f}); rerun to continue"
-            )
+        if self.max_cost is not None:
+            if not self.fits(worst_usd):
+                raise BudgetExhausted(
+                    f"--max-cost {self.max_cost:g} USD reached (spent {self.usage.cost_usd:.4f}, "
+                    f"{self.held_usd + self.unconfirmed_usd:.4f} held for requests in flight; the next could cost "
+                    f"{worst_usd:.4f}); rerun to continue"
+                )
         self.usage.requests += 1
+        self.held_usd += worst_usd
+        self.in_flight += 1
+        return worst_usd
+
+    def _unhold(self, held_usd: float) -> None:
+        self.in_flight = max(0, self.in_flight - 1)
+        self.held_usd = max(0.0, self.held_usd - held_usd) if self.in_flight else 0.0  # no float residue
+
+    def release(self, held_usd: float, maybe_billed: bool = False) -> None:
+        """A request ended without a reply; one that may still be billed keeps counting against the budget."""
+        self._unhold(held_usd)
+        if maybe_billed:
+            self.unconfirmed_usd += held_usd
+
+    def settle(self, held_usd: float, price: Price | None, prompt_tokens: int, completion_tokens: int, batch: bool) -> None:
+        """A reply arrived: its hold becomes its real cost."""
+        self._unhold(held_usd)
+        self.charge(price, prompt_tokens, completion_tokens, batch)
 
     def charge(self, price: Price | None, prompt_tokens: int, completion_tokens: int, batch: bool) -> None:
         self.usage.prompt_tokens += prompt_tokens

@@ -1,0 +1,1 @@
+SCAR.start();

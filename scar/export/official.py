@@ -1,0 +1,215 @@
+"""`scar export DIR --layout official`: the files and folders the official sony/virtue loaders read.
+
+    OUT/SCaR-eval/SCAR_<DS>_val_filtered.parquet   every eval column (the loader picks its four)
+    OUT/SCaR-train/SCAR_<DS>.parquet               exactly the official training columns
+    OUT/images/<source>/<path>                     one images root for every file
+    OUT/eval_scar.yaml, OUT/train_scar.yaml        configs in the official format, pointing here
+    OUT/LAYOUT.md                                  how to point the official code at this folder
+
+One file per source and split (the build's shards concatenated in order). `qry_image_path` becomes
+`<source>/<path>`, so `images/` is the single root the official configs take (`image_root`,
+`image_dir`). Train files hold exactly the columns the training loader names (it drops six by name
+and casts what is left to fixed features, so any other column is at best dropped; the official
+`datasets` version is unpinned). Eval files keep the extension columns: the eval
+loader ignores them, and `generator`/`source` mark the rows as self-built (scar eval's provenance).
+Every file also records `scar.export` (self-built, toolkit version, source, generator) in its
+Parquet metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import yaml
+
+import scar
+from scar.errors import ScarError
+from scar.export import names
+from scar.export.build_folder import Build, BuiltSource, read_build
+from scar.export.images import COPY, IMAGES_FOLDER, LINK, NONE, ImageCounts, ImagePlan, place_images, prune
+from scar.export.outdir import finish, prepare, real_folder
+from scar.export.progress import progress_bar
+from scar.schema import OFFICIAL_TRAIN_COLUMNS
+from scar.tempfiles import atomic_write_bytes, temp_path
+
+LAYOUT = "official"
+IMAGE_COLUMNS = ("qry_image_path", "pos_image_path", "neg_image_path")
+ROW_GROUP = 10_000
+LAYOUT_DOC = "LAYOUT.md"
+EVAL_CONFIG, TRAIN_CONFIG = "eval_scar.yaml", "train_scar.yaml"
+
+
+@dataclass
+class ExportResult:
+    out: Path
+    layout: str
+    files: dict[str, int] = field(default_factory=dict)  # path relative to out -> rows
+    images: ImageCounts = field(default_factory=ImageCounts)
+    pruned: int = 0
+    images_mode: str = LINK
+
+
+def _folder(split: str) -> str:
+    return names.EVAL_FOLDER if split == "eval" else names.TRAIN_FOLDER
+
+
+def _file_name(source: str, split: str) -> str:
+    return names.eval_file(source) if split == "eval" else names.train_file(source)
+
+
+def planned_files(build: Build) -> list[str]:
+    files = [f"{_folder(split)}/{_file_name(s.name, split)}" for s in build.sources for split in s.shards]
+    has_train = any("train" in s.shards for s in build.sources)
+    return files + [LAYOUT_DOC, EVAL_CONFIG] + ([TRAIN_CONFIG] if has_train else [])
+
+
+def _output_schema(shard: Path, split: str, source: BuiltSource) -> pa.Schema:
+    schema = pq.read_schema(shard)
+    if split == "train":
+        missing = [c for c in OFFICIAL_TRAIN_COLUMNS if c not in schema.names]
+        if missing:
+            raise ScarError(f"{shard}: no official training column {', '.join(missing)}")
+        schema = pa.schema([schema.field(c) for c in OFFICIAL_TRAIN_COLUMNS], metadata=schema.metadata)
+    marker = {"self_built": True, "toolkit_version": scar.__version__, "source": source.name,
+              "generator": source.generator, "layout": LAYOUT}
+    return schema.with_metadata({**(schema.metadata or {}), b"scar.export": json.dumps(marker, sort_keys=True).encode()})
+
+
+def _rewrite(table: pa.Table, source: BuiltSource, plan: ImagePlan, shard: Path, first_row: int) -> pa.Table:
+    if "source" in table.column_names:
+        other = [v for v in pc.unique(table.column("source")).to_pylist() if v != source.name]
+        if other:
+            raise ScarError(f"{shard}: rows of source {other[0]!r} in the folder of {source.name!r}")
+    for column in IMAGE_COLUMNS:
+        if column not in table.column_names:
+            continue
+        values = table.column(column).to_pylist()
+        rewritten = [f"{source.name}/{plan.add(source.name, source.images_root, v, f'{shard} row {first_row + i}')}"
+                     if v else v for i, v in enumerate(values)]
+        index = table.column_names.index(column)
+        table = table.set_column(index, table.schema.field(index), pa.array(rewritten, type=pa.string()))
+    return table
+
+
+def _write_split(source: BuiltSource, split: str, dest: Path, plan: ImagePlan, advance) -> int:
+    shards = source.shards[split]
+    schema = _output_schema(shards[0], split, source)
+    tmp = temp_path(dest)
+    rows = 0
+    try:
+        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+            for shard in shards:
+                first = 0
+                for batch in pq.ParquetFile(shard).iter_batches(batch_size=ROW_GROUP, columns=schema.names):
+                    table = _rewrite(pa.Table.from_batches([batch]), source, plan, shard, first)
+                    writer.write_table(table.cast(schema), row_group_size=ROW_GROUP)
+                    first += table.num_rows
+                    advance(table.num_rows)
+                rows += first
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return rows
+
+
+def _yaml(data: dict[str, Any]) -> bytes:
+    return yaml.safe_dump(data, sort_keys=False, width=200).encode("utf-8")
+
+
+def _configs(out: Path, build: Build, result: ExportResult) -> None:
+    """The official config files (same keys as sony/virtue's configs/datasets/*.yaml), with this folder's paths."""
+    root = out.resolve()
+    images = f"{root / IMAGES_FOLDER}/"
+    evals = {f"SCAR_{names.dataset_stem(s.name)}_val": {
+        "dataset_parser": "scar_i2t", "dataset_name": names.eval_file(s.name).removesuffix(".parquet"),
+        "dataset_split": "test", "image_root": images, "eval_type": "local"} for s in build.sources if "eval" in s.shards}
+    atomic_write_bytes(out / EVAL_CONFIG, _yaml(evals))
+    trains = {}
+    for s in build.sources:
+        if "train" in s.shards:
+            rel = f"{names.TRAIN_FOLDER}/{names.train_file(s.name)}"
+            trains[f"SCAR_{names.dataset_stem(s.name)}"] = {
+                "dataset_parser": "scar", "dataset_name": str(root / names.TRAIN_FOLDER),
+                "subset_name": names.train_file(s.name).removesuffix(".parquet"), "dataset_split": "original",
+                "image_dir": str(root / IMAGES_FOLDER), "num_sample_per_subset": result.files[rel], "weight": 1}
+    if trains:
+        atomic_write_bytes(out / TRAIN_CONFIG, _yaml(trains))
+
+
+def _layout_doc(build: Build, result: ExportResult) -> str:
+    lines = [
+        "# SCaR, official layout (self-built)",
+        "",
+        "Written by `scar export --layout official` from a `scar build` folder: **not the official release**;",
+        "the files are named like it so the official sony/virtue loaders read them unchanged.",
+        "",
+        "| source | split | file | rows | name |",
+        "|---|---|---|---:|---|",
+    ]
+    for s in build.sources:
+        for split in s.shards:
+            rel = f"{_folder(split)}/{_file_name(s.name, split)}"
+            kind = "the release's name" if names.is_official(s.name) else "no official counterpart: named after the source"
+            lines.append(f"| `{s.name}` | {split} | `{rel}` | {result.files[rel]:,} | {kind} |")
+    images = ("every row's image is under `images/`: `qry_image_path` is `<source>/<path in the build>`"
+              if result.images_mode != NONE else
+              "images were not exported (`--no-images`): `images/<source>/` must hold each source's images root "
+              "(its path at build time is in the build's `stats.json`, `images_roots`)")
+    lines += [
+        "",
+        f"Images: one root for every file, `images/`; {images}.",
+        "",
+        "Evaluation (`src/data/eval_dataset/scar_image_i2t.py`): the loader reads",
+        "`../../data/SCaR-eval/<dataset_name>.parquet` relative to where it runs, so copy or link `SCaR-eval/`",
+        f"there, and use `{EVAL_CONFIG}` (its `image_root` is this folder's `images/`).",
+        "",
+        f"Training (`src/data/dataset/scar_dataset.py`): `{TRAIN_CONFIG}` names `SCaR-train/` as `dataset_name`",
+        "and `images/` as `image_dir`, with absolute paths written at export time (export again after a move).",
+        "That loader maps batches of 2048 rows and drops each file's last partial batch, so it trains on",
+        "`rows // 2048 * 2048` rows of a file.",
+        "",
+        "`scar eval --scar-root SCaR-eval --scar-images images` scores the files named like the release;",
+        "`scar validate SCaR-eval --images images` checks every eval file.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def export_official(build_dir: Path, out: Path, images_mode: str = LINK, images_override: Path | None = None,
+                    progress: bool = False) -> ExportResult:
+    if images_mode not in (LINK, COPY, NONE):
+        raise ScarError(f"unknown images mode {images_mode!r}")
+    build = read_build(build_dir, images_override)
+    names.check_unique([s.name for s in build.sources])
+    previous = prepare(out, build_dir, LAYOUT, planned_files(build))
+    result = ExportResult(out, LAYOUT, images_mode=images_mode)
+    plan = ImagePlan(need_files=images_mode != NONE)
+    total = sum(pq.read_metadata(f).num_rows for s in build.sources for files in s.shards.values() for f in files)
+    with progress_bar(progress) as bar:
+        task = bar.add_task("rows", total=total)
+        for source in build.sources:
+            for split in source.shards:
+                rel = f"{_folder(split)}/{_file_name(source.name, split)}"
+                real_folder(out, _folder(split))
+                result.files[rel] = _write_split(source, split, out / rel, plan,
+                                                 lambda n: bar.advance(task, n))
+        if images_mode != NONE:
+            task = bar.add_task("images", total=len(plan.files))
+            result.images = place_images(plan, real_folder(out, IMAGES_FOLDER), images_mode, lambda n: bar.advance(task, n))
+    result.pruned = prune(out / IMAGES_FOLDER, plan) if images_mode != NONE else 0
+    _configs(out, build, result)
+    atomic_write_bytes(out / LAYOUT_DOC, _layout_doc(build, result).encode("utf-8"))
+    summary = {"rows": result.files, "images": {"mode": images_mode, "linked": result.images.linked,
+                                                 "copied": result.images.copied, "reused": result.images.reused}}
+    finish(out, LAYOUT, build_dir, planned_files(build), previous, summary)
+    return result

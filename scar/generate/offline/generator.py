@@ -1,0 +1,230 @@
+"""OfflineGenerator: one entity -> gold caption `<object> <relation> <scene>` and 3 + 3 + 3 hard negatives.
+
+A pure function of (seed, entity): every choice draws from the entity's own random stream, so the
+build can run it in worker processes, in any order, and get the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from scar import filters
+from scar.generate.offline.draws import Draws
+from scar.generate.offline.objects import Objects, modifiers
+from scar.generate.offline.picture import PictureBuilder
+from scar.generate.offline.pools import SwapPool
+from scar.generate.offline.prior import Prior
+from scar.generate.offline.relations import Group, Relations
+from scar.generate.offline.scenes import NoSceneEvidence, SceneChoice, SceneTable
+from scar.generate.taxonomy import Taxonomy, default_taxonomy
+from scar.generate.words import noun_phrase, norm_name
+from scar.schema import NEGATIVES_PER_TYPE, CaptionParts, Entity, GeneratorInfo, Rejected, RegionKind, Sample
+
+NAME, MODEL, PROMPT_VERSION = "offline", "rules-v2", "offline-2"
+P_FRAME = 0.12  # use a frame relation although an anchor exists, for variety (things only)
+MIN_PLAUSIBLE = 8  # prior categories the scene table places in the scene before others are admitted
+
+
+class Reject(Exception):
+    pass
+
+
+@lru_cache(maxsize=1)
+def default_scenes() -> SceneTable:
+    return SceneTable.load(default_taxonomy())
+
+
+class OfflineGenerator:
+    # A pure function of (seed, entity): the build may run it in worker processes.
+    parallel_safe = True
+
+    def __init__(
+        self, seed: int = 0, region_kind: RegionKind = "box", taxonomy: Taxonomy | None = None, p_frame: float = P_FRAME
+    ) -> None:
+        self.seed = int(seed)
+        self.p_frame = p_frame
+        self.region_kind: RegionKind = region_kind
+        self.info = GeneratorInfo(name=NAME, model=MODEL, prompt_version=PROMPT_VERSION, seed=self.seed)
+        self.taxonomy = taxonomy or default_taxonomy()
+        self.scenes = default_scenes() if taxonomy is None else SceneTable.load(self.taxonomy)
+        self.pictures = PictureBuilder(self.taxonomy)
+        self.relations = Relations(self.pictures)
+        self.objects = Objects(self.pictures)
+        self._pools: dict[tuple[str, ...], SwapPool] = {}
+        self._nouns: dict[str, tuple[str, str]] = {}
+        self.prior: Prior | None = None
+        self._prior_key: str | None = None
+        self._scene_cache: dict[tuple[str | None, frozenset[str]], SceneChoice | str] = {}
+
+    def prior_from_source(self, stats: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A compact prior (object and scene shares) from what the source's annotations say about the
+        golds to come: {"categories": {name: count}, "scenes": {label: count}, "images": [[name, ...], ...]},
+        any part may be missing. Run once per split in the main process; see `use_prior`."""
+        if not stats or not stats.get("categories"):
+            return None
+        prior = Prior.build(self.taxonomy, self.scenes, stats["categories"], stats.get("scenes"), stats.get("images"))
+        return prior.to_state()
+
+    def use_prior(self, state: dict[str, Any] | None) -> None:
+        """Draw swaps from this prior (a `prior_from_source` result; None: the scene table and word
+        frequencies). Called by the pipeline before generating each split, in every worker process."""
+        key = json.dumps(state, sort_keys=True) if state else None
+        if key == self._prior_key:
+            return
+        self._prior_key = key
+        self._pools.clear()
+        self.prior = Prior.from_state(state) if state else None
+        self._scene_cache.clear()
+
+    # ------------------------------------------------------------ protocol
+
+    def generate(self, entities: Sequence[Entity], images_root: Path | None) -> list[Sample | Rejected]:
+        return [self.generate_one(e) for e in entities]
+
+    def stats(self) -> dict[str, Any]:
+        return {}  # no usage to report: the pipeline counts samples and rejections itself
+
+    def close(self) -> None:
+        pass
+
+    def generate_one(self, entity: Entity) -> Sample | Rejected:
+        try:
+            return self._build(entity)
+        except Reject as why:
+            reason, _, detail = str(why).partition(": ")
+            return Rejected(entity.source, entity.id, reason, detail=detail)
+
+    # ------------------------------------------------------------ one entity
+
+    def _noun(self, category: str) -> tuple[str, str]:
+        """(noun, determiner): the taxonomy's wording for a known category, else the category's own words."""
+        found = self._nouns.get(category)
+        if found is None:
+            key = self.taxonomy.resolve(category)
+            c = self.taxonomy.concepts[key] if key else None
+            found = self._nouns[category] = (c.display, c.det) if c else (norm_name(category), "a")
+        return found
+
+    def _absent_pool(self, scene: SceneChoice) -> SwapPool:
+        """Concepts plausible in the scene (or in the scenes the picture may show), with weights by how common they are."""
+        names = (scene.name,) if scene.name in self.scenes.scenes else tuple(sorted(scene.possible))
+        pool = self._pools.get(names)
+        if pool is None:
+            plausible = {k for n in names if n in self.scenes.scenes for k in self.scenes.scenes[n].objects}
+            # a part is plausible wherever what it belongs to is (hands wherever people are)
+            plausible |= {k for k, c in self.taxonomy.concepts.items() if c.whole and self.taxonomy.wholes(k) & plausible}
+            if self.prior is not None:
+                # the build's own gold distribution, restricted to what the scene table places there;
+                # when it places too few of them, the rest count a tenth; things the build never shows
+                # come last (a small vocabulary still leaves room for three swaps)
+                shares = self.prior.objects
+                inside = sum(1 for k in shares if k in plausible)
+                off = 0.0 if inside >= MIN_PLAUSIBLE else 0.1
+                weights_of = {k: v * (1.0 if k in plausible else off) for k, v in shares.items()}
+                last = 0.01 * min((v for v in weights_of.values() if v > 0), default=1.0)
+                for k in plausible:
+                    weights_of.setdefault(k, last)
+                keys = sorted(weights_of)
+                weights = [weights_of[k] for k in keys]
+            else:
+                keys = sorted(plausible)
+                weights = [(1.0 + self.taxonomy.concepts[k].freq) ** 0.5 for k in keys]
+            kept = [(self.taxonomy.concepts[k], w) for k, w in zip(keys, weights) if not self.taxonomy.concepts[k].abstract]
+            pool = self._pools[names] = SwapPool([c for c, _ in kept], [w for _, w in kept])
+        return pool
+
+    def _scene(self, label: str | None, present: frozenset[str]) -> SceneChoice:
+        """The scene choice for a picture; the entities of one image share it, so it is cached."""
+        key = (label, present)
+        found = self._scene_cache.get(key)
+        if found is None:
+            if len(self._scene_cache) > 4096:
+                self._scene_cache.clear()
+            try:
+                found = self.scenes.choose(label, present, self.prior.sides if self.prior else None)
+            except NoSceneEvidence as why:
+                found = f"no scene evidence: {why}"
+            self._scene_cache[key] = found
+        if isinstance(found, str):
+            raise Reject(found)
+        return found
+
+    def _build(self, entity: Entity) -> Sample:
+        d = Draws(self.seed, entity.id)
+        pic = self.pictures.build(entity)
+        noun, det = self._noun(entity.category)
+        if not noun:
+            raise Reject(f"empty category: {entity.category!r}")
+        mods = modifiers(entity, noun, pic.concept, d)
+        obj = noun_phrase(noun, det, mods)
+        scene = self._scene(entity.scene, pic.present)
+        scene_prep, scene_np = self.scenes.phrase(scene.name, scene.indoor, d)
+        absent = self._absent_pool(scene)
+
+        gold = choice = None
+        rel_texts: list[str] = []
+        obj_texts: list[str] = []
+        failure = "too few relation swaps: no true relation with 3 false ones"
+        for option in self.relations.options(pic, noun, absent, self.p_frame, d):
+            candidate = CaptionParts(obj, option.text, scene_np if option.framed else f"{scene_prep} {scene_np}")
+            try:
+                rel_texts = self._take(candidate, "relation", option.swaps, "relation swaps")
+            except Reject:
+                continue
+            relation = option.kind if option.framed else (option.kind, option.anchor)
+            swaps = self.objects.swaps(pic, relation, mods, absent, d)
+            try:
+                obj_texts = self._take(candidate, "object", swaps, f"object swaps for {entity.category!r}")
+            except Reject as why:
+                failure = str(why)  # another relation may leave room for object swaps
+                continue
+            gold, choice = candidate, option
+            break
+        if gold is None or choice is None:
+            raise Reject(failure)
+        object_key = pic.concept.key if pic.concept else None
+        scene_phrases = (np_ if choice.framed else f"{prep} {np_}" for prep, np_ in self.scenes.swaps(
+            scene, object_key, d, self.prior.scenes if self.prior else None))
+        scene_texts = self._take(gold, "scene", scene_phrases, "scene swaps")
+        negatives = tuple(obj_texts + rel_texts + scene_texts)
+        problems = filters.candidate_problems(gold.text, negatives)
+        if problems:
+            raise Reject(f"unfair candidates: {problems[0]}")
+        return Sample(
+            entity=entity,
+            gold=gold,
+            negatives=negatives,
+            neg_types=("object",) * 3 + ("relation",) * 3 + ("scene",) * 3,
+            generator=self.info,
+            region_kind=self.region_kind,
+            train_negative_index=min(int(d.next() * len(negatives)), len(negatives) - 1),
+        )
+
+    @staticmethod
+    def _take(gold: CaptionParts, part: str, values: Iterable[str | Group], what: str) -> list[str]:
+        """The first 3 values that make a distinct negative of fair length, as full caption texts.
+
+        A value may be a tuple of alternative wordings of one meaning: at most one of them is used.
+        Only `part` changes, so distinctness and length are decided on the part alone.
+        """
+        gold_value = getattr(gold, part)
+        gold_len = len(gold_value)
+        tolerance = max(filters.LENGTH_ABS_TOL, filters.LENGTH_REL_TOL * len(gold.text))
+        prefix = {"object": "", "relation": f"{gold.object} ", "scene": f"{gold.object} {gold.relation} "}[part]
+        suffix = {"object": f" {gold.relation} {gold.scene}", "relation": f" {gold.scene}", "scene": ""}[part]
+        taken = {gold_value.lower()}
+        texts: list[str] = []
+        for group in values:
+            for value in (group,) if isinstance(group, str) else group:
+                low = value.lower()
+                if low in taken or abs(len(value) - gold_len) > tolerance:
+                    continue
+                taken.add(low)
+                texts.append(prefix + value + suffix)
+                break
+            if len(texts) == NEGATIVES_PER_TYPE:
+                return texts
+        raise Reject(f"too few {what}: {len(texts)}")

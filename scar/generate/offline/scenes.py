@@ -1,0 +1,293 @@
+"""Scenes: the table (scar/data/scenes.json), what an image's categories say about its scene, and scene swaps.
+
+Inference. Each category in the picture votes for the scenes it is plausible in (a strong cue counts
+2, any other plausible category 1 / the number of scenes it fits). One scene with a cue and the most
+votes becomes the gold scene. Without a decisive cue the caption says only what the evidence
+supports: "an indoor scene" when the categories that fit only indoor or only outdoor scenes all point
+one way; with no such category ("a person, a dog and a chair") the entity is rejected with the reason
+"no scene evidence" instead of guessing.
+Swaps. A swapped-in scene is one the picture cannot be: not the gold scene or a confusable one, not a
+scene the categories support about as well, and on the other side of indoor/outdoor when the gold
+only says that; scenes where the entity's object is plausible come first, so no "a surfboard in a
+library".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+from scar.generate.offline.draws import Draws, WeightedPool
+from scar.generate.taxonomy import Taxonomy
+from scar.generate.words import article, norm_name
+
+DATA = Path(__file__).resolve().parent.parent.parent / "data" / "scenes.json"
+P_SCENE_ADJ = 0.35  # a gold or swapped scene gets an adjective ("a sunny beach")
+PLAUSIBLE_BOOST = 4.0  # a scene where the object is plausible is a likelier swap
+PREP_BOOST = 3.0  # so is one with the gold scene's preposition
+SIDE_CONFIDENCE = 0.95  # a picture without a decisive category is called indoor/outdoor only this surely
+MAX_LLR = 3.0  # no single category counts for more than this (naive Bayes overstates correlated evidence)
+P_FALLBACK_SWAP = 0.15  # without a prior: a named gold scene may get the other side's neutral phrase as a swap
+NEUTRAL = {True: "<indoor>", False: "<outdoor>"}  # the neutral phrases as scene names in a prior
+NEUTRAL_NAMES = frozenset(NEUTRAL.values())
+
+
+class NoSceneEvidence(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class SceneInfo:
+    name: str
+    prep: str
+    article: str  # "a" (a/an chosen per phrase) or "the"
+    indoor: bool | None
+    adjectives: tuple[str, ...]
+    objects: frozenset[str]  # concept keys plausible in this scene (cues included)
+    cues: frozenset[str]
+    near: frozenset[str]
+
+
+@dataclass(frozen=True)
+class SceneChoice:
+    name: str | None  # a table scene, an unknown labelled scene, or None for the indoor/outdoor phrase
+    indoor: bool | None
+    possible: frozenset[str]  # table scenes the picture may show: never swapped in
+
+
+@dataclass(frozen=True)
+class SideOdds:
+    """Naive Bayes over category presence, learned from the build's pictures whose scene is certain:
+    how much each category tilts a picture towards indoor (log-likelihood ratio) and the prior odds.
+    A picture with only ambiguous categories ("a person and a chair") is called indoor or outdoor only
+    when this data says so with SIDE_CONFIDENCE."""
+
+    log_prior: float
+    llr: Mapping[str, float]
+
+    def p_indoor(self, keys: Iterable[str]) -> float:
+        z = self.log_prior + sum(self.llr.get(k, 0.0) for k in set(keys))
+        z = max(min(z, 30.0), -30.0)
+        return 1.0 / (1.0 + math.exp(-z))
+
+    @staticmethod
+    def learn(sided: Iterable[tuple[bool, Iterable[str]]]) -> "SideOdds | None":
+        n = {True: 0, False: 0}
+        seen: dict[bool, dict[str, int]] = {True: {}, False: {}}
+        for indoor, keys in sided:
+            n[indoor] += 1
+            for k in set(keys):
+                seen[indoor][k] = seen[indoor].get(k, 0) + 1
+        if not n[True] or not n[False]:
+            return None
+        keys = set(seen[True]) | set(seen[False])
+        llr = {
+            k: max(min(math.log((seen[True].get(k, 0) + 0.5) / (n[True] + 1)) - math.log((seen[False].get(k, 0) + 0.5) / (n[False] + 1)), MAX_LLR), -MAX_LLR)
+            for k in keys
+        }  # fmt: skip
+        return SideOdds(math.log(n[True] / n[False]), llr)
+
+
+class SceneTable:
+    def __init__(self, data: dict[str, Any], taxonomy: Taxonomy) -> None:
+        self.fallback: dict[str, str] = data["fallback"]
+        scenes: dict[str, dict[str, Any]] = data["scenes"]
+        near: dict[str, set[str]] = {k: set(e.get("near", [])) & set(scenes) for k, e in scenes.items()}
+        for k, e in scenes.items():
+            for o in e.get("near", []):
+                if o in near:
+                    near[o].add(k)
+
+        def keys(names: Iterable[str]) -> frozenset[str]:
+            return frozenset(k for k in (taxonomy.resolve(n) for n in names) if k)
+
+        self.scenes: dict[str, SceneInfo] = {
+            name: SceneInfo(
+                name, e["prep"], e.get("article", "a"), e.get("indoor"), tuple(e.get("adjectives", ())),
+                keys(e.get("objects", ())) | keys(e.get("cues", ())), keys(e.get("cues", ())), frozenset(near[name]),
+            )  # fmt: skip
+            for name, e in scenes.items()
+        }
+        self.aliases = {norm_name(a): name for name, e in scenes.items() for a in (name, *e.get("aliases", ()))}
+        self.names = tuple(self.scenes)
+        self._groups: dict[tuple[Any, ...], tuple[Any, tuple[WeightedPool, ...], str | None]] = {}
+        # the votes a category gives: a strong cue 2, otherwise 1 / (number of scenes it is plausible in)
+        votes: dict[str, dict[str, float]] = {}
+        for s in self.scenes.values():
+            for k in s.objects:
+                votes.setdefault(k, {})
+        for k, table in votes.items():
+            homes = [s for s in self.scenes.values() if k in s.objects]
+            for s in homes:
+                table[s.name] = (2.0 if k in s.cues else 0.0) + 1.0 / len(homes)
+        self.votes = votes
+        # categories that fit only indoor (True) or only outdoor (False) scenes
+        self.side: dict[str, bool] = {}
+        for k in votes:
+            sides = {self.scenes[s].indoor for s in votes[k]}
+            if len(sides) == 1 and None not in sides:
+                self.side[k] = sides.pop()
+
+    @classmethod
+    def load(cls, taxonomy: Taxonomy, path: Path | None = None) -> "SceneTable":
+        return cls(json.loads((path or DATA).read_text(encoding="utf-8")), taxonomy)
+
+    # ------------------------------------------------------------ inference
+
+    def choose(self, label: str | None, keys: Iterable[str], sides: "SideOdds | None" = None) -> SceneChoice:
+        """The gold scene from the source's label, else from the concept keys of everything in the picture.
+        `sides`: how the build's other pictures say each category leans indoor or outdoor (see SideOdds)."""
+        keys = [k for k in keys if k]
+        if label:
+            name = self.aliases.get(norm_name(label.replace("/", " / ").split("/")[-1]))
+            if name is not None:
+                info = self.scenes[name]
+                return SceneChoice(name, info.indoor, frozenset({name}) | info.near)
+            indoor = self._side_of(keys)
+            return SceneChoice(norm_name(label.replace("/", " / ").split("/")[-1]), indoor, self._supported(keys))
+        votes: dict[str, float] = {}
+        for k in keys:
+            for s, v in self.votes.get(k, {}).items():
+                votes[s] = votes.get(s, 0.0) + v
+        if votes:
+            best = max(votes.values())
+            winners = [s for s, v in votes.items() if v == best]
+            if best >= 2.0 and len(winners) == 1:
+                name = winners[0]
+                possible = {s for s, v in votes.items() if v >= 0.5 * best} | {name} | self.scenes[name].near
+                return SceneChoice(name, self.scenes[name].indoor, frozenset(possible))
+        indoor = self._side_of(keys)
+        if indoor is None and sides is not None:
+            p = sides.p_indoor(keys)
+            indoor = True if p >= SIDE_CONFIDENCE else False if p <= 1.0 - SIDE_CONFIDENCE else None
+        if indoor is None:
+            raise NoSceneEvidence("no category that only fits indoor or only outdoor scenes" if votes else "no known category")
+        return SceneChoice(None, indoor, frozenset(s for s, info in self.scenes.items() if info.indoor is indoor))
+
+    def _side_of(self, keys: list[str]) -> bool | None:
+        sides = {self.side[k] for k in keys if k in self.side}
+        return sides.pop() if len(sides) == 1 else None
+
+    def _supported(self, keys: list[str]) -> frozenset[str]:
+        votes: dict[str, float] = {}
+        for k in keys:
+            for s, v in self.votes.get(k, {}).items():
+                votes[s] = votes.get(s, 0.0) + v
+        best = max(votes.values(), default=0.0)
+        return frozenset(s for s, v in votes.items() if v >= 0.5 * best)
+
+    # ------------------------------------------------------------ wording and swaps
+
+    def phrase(self, name: str | None, indoor: bool | None, d: Draws) -> tuple[str, str]:
+        """(preposition, noun phrase): ("on", "a sunny beach"); the neutral phrase says indoor/outdoor."""
+        r = d.next()
+        if name is None:
+            return "in", self.fallback["indoor" if indoor else "outdoor"]
+        info = self.scenes.get(name)
+        adjs = info.adjectives if info else ()
+        words = f"{d.pick(adjs)} {name}" if adjs and r < P_SCENE_ADJ else name
+        art = info.article if info else "a"
+        return (info.prep if info else "in"), (f"the {words}" if art == "the" else f"{article(words)} {words}")
+
+    def swaps(
+        self, choice: SceneChoice, object_key: str | None, d: Draws, weights: Mapping[str, float] | None = None
+    ) -> Iterator[tuple[str, str]]:
+        """(preposition, noun phrase) of scenes the picture cannot be, plausible ones for the object first.
+
+        With `weights` (how often golds will show each scene, or neutral phrase "<indoor>"/"<outdoor>",
+        in this build; see prior.py) swaps are drawn as often as golds show them."""
+        groups, neutral = self._swap_groups(choice, object_key, weights)
+        if weights is None:
+            if neutral and (choice.name is None or d.next() < P_FALLBACK_SWAP):
+                yield self.neutral_phrase(neutral)
+            for group in groups:
+                for s in d.walk(group.items):
+                    yield self.phrase(s, self.scenes[s].indoor, d)
+            return
+        for group in groups:
+            for s in group.order(d):
+                yield self.neutral_phrase(s) if s in NEUTRAL_NAMES else self.phrase(s, self.scenes[s].indoor, d)
+
+    def _swap_groups(
+        self, choice: SceneChoice, object_key: str | None, weights: Mapping[str, float] | None
+    ) -> tuple[tuple[WeightedPool, ...], str | None]:
+        """Candidate swap scenes in preference order (cached: many entities share a scene choice)."""
+        key = (choice, object_key, id(weights))
+        cached = self._groups.get(key)
+        if cached is not None and cached[0] is weights:  # the same prior object, not a new one at a reused id
+            return cached[1], cached[2]
+        blocked = set(choice.possible)
+        for s in list(blocked):
+            if s in self.scenes:
+                blocked |= self.scenes[s].near
+        candidates = [s for s in self.names if s not in blocked]
+        if choice.indoor is not None and (choice.name is None or choice.name not in self.scenes):
+            candidates = [s for s in candidates if self.scenes[s].indoor is (not choice.indoor)]
+        plausible = [s for s in candidates if object_key in self.scenes[s].objects]
+        others = [s for s in candidates if object_key not in self.scenes[s].objects]
+        neutral = NEUTRAL[not choice.indoor] if choice.indoor is not None else None
+        if weights is None:
+            groups = (WeightedPool(plausible, [1.0] * len(plausible)), WeightedPool(others, [1.0] * len(others)))
+        else:
+            # one weighted draw: as often as golds show each scene, likelier where the object is
+            # plausible and with the gold's own preposition ("the bowl in a" is then no clue)
+            prep = self.scenes[choice.name].prep if choice.name in self.scenes else "in"
+            names = plausible + others + ([neutral] if neutral and weights.get(neutral, 0.0) > 0 else [])
+            boosts = [
+                (PLAUSIBLE_BOOST if s in plausible or s in NEUTRAL_NAMES else 1.0)
+                * (PREP_BOOST if (self.scenes[s].prep if s in self.scenes else "in") == prep else 1.0)
+                for s in names
+            ]
+            groups = (WeightedPool(names, [weights.get(s, 0.0) * b for s, b in zip(names, boosts)]),)
+        if len(self._groups) > 4096:
+            self._groups.clear()
+        self._groups[key] = (weights, groups, neutral)
+        return groups, neutral
+
+    def neutral_phrase(self, neutral: str) -> tuple[str, str]:
+        return "in", self.fallback["indoor" if neutral == NEUTRAL[True] else "outdoor"]
+
+    def gold_scene_counts(self, images: Iterable[Iterable[str]]) -> tuple[dict[str, int], dict[str, int], SideOdds | None]:
+        """(how many golds each scene or neutral phrase will have, in how many pictures each cannot be a
+        swap, the SideOdds learnt on the way): the inference run on every image's concept keys."""
+        images = [frozenset(keys) for keys in images]
+        choices = list(self._choices(images, None))
+        sides = SideOdds.learn((c.indoor, keys) for c, keys in zip(choices, images) if c is not None and c.indoor is not None)
+        if sides is not None:  # only pictures without a decisive category can change
+            undecided = [keys for c, keys in zip(choices, images) if c is None]
+            again = iter(self._choices(undecided, sides))
+            choices = [c if c is not None else next(again) for c in choices]
+        counts: dict[str, int] = {}
+        excluded: dict[str, int] = {}
+        for c in choices:
+            if c is None:
+                continue
+            key = c.name if c.name in self.scenes else NEUTRAL.get(c.indoor) if c.name is None else None  # type: ignore[arg-type]
+            if key:
+                counts[key] = counts.get(key, 0) + 1
+            for s in self._blocked_by(c):
+                excluded[s] = excluded.get(s, 0) + 1
+        return counts, excluded, sides
+
+    def _choices(self, images: Iterable[Iterable[str]], sides: SideOdds | None) -> Iterator[SceneChoice | None]:
+        cache: dict[frozenset[str], SceneChoice | None] = {}
+        for keys in images:
+            key = frozenset(keys)
+            if key not in cache:
+                try:
+                    cache[key] = self.choose(None, key, sides)
+                except NoSceneEvidence:
+                    cache[key] = None
+            yield cache[key]
+
+    def _blocked_by(self, c: SceneChoice) -> set[str]:
+        blocked = set(c.possible)
+        for s in c.possible:
+            if s in self.scenes:
+                blocked |= self.scenes[s].near
+        if c.indoor is not None:
+            blocked.add(NEUTRAL[c.indoor])
+        return blocked
