@@ -16,6 +16,9 @@ Fusion rules:
   - "image" the image embedding alone, the instruction text ignored.
 The region variant (crop / circle / boxtext) is applied by evaluators.regions before any of this.
 Every output row is L2-normalised, float32, on CPU.
+The image tower's output is kept per picture (`evaluators.vision_cache`, option `image_cache_mb`, 0
+disables it) and reused for every later item showing it: a picture under several instructions is
+decoded and encoded once, with exactly the numbers of that first encode.
 
 Protocols (`protocol`), against VLM2Vec v1 (28fdbdd) `evaluation/eval_{clip,siglip,openclip}.py` with
 `src/collator.py` (`CLIPCollator` :375-417, its text at :400 and mask at :406; `OpenCLIPCollator` :421-461;
@@ -45,16 +48,19 @@ from typing import Any, Sequence
 import torch
 import torch.nn.functional as F
 
-from evaluators.regions import check_variant, prepare
+from evaluators.regions import apply_region, check_variant, prepare
 from evaluators.hub import require_hub_model
 from evaluators.protocol import IMAGE_TOKEN, OFFICIAL_PROTOCOL, EmbedderInfo, Item, check_protocol
 from evaluators.registry import ModelSpec
+from evaluators.preprocess import ImageWorkers, worker_count
+from evaluators.vision_cache import FeatureCache, picture_key
 from scar.errors import ScarError
 
 FUSIONS = ("sum", "mean", "image")
 OFFICIAL_MAX_TEXT_TOKENS = 77  # --max_len of the VLM2Vec v1 baseline evaluations
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 IMAGE_LOADERS = 8  # threads decoding images for one batch (PIL releases the GIL while decoding)
+IMAGE_CACHE_MB = 256  # image features are small (projection-dim floats): this holds ~100k pictures of CLIP-L
 
 
 def torch_dtype(dtype: str) -> torch.dtype:
@@ -85,10 +91,27 @@ class PreparedBatch:
 
     size: int
     image_rows: list[int]
-    pixels: torch.Tensor | None
+    pixels: torch.Tensor | None  # of the image rows in `pixel_rows` (the others show a cached picture)
     text_rows: list[int]
     text_has_image: list[bool]
     tokens: dict[str, torch.Tensor] | None
+    pictures: list[tuple | None] | None = None  # cache key per image row
+    pixel_rows: list[int] | None = None  # image rows whose pixels are in `pixels`, in order
+    items: Sequence[Item] = ()  # what was prepared (to prepare it again in full if a cached picture is gone)
+
+
+@dataclass
+class ClipPicturePipeline:
+    """One picture's CPU work, picklable for `evaluators.preprocess` workers: decode, region variant,
+    image processor -> pixel_values (1, 3, H, W)."""
+
+    variant: str | None
+    image_processor: Any
+    resize: dict
+
+    def __call__(self, item: Item) -> torch.Tensor:
+        image, _ = prepare(item, self.variant)
+        return self.image_processor(images=[image], return_tensors="pt", **self.resize)["pixel_values"]
 
 
 class DualEncoderEmbedder:
@@ -105,7 +128,11 @@ class DualEncoderEmbedder:
         max_length: int,
         image_size: int,
         protocol: str = OFFICIAL_PROTOCOL,
+        image_cache_mb: float = IMAGE_CACHE_MB,
+        preprocess_workers: int | str | None = "auto",
     ) -> None:
+        self.image_cache = FeatureCache(image_cache_mb)
+        self._promised: set[tuple] = set()  # pictures whose features an earlier, pending batch computes
         self.model = model
         self.processor = processor
         self.info = info
@@ -121,6 +148,15 @@ class DualEncoderEmbedder:
         self.interpolate = image_size != int(model.config.vision_config.image_size)
         self.device = torch.device(info.device)
         self.dtype = torch_dtype(info.dtype)
+        self.workers = ImageWorkers(worker_count(preprocess_workers, info.device))
+
+    @property
+    def preprocess_workers(self) -> int:
+        return self.workers.count
+
+    def close(self) -> None:
+        """Stop the preprocessing workers (started again if the embedder is used once more)."""
+        self.workers.close()
 
     def encode(self, items: Sequence[Item], batch_size: int) -> torch.Tensor:
         if batch_size < 1:
@@ -138,30 +174,89 @@ class DualEncoderEmbedder:
     def _encode_batch(self, items: Sequence[Item]) -> torch.Tensor:
         return self.forward_batch(self.prepare_batch(items))
 
-    def prepare_batch(self, items: Sequence[Item]) -> PreparedBatch:
-        """Decode images, apply the region variant, run the image processor and the tokenizer."""
-        with ThreadPoolExecutor(max_workers=max(1, min(IMAGE_LOADERS, len(items)))) as pool:
-            shown = list(pool.map(lambda item: prepare(item, self.variant), items))
-        images = [(row, image) for row, (image, _) in enumerate(shown) if image is not None]
+    def prepare_batch(self, items: Sequence[Item], reuse: bool = True) -> PreparedBatch:
+        """Decode images, apply the region variant, run the image processor and the tokenizer.
+
+        With `reuse`, an image whose picture is cached (or computed by an earlier batch, or by an
+        earlier row of this one) is not decoded: only its text is prepared."""
+        keys = [picture_key(item, self.variant) if self.image_cache.enabled else None for item in items]
+        first: dict[tuple, int] = {}
+        for row, key in enumerate(keys):
+            if key is not None:
+                first.setdefault(key, row)
+        known = {key for key in first if reuse and (self.image_cache.peek(key) is not None or key in self._promised)}
+        decode = [item.image is not None and (key is None or (key not in known and first[key] == row))
+                  for row, (item, key) in enumerate(zip(items, keys))]
+
+        def show(row: int) -> tuple[object | None, str]:
+            item = items[row]
+            if decode[row]:
+                return prepare(item, self.variant)
+            return apply_region(None, item.text, item, self.variant)
+
+        pixels = None
+        if self.workers.count > 0:  # the images in worker processes, the texts here
+            shown = [apply_region(None, item.text, item, self.variant) for item in items]
+            decoded = [row for row in range(len(items)) if decode[row]]
+            if decoded:
+                pipeline = ClipPicturePipeline(self.variant, self.processor.image_processor, self._resize_kwargs())
+                pixels = torch.cat(self.workers.map(pipeline, [items[row] for row in decoded]))
+            has_image = [item.image is not None for item in items]
+        else:
+            with ThreadPoolExecutor(max_workers=max(1, min(IMAGE_LOADERS, sum(decode)))) as pool:
+                shown = list(pool.map(show, range(len(items))))
+            has_image = [item.image is not None and (not decode[row] or shown[row][0] is not None)
+                         for row, item in enumerate(items)]
+        image_rows = [row for row in range(len(items)) if has_image[row]]
+        pixel_rows = [row for row in image_rows if decode[row]]
+        if pixels is None and pixel_rows:
+            pixels = self._pixels([shown[row][0] for row in pixel_rows])
         texts = [
             (row, self.text_of(text))
-            for row, (image, text) in enumerate(shown)
-            if image is None or (self.fusion != "image" and self.text_of(text))
+            for row, (_, text) in enumerate(shown)
+            if not has_image[row] or (self.fusion != "image" and self.text_of(text))
         ]
+        self._promised.update(keys[row] for row in pixel_rows if keys[row] is not None)
         return PreparedBatch(
             size=len(items),
-            image_rows=[row for row, _ in images],
-            pixels=self._pixels([image for _, image in images]) if images else None,
+            image_rows=image_rows,
+            pixels=pixels,
             text_rows=[row for row, _ in texts],
-            text_has_image=[shown[row][0] is not None for row, _ in texts],
+            text_has_image=[has_image[row] for row, _ in texts],
             tokens=self._tokens([text for _, text in texts]) if texts else None,
+            pictures=[keys[row] for row in image_rows],
+            pixel_rows=pixel_rows,
+            items=items,
         )
+
+    def image_rows_features(self, batch: PreparedBatch) -> torch.Tensor:
+        """Features of every image row: the new pictures through the tower (then cached), the rest cached."""
+        computed = self._image_features(batch.pixels) if batch.pixels is not None else None
+        by_row = dict(zip(batch.pixel_rows or [], computed if computed is not None else []))
+        if batch.pictures is None:  # a batch prepared without picture keys
+            return computed if computed is not None else torch.empty(0, self.embedding_dim)
+        for row, key in zip(batch.image_rows, batch.pictures):
+            if row in by_row and key is not None:
+                self.image_cache.put(key, by_row[row])
+                self._promised.discard(key)
+        out = []
+        for row, key in zip(batch.image_rows, batch.pictures):
+            feature = by_row.get(row)
+            if feature is None:
+                feature = self.image_cache.get(key)
+            if feature is None:
+                raise LookupError(f"image features of {key} left the cache before their batch ran")
+            out.append(feature)
+        return torch.stack(out)
 
     def forward_batch(self, batch: PreparedBatch) -> torch.Tensor:
         out = torch.zeros(batch.size, self.embedding_dim)
         with torch.inference_mode():
-            if batch.pixels is not None:
-                out[torch.tensor(batch.image_rows)] = self._image_features(batch.pixels)
+            if batch.image_rows:
+                try:
+                    out[torch.tensor(batch.image_rows)] = self.image_rows_features(batch)
+                except LookupError:  # evicted, or an earlier batch failed: this batch again, decoding every image
+                    return self.forward_batch(self.prepare_batch(batch.items, reuse=False))
             if batch.tokens is not None:
                 text_rows = torch.tensor(batch.text_rows)
                 text_features = self._text_features(batch.tokens)
@@ -176,13 +271,18 @@ class DualEncoderEmbedder:
                         out[fused] = F.normalize(out[fused], dim=-1) + F.normalize(text_features[has_image], dim=-1)
         return F.normalize(out, dim=-1)
 
-    def _pixels(self, images: list) -> torch.Tensor:
+    def _resize_kwargs(self) -> dict:
         processor = self.processor.image_processor
-        resize = {}
-        if self.interpolate:  # CLIP resizes the short side then centre-crops; SigLIP resizes to a square
-            square = {"height": self.image_size, "width": self.image_size}
-            resize = {"size": {"shortest_edge": self.image_size}, "crop_size": square} if getattr(processor, "do_center_crop", False) else {"size": square}
-        return processor(images=images, return_tensors="pt", **resize)["pixel_values"]
+        if not self.interpolate:
+            return {}
+        # CLIP resizes the short side then centre-crops; SigLIP resizes to a square
+        square = {"height": self.image_size, "width": self.image_size}
+        if getattr(processor, "do_center_crop", False):
+            return {"size": {"shortest_edge": self.image_size}, "crop_size": square}
+        return {"size": square}
+
+    def _pixels(self, images: list) -> torch.Tensor:
+        return self.processor.image_processor(images=images, return_tensors="pt", **self._resize_kwargs())["pixel_values"]
 
     def _image_features(self, pixels: torch.Tensor) -> torch.Tensor:
         extra = {"interpolate_pos_encoding": True} if self.interpolate else {}
@@ -251,6 +351,8 @@ def load(
     image_size: int | None = None,
     attn_implementation: str = "sdpa",
     protocol: str = OFFICIAL_PROTOCOL,
+    image_cache_mb: float = IMAGE_CACHE_MB,
+    preprocess_workers: int | str = "auto",
     **options: Any,
 ) -> DualEncoderEmbedder:
     """Registry loader for the clip / openclip / siglip families (see evaluators.registry).
@@ -264,7 +366,7 @@ def load(
     if options:
         raise ScarError(
             f"{spec.name}: unknown option(s) {', '.join(sorted(options))}; "
-            "this family takes fusion, image_size, attn_implementation, protocol"
+            "this family takes fusion, image_size, attn_implementation, protocol, image_cache_mb, preprocess_workers"
         )
     check_variant(variant)
     check_protocol(protocol)
@@ -308,4 +410,5 @@ def load(
         },
         protocol=protocol,
     )
-    return DualEncoderEmbedder(model, processor, info, variant, fusion, padding, max_length, image_size, protocol)
+    return DualEncoderEmbedder(model, processor, info, variant, fusion, padding, max_length, image_size, protocol,
+                               image_cache_mb, preprocess_workers)

@@ -1,4 +1,6 @@
-"""Registrations of the CLIP-family baselines (imported lazily by evaluators.registry).
+"""Registrations of the baselines: CLIP, OpenCLIP, SigLIP and VLM2Vec (imported lazily by evaluators.registry).
+
+This module imports no model code (no torch): `scar models` lists them without loading anything.
 
 Revisions are pinned to "main" of the hub repositories: pass `revision=` (or `--revision`) to pin a
 commit for a published run; the result file records whichever was used.
@@ -53,3 +55,19 @@ register(
         summary="SigLIP So400m/14, 384 px; last-token text pooling (texts padded to 64), attention-pool image head, 1152-d",
     )
 )
+
+# VLM2Vec (V1) on Qwen2-VL: the embedder lives in baselines.vlm2vec (imported only to load one)
+VLM2VEC_LOADER = "baselines.vlm2vec:load_vlm2vec"
+register_family("vlm2vec", VLM2VEC_LOADER)
+for _size in ("2b", "7b"):
+    register(
+        ModelSpec(
+            name=f"vlm2vec-qwen2vl-{_size}",
+            family="vlm2vec",
+            hf_id=f"TIGER-Lab/VLM2Vec-Qwen2VL-{_size.upper()}",
+            loader=VLM2VEC_LOADER,
+            defaults={"image_resolution": "high", "base_model": f"Qwen/Qwen2-VL-{_size.upper()}-Instruct"},
+            default_region="boxtext",
+            summary=f"VLM2Vec (V1) on Qwen2-VL-{_size.upper()}: last-token embedding, 1344px images, box as text",
+        )
+    )

@@ -9,9 +9,11 @@ Pixel limits per protocol:
             `src/dataset.py:134-141`), 1-D position ids (see `evaluators.qwen2vl`);
   fixed     the limits v1 meant to set, 256*28*28 .. 1280*28*28 (a 1344x1344 image -> 980x980, 1225
             tokens), transformers' default resizing, Qwen2-VL's M-RoPE.
-`min_pixels` / `max_pixels` options override either.
+`min_pixels` / `max_pixels` options override either; `vision_cache_mb` bounds the vision tower's
+per-picture cache (`evaluators.qwen2vl`; 0 disables it; the embeddings are the same either way);
+`preprocess_workers` ("auto", or a count) the processes preparing images (`evaluators.preprocess`).
 Checkpoints: full Qwen2-VL weights, or the hub's LoRA/DoRA adapter folders merged into `base_model`
-(`evaluators.qwen2vl_load`).
+(`evaluators.qwen2vl_load`). Registered (torch-free) in `baselines.models`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from evaluators.hub import require_hub_model
 from evaluators.protocol import OFFICIAL_PROTOCOL, EmbedderInfo, check_protocol
 from evaluators.qwen2vl import QWEN_IMAGE_TOKEN, Qwen2VLEmbedder, resize_for_resolution
 from evaluators.qwen2vl_load import load_qwen2vl, merge_adapter
-from evaluators.registry import ModelSpec, register, register_family
+from evaluators.registry import ModelSpec
+from evaluators.vision_cache import DEFAULT_BUDGET_MB
 from scar.errors import ScarError
 
 V1_MIN_PIXELS = 256 * 28 * 28
@@ -42,6 +45,7 @@ def load_vlm2vec(spec: ModelSpec, variant: str | None, device: str = "cpu", dtyp
                  model_path: str | None = None, image_resolution: str = "high", base_model: str | None = None,
                  image_token: str = QWEN_IMAGE_TOKEN, min_pixels: Any = UNSET, max_pixels: Any = UNSET,
                  attn_implementation: str | None = None, protocol: str = OFFICIAL_PROTOCOL,
+                 vision_cache_mb: float = DEFAULT_BUDGET_MB, preprocess_workers: int | str = "auto",
                  **unused: Any) -> Qwen2VLEmbedder:
     if unused:
         raise ScarError(f"{spec.name}: unknown option(s) {', '.join(sorted(unused))}")
@@ -58,20 +62,8 @@ def load_vlm2vec(spec: ModelSpec, variant: str | None, device: str = "cpu", dtyp
     info = EmbedderInfo(name=display_name(spec, variant), model_id=path, revision=revision or "",
                         family=spec.family, dtype=dtype, device=device, options=options, protocol=protocol)
     return Qwen2VLEmbedder(info.name, model, processor, info, variant, image_resolution, image_token,
-                           min_pixels, max_pixels, protocol=protocol)
+                           min_pixels, max_pixels, protocol=protocol, vision_cache_mb=vision_cache_mb,
+                           preprocess_workers=preprocess_workers)
 
-
-_LOADER = "baselines.vlm2vec:load_vlm2vec"
-register_family("vlm2vec", _LOADER)
-for _size in ("2b", "7b"):
-    register(ModelSpec(
-        name=f"vlm2vec-qwen2vl-{_size}",
-        family="vlm2vec",
-        hf_id=f"TIGER-Lab/VLM2Vec-Qwen2VL-{_size.upper()}",
-        loader=_LOADER,
-        defaults={"image_resolution": "high", "base_model": f"Qwen/Qwen2-VL-{_size.upper()}-Instruct"},
-        default_region="boxtext",
-        summary=f"VLM2Vec (V1) on Qwen2-VL-{_size.upper()}: last-token embedding, 1344px images, box as text",
-    ))
 
 __all__ = ["V1_MIN_PIXELS", "V1_MAX_PIXELS", "load_vlm2vec", "merge_adapter", "pixel_limits", "resize_for_resolution"]

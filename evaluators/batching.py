@@ -1,4 +1,12 @@
-"""The reference code's own batches, for models whose embeddings depend on their batch.
+"""How items are grouped into model calls.
+
+`plan_batches`: for models whose embeddings do not depend on their batch, image items by image size,
+largest first, the items showing one picture one after the other (so an image tower's output is
+computed once and reused, `evaluators.vision_cache`), then text-only items, longest first, so a batch
+holds texts of similar length (little padding), `TEXT_BATCH_FACTOR` times as many per batch as image
+items (a text costs a small fraction of an image: bigger batches, fewer calls).
+
+`reference_batches`: the reference code's own batches, for models whose embeddings depend on their batch.
 
 An official VIRTUE embedding depends on the longest row of its batch (see `evaluators.virtue`), so it
 can only be reproduced by encoding the batches the official eval encodes: per task, queries in dataset
@@ -10,12 +18,44 @@ batch is another cache entry and a rerun finds every batch it already encoded.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+from PIL import Image
+
 from evaluators.protocol import Item
 from evaluators.tasks.base import LoadedTask
+from evaluators.vision_cache import file_digest
+
+TEXT_BATCH_FACTOR = 8  # text-only batches hold this many times --batch-size items
+
+
+@functools.lru_cache(maxsize=1 << 20)
+def image_pixels(path: str) -> int:
+    """Width x height from the file header (PIL opens lazily, nothing is decoded); memoised."""
+    with Image.open(path) as im:
+        w, h = im.size
+    return int(w) * int(h)
+
+
+def plan_batches(items: dict[str, Item], keys: Sequence[str], batch_size: int) -> list[list[str]]:
+    """Batches of `keys` (see the module doc): image items by image size, largest first, grouped by
+    picture, then text-only items by length, longest first, `TEXT_BATCH_FACTOR * batch_size` a batch."""
+
+    def picture(item: Item) -> tuple[int, str]:
+        try:  # by size (batches of one image size), then by picture
+            return -image_pixels(item.image), file_digest(item.image)  # type: ignore[arg-type]
+        except (OSError, ValueError, Image.DecompressionBombError):
+            return 0, str(item.image)  # the model reports the unreadable file
+
+    with_image = sorted((k for k in keys if items[k].image is not None),
+                        key=lambda k: (picture(items[k]), -len(items[k].text), k))
+    texts = sorted((k for k in keys if items[k].image is None), key=lambda k: (-len(items[k].text), k))
+    text_size = batch_size * TEXT_BATCH_FACTOR
+    return ([with_image[i:i + batch_size] for i in range(0, len(with_image), batch_size)]
+            + [texts[i:i + text_size] for i in range(0, len(texts), text_size)])
 
 
 @dataclass(frozen=True)

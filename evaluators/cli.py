@@ -7,22 +7,18 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from evaluators import distributed
 from evaluators.metrics import OFFICIAL, STRICT
 from evaluators.protocol import PROTOCOLS
-from evaluators.registry import load_embedder
-from evaluators.hub import check_device, quiet_hf_libraries
-from evaluators.api import run_loaded
-from evaluators.runner import EncodeStats, TaskScore, load_tasks, select_tasks
 from evaluators.tasks.catalog import ALL_TASKS
 from evaluators.tasks.provenance import OFFICIAL as OFFICIAL_DATA
 from evaluators.tasks.provenance import SUBSAMPLE, describe
 from evaluators.tasks.scar import SCAR_PROMPTS
 from scar.errors import ScarError
+
+if TYPE_CHECKING:  # `scar tasks` and `scar --help` must not import torch: the model stack loads in run_eval
+    from evaluators.runner import EncodeStats, TaskScore
 
 # --------------------------------------------------------------------------- scar eval
 
@@ -87,6 +83,14 @@ def model_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_eval(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    import torch
+
+    from evaluators import distributed
+    from evaluators.api import run_loaded
+    from evaluators.hub import check_device, quiet_hf_libraries
+    from evaluators.registry import load_embedder
+    from evaluators.runner import load_tasks, select_tasks
+
     requested = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     ctx = distributed.init_from_env(requested)
     try:

@@ -8,11 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence
-
-import torch
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 from scar.errors import ScarError
+
+if TYPE_CHECKING:  # listing tasks and models must not import torch
+    import torch
 
 # Texts carry the Phi-3.5-V image token, as MMEB and SCaR store them; each embedder's processor
 # replaces it with its own backbone's token (Qwen2-VL: <|vision_start|><|image_pad|><|vision_end|>).
@@ -44,13 +45,19 @@ class Item:
         return self.box_xyxy is not None or self.point_xy is not None or self.mask_rle is not None
 
     def key(self) -> str:
-        """Content hash identifying this item across tasks (for dedupe and the embedding cache)."""
-        payload = json.dumps(
-            [self.text, self.image, self.box_xyxy, self.point_xy, self.mask_rle, self.instruction],
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-        return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
+        """Content hash identifying this item across tasks (for dedupe and the embedding cache).
+
+        Computed once per item (an evaluation asks for it at every reference, ~1M times on MMEB)."""
+        cached = self.__dict__.get("_key")
+        if cached is None:
+            payload = json.dumps(
+                [self.text, self.image, self.box_xyxy, self.point_xy, self.mask_rle, self.instruction],
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+            cached = hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
+            object.__setattr__(self, "_key", cached)  # frozen: fields never change, so neither does the key
+        return cached
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,7 @@ class Embedder(Protocol):
     `batch_dependent` (bool, default False): an item's embedding depends on the other items of its
     batch (VIRTUE's official position ids do); the runner then encodes the reference code's own
     batches (per task, dataset order, queries apart from candidates) of `reference_batch_size` items.
+    `close()`: called when an evaluation is done (stops helper processes such as preprocessing workers).
     """
 
     name: str

@@ -8,8 +8,9 @@ A loader is a "module:function" with the signature
     load(spec: ModelSpec, variant: str | None, device: str, dtype: str,
          model_path: str | None = None, **options) -> Embedder
 where `model_path` is the local directory or hub id to `from_pretrained` (None: use `spec.hf_id`
-at `spec.revision`). Registrations live beside their embedders (baselines.models, baselines.vlm2vec,
-evaluators.virtue) and are imported lazily, so listing models loads no weights.
+at `spec.revision`). Registrations live in torch-free modules (baselines.models for the baselines,
+evaluators.virtue_models for VIRTUE), imported lazily; a model's own module is imported only to load
+it, so listing models imports neither torch nor transformers.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def unregister(name: str, family: str | None = None) -> None:
 
 
 def _load_registrations() -> None:
-    for module in ("baselines.models", "baselines.vlm2vec", "evaluators.virtue"):
+    for module in ("baselines.models", "evaluators.virtue_models"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -1,8 +1,12 @@
 """The evaluation engine: pick tasks, encode each unique item once (cached, sharded over ranks), score.
 
-Phases: load tasks -> collect unique items (Item.key) -> read image sizes from headers and order by
-cost -> encode what the cache lacks, batch by batch, appending to the cache -> score every query
-against its own candidates.
+Phases: load tasks -> collect unique items (Item.key) -> check every image and take its digest ->
+plan batches -> encode what the cache lacks, batch by batch, appending to the cache -> score every
+query against its own candidates.
+
+Batches (`evaluators.batching`): for models whose embeddings do not depend on their batch, by image
+size and picture, then texts by length; a model whose embedding depends on its batch (official
+VIRTUE) is given the reference code's own batches instead.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from evaluators import distributed
-from evaluators.batching import Batch, TaskKeys, reference_batches
+from evaluators.batching import Batch, TaskKeys, image_pixels, plan_batches, reference_batches
 from evaluators.cache import EmbeddingCache
 from evaluators.distributed import DistContext
 from evaluators.metrics import OFFICIAL, RankSummary, gold_rank, summarize_ranks
@@ -28,6 +32,7 @@ from evaluators.tasks.base import LoadedTask, Query
 from evaluators.tasks.catalog import ALL_TASKS, MMEB, SCAR, TaskInfo, averaged, custom_scar_task
 from evaluators.tasks.mmeb import check_layout, load_mmeb_task
 from evaluators.tasks.scar import load_scar_task
+from evaluators.vision_cache import file_digest
 from scar.errors import InputFileError, ScarError
 
 # ---------------------------------------------------------------- task selection and loading
@@ -131,25 +136,22 @@ def unique_items(tasks: Iterable[LoadedTask]) -> tuple[dict[str, Item], dict[str
     return items, image_record, references
 
 
-def image_pixels(path: str) -> int:
-    """Width x height from the file header (PIL opens lazily, nothing is decoded)."""
-    with Image.open(path) as im:
-        w, h = im.size
-    return int(w) * int(h)
-
-
 def order_by_cost(
     items: dict[str, Item],
     image_record: dict[str, str],
     skip_bad: bool,
     progress: bool,
 ) -> tuple[list[str], dict[str, str]]:
-    """Keys, most expensive first (image pixels, then text length), and images that failed to open."""
+    """Keys, most expensive first (image pixels, then text length), and images that failed to open.
+
+    Every image file is also read once for its digest (memoised for `plan_batches` and the models'
+    picture caches)."""
     pixels: dict[str, int] = {}
     bad: dict[str, str] = {}
-    for path in tqdm(sorted(image_record), desc="read image sizes", unit="img", disable=not progress):
+    for path in tqdm(sorted(image_record), desc="check images", unit="img", disable=not progress):
         try:
             pixels[path] = image_pixels(path)
+            file_digest(path)
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
             if not skip_bad:
                 raise InputFileError(path, f"image failed to decode: {exc}", record=image_record[path]) from None
@@ -176,7 +178,7 @@ class EncodeStats:
     repaired: int = 0  # corrupt cache records found, dropped and encoded again
     encode_seconds: float = 0.0  # time inside Embedder.encode on rank 0
     bad_images: dict[str, str] = field(default_factory=dict)
-    batching: str = "unique items, cost-ordered"  # or the reference code's own batches (batch-dependent models)
+    batching: str = "unique items, by picture and text length"  # or the reference code's own batches
 
     @property
     def dedup_ratio(self) -> float:
@@ -244,12 +246,15 @@ def _as_array(emb: torch.Tensor | np.ndarray, n: int, embedder: Embedder) -> np.
 
 
 def should_prefetch(embedder: Embedder) -> bool:
-    """Prepare batches ahead only when the model runs on an accelerator.
+    """Prepare batches ahead when the model runs on an accelerator, or has preprocessing workers.
 
     On a CPU the preparing thread takes cores from the model's own threads: measured on 2 cores
     (tests/benchmarks/bench_eval.py), the overlap cut the non-model share but lengthened the run.
     """
-    return is_staged(embedder) and not str(getattr(embedder.info, "device", "cpu")).startswith("cpu")
+    if not is_staged(embedder):
+        return False
+    return int(getattr(embedder, "preprocess_workers", 0) or 0) > 0 or \
+        not str(getattr(embedder.info, "device", "cpu")).startswith("cpu")
 
 
 def encode_missing(
@@ -269,8 +274,7 @@ def encode_missing(
     stats.repaired = cache.corrupt_records if ctx.is_main and cache is not None else 0
     todo = distributed.broadcast(todo, ctx)
     stats.cached = len(ordered_keys) - len(todo)
-    mine = todo[ctx.rank :: ctx.world_size]  # strided: ranks get batches of similar cost
-    batches = [mine[i : i + batch_size] for i in range(0, len(mine), batch_size)]
+    batches = plan_batches(items, todo, batch_size)[ctx.rank :: ctx.world_size]  # strided: similar cost per rank
     rounds = distributed.all_max(len(batches), ctx)
     bar = tqdm(total=len(todo), desc=f"encode ({embedder.name})", unit="item", disable=not (progress and ctx.is_main))
     # A staged embedder's next batch is prepared (images decoded, tokenised) while the model runs.
@@ -290,10 +294,10 @@ def encode_missing(
                 t0 = time.perf_counter()
                 current, pending = pending, prepare(r + 1)
                 batch_items = [items[k] for k in keys]
-                if current is None:
-                    result = _encode_batch(embedder, batch_items, keys, batch_size, skip_bad, records)
+                if current is None:  # the planned batch is one model call
+                    result = _encode_batch(embedder, batch_items, keys, len(keys), skip_bad, records)
                 else:
-                    result = _encode_prepared(embedder, current, batch_items, keys, batch_size, skip_bad, records)
+                    result = _encode_prepared(embedder, current, batch_items, keys, len(keys), skip_bad, records)
                 stats.encode_seconds += time.perf_counter() - t0
             gathered = distributed.gather_to_main(result, ctx)
             if gathered is None:
@@ -465,3 +469,6 @@ def evaluate(
     finally:
         if cache is not None:
             cache.close()
+        close = getattr(embedder, "close", None)
+        if callable(close):
+            close()

@@ -53,7 +53,8 @@ from evaluators.hub import require_hub_model
 from evaluators.protocol import OFFICIAL_PROTOCOL, PROTOCOLS, EmbedderInfo, Item, check_protocol
 from evaluators.qwen2vl import QWEN_IMAGE_TOKEN, Prepared, Qwen2VLEmbedder, later_call_positions
 from evaluators.qwen2vl_load import load_qwen2vl
-from evaluators.registry import ModelSpec, register, register_family
+from evaluators.registry import ModelSpec
+from evaluators.vision_cache import DEFAULT_BUDGET_MB
 from evaluators.virtue_sam import (BOX_LABELS, CONNECTOR_FILE, PAD_LABEL, POINT_LABEL, SamPrompt,
                                    SegmentationStream, build_sam, grid_prompt, load_connector, mask_logits,
                                    resolve_sam_files)
@@ -123,6 +124,8 @@ class VirtueEmbedder(Qwen2VLEmbedder):
         self.stream = stream
         self._sam_resize_normalise = SAM2Transforms(resolution=stream.size, mask_threshold=0.0).transforms
 
+    needs_pixels = True  # the segmentation stream reads the processor's pixels of every image
+
     @property
     def compat(self) -> str:  # the protocol's old name
         return self.protocol
@@ -156,7 +159,7 @@ class VirtueEmbedder(Qwen2VLEmbedder):
 
     def lm_inputs(self, items: Sequence[Item], prepared: Sequence[Prepared], enc: dict[str, torch.Tensor]
                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        embeds, attention_mask = self.input_embeddings(enc), enc["attention_mask"]
+        embeds, attention_mask = self.input_embeddings(enc, prepared), enc["attention_mask"]
         batch, length = attention_mask.shape
         rows = [i for i, p in enumerate(prepared) if p.image is not None]
         if not rows:
@@ -201,7 +204,7 @@ def load_virtue(spec: ModelSpec, variant: str | None, device: str = "cpu", dtype
                 virtue_compat: str | None = None, sam_checkpoint: str | None = None, sam_config: str | None = None,
                 image_token: str = QWEN_IMAGE_TOKEN, min_pixels: int | None = VIRTUE_MIN_PIXELS,
                 max_pixels: int | None = VIRTUE_MAX_PIXELS, attn_implementation: str | None = None,
-                **unused: Any) -> VirtueEmbedder:
+                vision_cache_mb: float = DEFAULT_BUDGET_MB, **unused: Any) -> VirtueEmbedder:
     if unused:
         raise ScarError(f"{spec.name}: unknown option(s) {', '.join(sorted(unused))}")
     if protocol is not None and virtue_compat is not None and protocol != virtue_compat:
@@ -230,19 +233,4 @@ def load_virtue(spec: ModelSpec, variant: str | None, device: str = "cpu", dtype
     info = EmbedderInfo(name=display_name(spec, variant), model_id=path, revision=revision or "",
                         family=spec.family, dtype=dtype, device=device, options=options, protocol=protocol)
     return VirtueEmbedder(info.name, model, processor, info, variant, image_resolution, image_token, min_pixels,
-                          max_pixels, protocol=protocol, stream=stream)
-
-
-_LOADER = "evaluators.virtue:load_virtue"
-register_family("virtue", _LOADER)
-for _size in ("2b", "7b"):
-    register(ModelSpec(
-        name=f"virtue-{_size}",
-        family="virtue",
-        hf_id=f"Sony/VIRTUE-{_size.upper()}-SCaR",
-        loader=_LOADER,
-        defaults={"image_resolution": "high"},
-        default_region="boxtext",
-        summary=f"VIRTUE-{_size.upper()} (SCaR-trained): Qwen2-VL-{_size.upper()} + SAM2.1 Hiera-B+ prompts",
-        native_regions=("box", "point", "mask"),
-    ))
+                          max_pixels, protocol=protocol, stream=stream, vision_cache_mb=vision_cache_mb)

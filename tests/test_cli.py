@@ -52,6 +52,25 @@ def test_unknown_command(capsys):
     assert "invalid choice" in _one_line_error(capsys)
 
 
+def test_listing_commands_import_no_model_stack():
+    """`scar --help`, `scar tasks` and `scar models` start in well under a second: no torch, no transformers."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from scar.cli import main\n"
+        "for argv in (['tasks'], ['tasks', '--json'], ['models'], ['models', '--json']):\n"
+        "    assert main(argv) == 0, argv\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in ('torch', 'transformers', 'sam2', 'datasets') if m in sys.modules)\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "HEAVY []" in out.stderr, out.stderr.splitlines()[-1]
+    assert "vlm2vec-qwen2vl-2b" in out.stdout and "virtue-7b" in out.stdout and "ImageNet-1K" in out.stdout
+
+
 def test_demo_output_is_quiet_numbered_and_copy_pastable(tmp_path):
     """The Quickstart's main job as a subprocess (a pipe, as in CI logs): no library warnings or progress
     noise, each step numbered once, every shown command on one line and runnable as shown."""

@@ -76,16 +76,16 @@ def test_resume_after_interrupt_recomputes_only_unfinished(tmp_path):
 
     scar_fixture(tmp_path / "scar")
     log1, log2 = tmp_path / "first.log", tmp_path / "second.log"
-    args = ["--tasks", "RefCOCO+", "--scar-root", str(tmp_path / "scar"), "--batch-size", "4"]
+    args = ["--tasks", "RefCOCO+", "--scar-root", str(tmp_path / "scar"), "--batch-size", "1"]
     with pytest.raises(SimulatedKill):
         _run(tmp_path, *args, "--model-option", f"log={log1}", "--model-option", "raise_after_calls=3")
     first = log1.read_text().split()
-    assert len(first) == 12
+    assert len(first) == 3  # three of the four image items (batches of 1; the texts come later, 8 a batch)
     d = _run(tmp_path, *args, "--model-option", f"log={log2}")
     second = log2.read_text().split()
     r = _read(d, "RefCOCO+")
     assert not set(first) & set(second) and len(first) + len(second) == r["run"]["unique_items"]
-    assert r["run"]["cached_items"] == 12 and r["precision@1"] == pytest.approx(0.75)
+    assert r["run"]["cached_items"] == 3 and r["precision@1"] == pytest.approx(0.75)
 
 
 @pytest.mark.slow
@@ -236,6 +236,43 @@ def test_batch_dependent_models_get_the_reference_batches(tmp_path):
     rescored, restats = evaluate(again, tasks, tmp_path / "cache", batch_size=16, progress=False)
     assert again.batches == [] and restats.encoded == 0 and restats.cached == 11
     assert [s.summary.precision_at_1 for s in rescored] == [s.summary.precision_at_1 for s in scores]
+
+
+def test_batches_group_each_picture_and_sort_texts_by_length(tmp_path):
+    import shutil
+
+    from evaluators.protocol import Item
+    from evaluators.batching import TEXT_BATCH_FACTOR, plan_batches
+
+    a, b = write_image(tmp_path / "t1" / "a.png", color=(1, 2, 3)), write_image(tmp_path / "t1" / "b.png", color=(9, 9, 9))
+    a_copy = tmp_path / "t2" / "a.png"
+    a_copy.parent.mkdir()
+    shutil.copyfile(a, a_copy)  # the same picture in another task's folder
+    items = [Item(text="q1", image=str(a)), Item(text="q2", image=str(b)), Item(text="long question", image=str(a_copy)),
+             *(Item(text="x" * n) for n in range(1, 40)), Item(text="q3", image=str(a))]
+    keyed = {it.key(): it for it in items}
+    batches = plan_batches(keyed, list(keyed), batch_size=2)
+    shown = [[keyed[k] for k in batch] for batch in batches]
+    images = [it for batch in shown for it in batch if it.image]
+    assert len(images) == 4 and all(it.image is not None for batch in shown[:2] for it in batch)
+    a_rows = [i for i, it in enumerate(images) if it.image != str(b)]
+    assert a_rows in ([0, 1, 2], [1, 2, 3])  # the three items showing picture a (two paths) one after the other
+    texts = [it for batch in shown[2:] for it in batch]
+    assert [len(t.text) for t in texts] == list(range(39, 0, -1))  # longest first
+    assert [len(batch) for batch in shown[2:]] == [2 * TEXT_BATCH_FACTOR, 2 * TEXT_BATCH_FACTOR, 39 - 4 * TEXT_BATCH_FACTOR]
+
+
+def test_mmeb_candidates_repeated_across_rows_are_one_item(tmp_path):
+    from evaluators.tasks.catalog import ALL_TASKS
+    from evaluators.tasks.mmeb import load_mmeb_task
+
+    mmeb_fixture(tmp_path / "mmeb")
+    task = load_mmeb_task(ALL_TASKS["N24News"], tmp_path / "mmeb")
+    first, second = task.queries[0].candidates, task.queries[1].candidates
+    shared = {c.key() for c in first} & {c.key() for c in second}
+    assert shared
+    by_key = {c.key(): c for c in first}
+    assert all(c is by_key[c.key()] for c in second if c.key() in shared)  # the very same object: keyed once
 
 
 def test_eval_rerun_repairs_the_cache_and_scores_equal_a_clean_run(tmp_path, capsys):

@@ -162,3 +162,24 @@ def test_official_protocol_positions_pixels_and_resizer(ckpt, embedder):
     assert torch.allclose(fixed_tiny.encode(texts, 1), embedder.encode(texts, 1), atol=1e-6)
     image = items(ckpt)[1:2]
     assert not torch.allclose(fixed.encode(image, 1), default.encode(image, 1), atol=1e-2)
+
+
+def test_long_padded_batches_run_one_row_length_at_a_time_on_a_cpu(ckpt, embedder, monkeypatch):
+    from evaluators import qwen2vl
+
+    batch = items(ckpt) + [Item(text="<|image_1|> a much longer question about the red picture", image=str(ckpt / "red.png"))]
+    padded = embedder.encode(batch, len(batch))
+    calls = []
+    lm = embedder.model.model.language_model
+    original = lm.forward
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs["inputs_embeds"].shape)
+        assert bool(kwargs["attention_mask"].all())  # no padding inside a call
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(qwen2vl, "SPLIT_MIN_TOKENS", 1)
+    monkeypatch.setattr(lm, "forward", counting)
+    split = embedder.encode(batch, len(batch))
+    assert len(calls) == len({shape[1] for shape in calls}) > 1
+    assert torch.allclose(split, padded, atol=1e-6)

@@ -72,8 +72,13 @@ def _hub_rows(name: str) -> tuple[Iterable[dict[str, Any]], str]:
 
 
 def _query(
-    row: dict[str, Any], images_root: Path | None, where: Path | str, record: str
+    row: dict[str, Any], images_root: Path | None, where: Path | str, record: str,
+    seen: dict[tuple[str, Any], Item] | None = None,
 ) -> Query:
+    """One row as a Query. `seen` interns the task's items: a candidate repeated in every row (a label
+    set, a shared pool) is one Item, its image checked and its key computed once."""
+    seen = {} if seen is None else seen
+
     def image(rel: Any) -> str | None:
         if rel is None or rel == "":
             return None
@@ -83,6 +88,14 @@ def _query(
             raise ScarError(f"{where} [{record}]: MMEB images needed; pass --mmeb-images")
         return resolve_image(images_root, rel, Path(str(where)), record)
 
+    def item(text: Any, rel: Any) -> Item:
+        found = seen.get((text, rel)) if isinstance(rel, (str, type(None))) else None
+        if found is None:
+            found = Item(text=text or "", image=image(rel))
+            if isinstance(rel, (str, type(None))):
+                seen[(text, rel)] = found
+        return found
+
     texts = check_candidates(row["tgt_text"], where, record)
     paths = row["tgt_img_path"]
     if not isinstance(paths, list) or len(paths) != len(texts):
@@ -91,7 +104,7 @@ def _query(
     qry_text = row["qry_text"] or ""
     return Query(
         item=Item(text=qry_text, image=image(row["qry_img_path"])),
-        candidates=tuple(Item(text=t or "", image=image(p)) for t, p in zip(texts, paths)),
+        candidates=tuple(item(t, p) for t, p in zip(texts, paths)),
         record=f"{where} [{record}]",
     )
 
@@ -116,13 +129,14 @@ def load_mmeb_task(
         file_names = (f"hf://{HUB_DATASET}/{info.name}",)
     task = LoadedTask(info=info, queries=[], fingerprint=fingerprint, files=file_names)
     taken = 0
+    seen: dict[tuple[str, Any], Item] = {}
     for where, rows in sources:
         for i, row in enumerate(rows):
             if limit is not None and taken >= limit:
                 break
             taken += 1
             try:
-                task.queries.append(_query(row, images_root, where, f"row {i}"))
+                task.queries.append(_query(row, images_root, where, f"row {i}", seen))
             except MissingImage:
                 if not skip_bad:
                     raise
