@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from evaluators.runner import load_tasks, select_tasks
+from evaluators.task_selection import load_tasks, select_tasks
 from evaluators.tasks.catalog import task
 from evaluators.tasks.mmeb import load_mmeb_task
 from evaluators.tasks.scar import load_scar_task, official_query_text
@@ -102,6 +102,26 @@ def test_missing_image_names_file_and_row(tmp_path):
     assert _one_line(e)
     t = load_scar_task(task("RefCOCO+"), tmp_path, skip_bad=True)
     assert t.queries == [] and t.skipped == {"image not found": 1}
+
+
+@pytest.mark.parametrize("stored", ["../outside.png", "sub/../../outside.png", "ABSOLUTE"])
+def test_an_image_path_outside_the_images_root_is_refused(tmp_path, stored):
+    """A data file cannot point the model at files outside its images root, even ones that exist."""
+    outside = write_image(tmp_path / "outside.png")
+    write_image(tmp_path / "d" / "images" / "sub" / "a.png")
+    stored = str(outside) if stored == "ABSOLUTE" else stored
+    write_parquet(tmp_path / "d" / "refcoco+" / "eval-00000.parquet",
+                  [scar_row("sub/a.png", candidates("#1")), scar_row(stored, candidates("#1"))])
+    with pytest.raises(InputFileError, match=r"eval-00000.parquet \[row 1\]: image path .* outside the images root") as e:
+        load_scar_task(task("RefCOCO+"), tmp_path / "d")
+    assert _one_line(e)
+    t = load_scar_task(task("RefCOCO+"), tmp_path / "d", skip_bad=True)
+    assert len(t.queries) == 1 and t.skipped == {"image path outside the images root": 1}
+    write_image(tmp_path / "m" / "images" / "x1.png")
+    write_parquet(tmp_path / "m" / "VOC2007" / "test-00000-of-00001.parquet",
+                  [mmeb_row("q", "x1.png", ["a"], [""]), mmeb_row("q", stored, ["a"], [""])])
+    with pytest.raises(InputFileError, match=r"\[row 1\]: image path .* outside the images root"):
+        load_tasks(select_tasks("VOC2007"), mmeb_root=tmp_path / "m")
 
 
 @pytest.mark.parametrize("tgt, match", [([], "empty candidate list"), (["#1"] * 9, "ragged candidate list: 9")])

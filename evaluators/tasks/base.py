@@ -56,11 +56,23 @@ def file_fingerprint(paths: Iterable[Path], *extra: object) -> str:
 
 
 class MissingImage(InputFileError):
-    """A record names an image file that does not exist."""
+    """A record names an image file that does not exist (`reason`: what --skip-bad counts it as)."""
+
+    reason = "image not found"
+
+
+class ImageOutsideRoot(MissingImage):
+    """A record's image path is absolute or climbs out of the images root with `..`."""
+
+    reason = "image path outside the images root"
 
 
 def resolve_image(images_root: Path, relative: str, file: Path, record: str) -> str:
-    """Join a stored relative image path with the images root; the file must exist."""
+    """Join a stored relative image path with the images root; the file must exist. An absolute path
+    or a `..` part is refused: a data file never points the model at files outside its images root."""
+    parts = relative.replace("\\", "/").split("/")
+    if os.path.isabs(relative) or relative.startswith(("/", "\\")) or ".." in parts:
+        raise ImageOutsideRoot(file, f"image path {relative!r} is outside the images root {images_root}", record=record)
     path = os.path.join(images_root, relative)
     if not os.path.isfile(path):
         raise MissingImage(file, f"image not found: {path}", record=record)

@@ -137,10 +137,10 @@ def load_mmeb_task(
             taken += 1
             try:
                 task.queries.append(_query(row, images_root, where, f"row {i}", seen))
-            except MissingImage:
+            except MissingImage as exc:
                 if not skip_bad:
                     raise
-                task.skip("image not found")
+                task.skip(exc.reason)
     if mmeb_root is not None:
         import pyarrow.parquet as pq
 

@@ -128,10 +128,10 @@ def load_scar_task(
             region = _region(row, path, record, prompt)
             try:
                 image = resolve_image(root_of_images, image_rel, path, record)
-            except MissingImage:
+            except MissingImage as exc:
                 if not skip_bad:
                     raise
-                task.skip("image not found")
+                task.skip(exc.reason)
                 continue
             query = Item(
                 text=official_query_text(qry_text, row["bbox"]),
