@@ -33,7 +33,10 @@ from evaluators.metrics import OFFICIAL, STRICT
 from evaluators.protocol import Embedder, EmbedderInfo
 from evaluators.registry import ModelSpec, load_embedder, register
 from evaluators.results import check_no_other_run, run_dir, write_summary, write_task_result
-from evaluators.runner import EncodeStats, TaskScore, evaluate as run_tasks, load_tasks, select_tasks
+from evaluators.encoding import EncodeStats
+from evaluators.runner import evaluate as run_tasks
+from evaluators.scoring import TaskScore
+from evaluators.task_selection import load_tasks, select_tasks
 from evaluators.tasks.base import LoadedTask
 from evaluators.tasks.catalog import is_custom_name
 from scar.errors import ScarError

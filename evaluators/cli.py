@@ -18,7 +18,8 @@ from evaluators.tasks.scar import SCAR_PROMPTS
 from scar.errors import ScarError
 
 if TYPE_CHECKING:  # `scar tasks` and `scar --help` must not import torch: the model stack loads in run_eval
-    from evaluators.runner import EncodeStats, TaskScore
+    from evaluators.encoding import EncodeStats
+    from evaluators.scoring import TaskScore
 
 # --------------------------------------------------------------------------- scar eval
 
@@ -89,7 +90,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from evaluators.api import run_loaded
     from evaluators.hub import check_device, quiet_hf_libraries
     from evaluators.registry import load_embedder
-    from evaluators.runner import load_tasks, select_tasks
+    from evaluators.task_selection import load_tasks, select_tasks
 
     requested = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     ctx = distributed.init_from_env(requested)

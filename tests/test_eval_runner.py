@@ -184,7 +184,8 @@ def test_scar_cli_wiring(tmp_path, capsys):
 
 
 def test_staged_embedder_prepares_ahead_with_identical_scores(tmp_path):
-    from evaluators.runner import evaluate, load_tasks, select_tasks
+    from evaluators.runner import evaluate
+    from evaluators.task_selection import load_tasks, select_tasks
     from tests.eval_fixtures import HashEmbedder, StagedHashEmbedder
 
     scar_fixture(tmp_path / "scar")
@@ -198,7 +199,8 @@ def test_staged_embedder_prepares_ahead_with_identical_scores(tmp_path):
 
 
 def test_staged_embedder_failure_is_still_blamed_on_the_image(tmp_path):
-    from evaluators.runner import evaluate, load_tasks, select_tasks
+    from evaluators.runner import evaluate
+    from evaluators.task_selection import load_tasks, select_tasks
     from tests.eval_fixtures import StagedHashEmbedder
 
     scar_fixture(tmp_path / "scar")
@@ -216,7 +218,8 @@ def test_batch_dependent_models_get_the_reference_batches(tmp_path):
     """A batch-dependent embedder gets, per task, its queries in dataset order, then its distinct candidates
     in first-seen order, `reference_batch_size` at a time, never mixed; a rerun finds every batch cached."""
     from evaluators.registry import load_embedder
-    from evaluators.runner import evaluate, load_tasks, select_tasks
+    from evaluators.runner import evaluate
+    from evaluators.task_selection import load_tasks, select_tasks
 
     expected = mmeb_fixture(tmp_path / "mmeb")
     tasks = load_tasks(select_tasks("N24News,MSCOCO_t2i"), mmeb_root=tmp_path / "mmeb", progress=False)

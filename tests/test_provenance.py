@@ -60,7 +60,7 @@ def test_a_self_built_file_under_the_official_name_is_marked_on_the_leaderboard(
 
 
 def test_a_source_with_no_task_is_evaluated_as_build_slash_source(tmp_path):
-    from evaluators.runner import select_tasks
+    from evaluators.task_selection import select_tasks
 
     build = tmp_path / "mybuild"
     write_image(build / "images" / "a.png")

@@ -36,7 +36,8 @@ from evaluators.registry import load_embedder  # noqa: E402
 from evaluators.api import result_record  # noqa: E402
 from evaluators.identity import run_id  # noqa: E402
 from evaluators.results import write_summary, write_task_result  # noqa: E402
-from evaluators.runner import evaluate, load_tasks, select_tasks  # noqa: E402
+from evaluators.runner import evaluate  # noqa: E402
+from evaluators.task_selection import load_tasks, select_tasks  # noqa: E402
 from tests.eval_fixtures import mmeb_row, write_parquet  # noqa: E402
 
 TASKS = "ImageNet-1K,MSCOCO_t2i,MSCOCO_i2t,OK-VQA"
@@ -137,13 +138,13 @@ def main() -> None:
         embedder.encode([Item(text="warm up"), Item(text="x", image=str(tmp / "mmeb/images/pool/0.jpg"))], 2)
         forward[0] = 0.0
 
-        import evaluators.runner as runner
+        import evaluators.encoding as encoding
 
-        staged_check = runner.is_staged  # the runner stages only on accelerators; force both modes here
+        staged_check = encoding.is_staged  # the runner stages only on accelerators; force both modes here
         measured = {}
         # Both modes in one run, alternating, each on a fresh cache: the machine is noisy.
         for mode in ("plain", "staged", "plain", "staged"):
-            runner.should_prefetch = staged_check if mode == "staged" else (lambda _e: False)
+            encoding.should_prefetch = staged_check if mode == "staged" else (lambda _e: False)
             cache = tmp / f"cache-{len(measured)}-{mode}"
             forward[0] = 0.0
             t0 = time.perf_counter()
@@ -158,7 +159,7 @@ def main() -> None:
             best = measured.get(mode)
             if best is None or total / forward[0] < best[0] / best[1]:
                 measured[mode] = (total, forward[0], stats.encode_seconds)
-        runner.should_prefetch = staged_check
+        encoding.should_prefetch = staged_check
 
         t1 = time.perf_counter()
         evaluate(embedder, tasks, cache, batch_size=args.batch_size, progress=False)

@@ -152,7 +152,7 @@ def workload(mmeb_root: Path | None = None, scar_root: Path | None = None, per_t
              ) -> tuple[dict[str, int], str]:
     """What a full SCaR + MMEB evaluation encodes, by kind, and where the counts come from.
 
-    Each unique item once over all tasks (`evaluators.runner.unique_items`, keyed by `Item.key`), which
+    Each unique item once over all tasks (`evaluators.encoding.unique_items`, keyed by `Item.key`), which
     is what the runner encodes for a batch-independent model (VLM2Vec); the official code encodes each
     task's unique items, repeats across tasks included, and so does the runner for official VIRTUE,
     whose embeddings depend on their batch (`per_task`: every query row and each task's distinct
@@ -166,7 +166,8 @@ def workload(mmeb_root: Path | None = None, scar_root: Path | None = None, per_t
     counts = {"scar_query": 0, "image": 0, "image_repeat": 0, "text": 0}
     sources = []
     if mmeb_root is not None or scar_root is not None:
-        from evaluators.runner import load_tasks, unique_items
+        from evaluators.encoding import unique_items
+        from evaluators.task_selection import load_tasks
         from evaluators.vision_cache import file_digest
 
         mmeb = [t for t in MMEB_TASKS if mmeb_root is not None and (mmeb_root / t.name).is_dir()]
