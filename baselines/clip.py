@@ -52,7 +52,7 @@ from evaluators.regions import apply_region, check_variant, prepare
 from evaluators.hub import require_hub_model
 from evaluators.protocol import IMAGE_TOKEN, OFFICIAL_PROTOCOL, EmbedderInfo, Item, check_protocol
 from evaluators.registry import ModelSpec
-from evaluators.preprocess import ImageWorkers, worker_count
+from evaluators.preprocess import ImageWorkers, UsesImageWorkers, worker_count
 from evaluators.vision_cache import FeatureCache, picture_key
 from scar.errors import ScarError
 
@@ -114,7 +114,7 @@ class ClipPicturePipeline:
         return self.image_processor(images=[image], return_tensors="pt", **self.resize)["pixel_values"]
 
 
-class DualEncoderEmbedder:
+class DualEncoderEmbedder(UsesImageWorkers):
     """CLIP-style embedder: separate image and text towers sharing one embedding space."""
 
     def __init__(
@@ -149,14 +149,6 @@ class DualEncoderEmbedder:
         self.device = torch.device(info.device)
         self.dtype = torch_dtype(info.dtype)
         self.workers = ImageWorkers(worker_count(preprocess_workers, info.device))
-
-    @property
-    def preprocess_workers(self) -> int:
-        return self.workers.count
-
-    def close(self) -> None:
-        """Stop the preprocessing workers (started again if the embedder is used once more)."""
-        self.workers.close()
 
     def encode(self, items: Sequence[Item], batch_size: int) -> torch.Tensor:
         if batch_size < 1:

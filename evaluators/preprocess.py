@@ -79,3 +79,17 @@ class ImageWorkers:
         pool = getattr(self, "_pool", None)
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+class UsesImageWorkers:
+    """For an embedder holding `self.workers` (an ImageWorkers): how many, and stopping them."""
+
+    workers: ImageWorkers
+
+    @property
+    def preprocess_workers(self) -> int:
+        return self.workers.count
+
+    def close(self) -> None:
+        """Stop the preprocessing workers (started again if the embedder is used once more)."""
+        self.workers.close()

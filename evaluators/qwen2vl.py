@@ -45,7 +45,7 @@ from PIL import Image
 
 from evaluators.protocol import FIXED_PROTOCOL, IMAGE_TOKEN, OFFICIAL_PROTOCOL, EmbedderInfo, Item, check_protocol
 from evaluators.regions import apply_region, load_image
-from evaluators.preprocess import ImageWorkers, worker_count
+from evaluators.preprocess import ImageWorkers, UsesImageWorkers, worker_count
 from evaluators.vision_cache import DEFAULT_BUDGET_MB, FeatureCache, picture_key
 from scar.errors import ScarError
 
@@ -119,7 +119,7 @@ class PicturePipeline:
         return out["pixel_values"], tuple(int(v) for v in out["image_grid_thw"][0])  # type: ignore[return-value]
 
 
-class Qwen2VLEmbedder:
+class Qwen2VLEmbedder(UsesImageWorkers):
     family = "vlm2vec"
     batch_dependent = False
     needs_pixels = False  # True: every image row needs its processed pixels (VIRTUE's SAM reads them)
@@ -149,14 +149,6 @@ class Qwen2VLEmbedder:
             self.size = size
         resize_for_resolution(Image.new("RGB", (1, 1)), image_resolution)  # validates the option
         self.workers = ImageWorkers(worker_count(preprocess_workers, info.device))
-
-    @property
-    def preprocess_workers(self) -> int:
-        return self.workers.count
-
-    def close(self) -> None:
-        """Stop the preprocessing workers (started again if the embedder is used once more)."""
-        self.workers.close()
 
     @property
     def official(self) -> bool:

@@ -31,6 +31,11 @@ class Build:
     stats: dict[str, Any]
     sources: list[BuiltSource]
 
+    def total_rows(self) -> int:
+        import pyarrow.parquet as pq
+
+        return sum(pq.read_metadata(f).num_rows for s in self.sources for files in s.shards.values() for f in files)
+
 
 def read_build(path: Path, images_override: Path | None = None) -> Build:
     if not path.is_dir():

@@ -19,11 +19,10 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from scar.errors import ScarError
 from scar.export.build_folder import Build, read_build
 from scar.export.hub_card import README_NAME, write_readme
 from scar.export.images import COPY, IMAGES_FOLDER, LINK, NONE, ImagePlan, place_file, place_images, prune, same_file
-from scar.export.official import IMAGE_COLUMNS, ExportResult
+from scar.export.official import IMAGE_COLUMNS, ExportResult, check_images_mode
 from scar.export.outdir import finish, prepare, real_folder
 from scar.export.progress import progress_bar
 from scar.images_roots import ROOTS_KEY, STATS_NAME
@@ -73,13 +72,12 @@ def _stats(build: Build, images_mode: str) -> dict[str, Any]:
 
 def export_hub(build_dir: Path, out: Path, images_mode: str = LINK, images_override: Path | None = None,
                progress: bool = False) -> ExportResult:
-    if images_mode not in (LINK, COPY, NONE):
-        raise ScarError(f"unknown images mode {images_mode!r}")
+    check_images_mode(images_mode)
     build = read_build(build_dir, images_override)
     previous = prepare(out, build_dir, LAYOUT, planned_files(build))
     result = ExportResult(out, LAYOUT, images_mode=images_mode)
     plan = ImagePlan(need_files=images_mode != NONE)
-    total = sum(pq.read_metadata(f).num_rows for s in build.sources for files in s.shards.values() for f in files)
+    total = build.total_rows()
     with progress_bar(progress) as bar:
         task = bar.add_task("rows", total=total)
         _check_images(build, plan, lambda n: bar.advance(task, n))
@@ -107,7 +105,6 @@ def export_hub(build_dir: Path, out: Path, images_mode: str = LINK, images_overr
     if (build.path / AUDIT_NAME).is_file():
         atomic_write_bytes(out / AUDIT_NAME, (build.path / AUDIT_NAME).read_bytes())
     write_readme(out, stats, card)
-    summary = {"rows": result.files, "images": {"mode": images_mode, "linked": result.images.linked,
-                                                 "copied": result.images.copied, "reused": result.images.reused}}
+    summary = result.summary()
     finish(out, LAYOUT, build_dir, planned_files(build), previous, summary)
     return result

@@ -55,6 +55,17 @@ class ExportResult:
     pruned: int = 0
     images_mode: str = LINK
 
+    def summary(self) -> dict[str, Any]:
+        """What the export marker records besides its file list."""
+        i = self.images
+        return {"rows": self.files, "images": {"mode": self.images_mode, "linked": i.linked, "copied": i.copied,
+                                               "reused": i.reused}}
+
+
+def check_images_mode(images_mode: str) -> None:
+    if images_mode not in (LINK, COPY, NONE):
+        raise ScarError(f"unknown images mode {images_mode!r}")
+
 
 def _folder(split: str) -> str:
     return names.EVAL_FOLDER if split == "eval" else names.TRAIN_FOLDER
@@ -187,14 +198,13 @@ def _layout_doc(build: Build, result: ExportResult) -> str:
 
 def export_official(build_dir: Path, out: Path, images_mode: str = LINK, images_override: Path | None = None,
                     progress: bool = False) -> ExportResult:
-    if images_mode not in (LINK, COPY, NONE):
-        raise ScarError(f"unknown images mode {images_mode!r}")
+    check_images_mode(images_mode)
     build = read_build(build_dir, images_override)
     names.check_unique([s.name for s in build.sources])
     previous = prepare(out, build_dir, LAYOUT, planned_files(build))
     result = ExportResult(out, LAYOUT, images_mode=images_mode)
     plan = ImagePlan(need_files=images_mode != NONE)
-    total = sum(pq.read_metadata(f).num_rows for s in build.sources for files in s.shards.values() for f in files)
+    total = build.total_rows()
     with progress_bar(progress) as bar:
         task = bar.add_task("rows", total=total)
         for source in build.sources:
@@ -209,7 +219,6 @@ def export_official(build_dir: Path, out: Path, images_mode: str = LINK, images_
     result.pruned = prune(out / IMAGES_FOLDER, plan) if images_mode != NONE else 0
     _configs(out, build, result)
     atomic_write_bytes(out / LAYOUT_DOC, _layout_doc(build, result).encode("utf-8"))
-    summary = {"rows": result.files, "images": {"mode": images_mode, "linked": result.images.linked,
-                                                 "copied": result.images.copied, "reused": result.images.reused}}
+    summary = result.summary()
     finish(out, LAYOUT, build_dir, planned_files(build), previous, summary)
     return result
