@@ -19,11 +19,11 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from scar.export.build_folder import Build, read_build
+from scar.export.build_folder import Build
 from scar.export.hub_card import README_NAME, write_readme
 from scar.export.images import COPY, IMAGES_FOLDER, LINK, NONE, ImagePlan, place_file, place_images, prune, same_file
-from scar.export.official import IMAGE_COLUMNS, ExportResult, check_images_mode
-from scar.export.outdir import finish, prepare, real_folder
+from scar.export.official import IMAGE_COLUMNS, ExportResult, start
+from scar.export.outdir import finish, real_folder
 from scar.export.progress import progress_bar
 from scar.images_roots import ROOTS_KEY, STATS_NAME
 from scar.manifests import MANIFEST_NAME
@@ -72,11 +72,7 @@ def _stats(build: Build, images_mode: str) -> dict[str, Any]:
 
 def export_hub(build_dir: Path, out: Path, images_mode: str = LINK, images_override: Path | None = None,
                progress: bool = False) -> ExportResult:
-    check_images_mode(images_mode)
-    build = read_build(build_dir, images_override)
-    previous = prepare(out, build_dir, LAYOUT, planned_files(build))
-    result = ExportResult(out, LAYOUT, images_mode=images_mode)
-    plan = ImagePlan(need_files=images_mode != NONE)
+    build, previous, result, plan = start(build_dir, out, LAYOUT, images_mode, images_override, planned_files)
     total = build.total_rows()
     with progress_bar(progress) as bar:
         task = bar.add_task("rows", total=total)

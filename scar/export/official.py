@@ -22,7 +22,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -62,9 +62,18 @@ class ExportResult:
                                                "reused": i.reused}}
 
 
-def check_images_mode(images_mode: str) -> None:
+def start(build_dir: Path, out: Path, layout: str, images_mode: str, images_override: Path | None,
+          planned: Callable[[Build], list[str]], official_names: bool = False
+          ) -> tuple[Build, list[str], ExportResult, ImagePlan]:
+    """Read the build and claim `out` for it: the build, the earlier export's files, an empty result
+    and the image plan every layout fills. `official_names`: refuse sources whose release names collide."""
     if images_mode not in (LINK, COPY, NONE):
         raise ScarError(f"unknown images mode {images_mode!r}")
+    build = read_build(build_dir, images_override)
+    if official_names:
+        names.check_unique([s.name for s in build.sources])
+    previous = prepare(out, build_dir, layout, planned(build))
+    return build, previous, ExportResult(out, layout, images_mode=images_mode), ImagePlan(need_files=images_mode != NONE)
 
 
 def _folder(split: str) -> str:
@@ -198,12 +207,8 @@ def _layout_doc(build: Build, result: ExportResult) -> str:
 
 def export_official(build_dir: Path, out: Path, images_mode: str = LINK, images_override: Path | None = None,
                     progress: bool = False) -> ExportResult:
-    check_images_mode(images_mode)
-    build = read_build(build_dir, images_override)
-    names.check_unique([s.name for s in build.sources])
-    previous = prepare(out, build_dir, LAYOUT, planned_files(build))
-    result = ExportResult(out, LAYOUT, images_mode=images_mode)
-    plan = ImagePlan(need_files=images_mode != NONE)
+    build, previous, result, plan = start(build_dir, out, LAYOUT, images_mode, images_override, planned_files,
+                                          official_names=True)
     total = build.total_rows()
     with progress_bar(progress) as bar:
         task = bar.add_task("rows", total=total)
