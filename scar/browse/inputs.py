@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from scar.errors import ScarError
+from scar.images_roots import STATS_NAME
 
 AUDIT_NAME = "audit.json"
-STATS_NAME = "stats.json"
 
 
 def _base(target: Path) -> Path:
