@@ -15,7 +15,7 @@ from scar.errors import ScarError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from scar.cli import positive_int
+    from scar.argtypes import positive_int
 
     parser.add_argument("--out", type=Path, default=Path("demo-out"), help="output directory (default demo-out)")
     parser.add_argument("--seed", type=int, default=0)

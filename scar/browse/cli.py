@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from scar.argtypes import positive_int
 from scar.errors import ScarError
 
 
@@ -17,16 +18,6 @@ def _port(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"port must be in 0..65535, got {value}")
-    return value
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
     return value
 
 
@@ -42,9 +33,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--images", type=Path, help="images root (default: from stats.json, else DIR/images)")
     p.add_argument("--audit", type=Path, help="audit file with row flags (default: DIR/audit.json when present)")
     p.add_argument("--serve", type=_port, metavar="PORT", help="then serve the site on 127.0.0.1:PORT (0 = any free port)")
-    p.add_argument("--thumb-size", type=_positive, default=DEFAULT_THUMB_SIZE, help=f"longest thumbnail side in px (default {DEFAULT_THUMB_SIZE})")
-    p.add_argument("--chunk-rows", type=_positive, default=DEFAULT_CHUNK_ROWS, help=f"rows per data file (default {DEFAULT_CHUNK_ROWS})")
-    p.add_argument("--workers", type=_positive, help="thumbnail processes (default: all cores, at most 8)")
+    p.add_argument("--thumb-size", type=positive_int, default=DEFAULT_THUMB_SIZE, help=f"longest thumbnail side in px (default {DEFAULT_THUMB_SIZE})")
+    p.add_argument("--chunk-rows", type=positive_int, default=DEFAULT_CHUNK_ROWS, help=f"rows per data file (default {DEFAULT_CHUNK_ROWS})")
+    p.add_argument("--workers", type=positive_int, help="thumbnail processes (default: all cores, at most 8)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
