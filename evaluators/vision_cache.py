@@ -8,8 +8,8 @@ picture and reused: exactly the numbers the tower produced for it.
 A picture is identified by the file's bytes (a digest, so byte-identical copies in two task folders
 are one picture) plus whatever changes its pixels before the tower: the region variants `crop` and
 `circle` draw the item's own region (see `evaluators.regions`); `boxtext` and no variant leave the
-pixels alone. Everything else that shapes the pixels (resolution, processor limits) is fixed per
-embedder, which owns its cache.
+pixels alone. Everything else that shapes the pixels (resolution, processor limits) is passed by the
+embedder as `settings` and is part of the key, so changing a setting never reuses an older output.
 
 `FeatureCache` is a least-recently-used map with a byte budget; the runner orders items so that the
 items of one picture are encoded one after the other, so a small budget already catches the repeats.
