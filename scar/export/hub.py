@@ -22,9 +22,9 @@ import pyarrow.parquet as pq
 from scar.export.build_folder import Build
 from scar.export.hub_card import README_NAME, write_readme
 from scar.export.images import COPY, IMAGES_FOLDER, LINK, NONE, ImagePlan, place_file, place_images, prune, same_file
-from scar.export.official import IMAGE_COLUMNS, ExportResult, start
 from scar.export.outdir import finish, real_folder
 from scar.export.progress import progress_bar
+from scar.export.session import IMAGE_COLUMNS, ExportResult, start
 from scar.images_roots import ROOTS_KEY, STATS_NAME
 from scar.manifests import MANIFEST_NAME
 from scar.stats_card import CARD_NAME

@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,48 +31,18 @@ import yaml
 import scar
 from scar.errors import ScarError
 from scar.export import names
-from scar.export.build_folder import Build, BuiltSource, read_build
-from scar.export.images import COPY, IMAGES_FOLDER, LINK, NONE, ImageCounts, ImagePlan, place_images, prune
-from scar.export.outdir import finish, prepare, real_folder
+from scar.export.build_folder import Build, BuiltSource
+from scar.export.images import IMAGES_FOLDER, LINK, NONE, ImagePlan, place_images, prune
+from scar.export.outdir import finish, real_folder
+from scar.export.session import IMAGE_COLUMNS, ExportResult, start
 from scar.export.progress import progress_bar
 from scar.schema import OFFICIAL_TRAIN_COLUMNS
 from scar.tempfiles import atomic_write_bytes, temp_path
 
 LAYOUT = "official"
-IMAGE_COLUMNS = ("qry_image_path", "pos_image_path", "neg_image_path")
 ROW_GROUP = 10_000
 LAYOUT_DOC = "LAYOUT.md"
 EVAL_CONFIG, TRAIN_CONFIG = "eval_scar.yaml", "train_scar.yaml"
-
-
-@dataclass
-class ExportResult:
-    out: Path
-    layout: str
-    files: dict[str, int] = field(default_factory=dict)  # path relative to out -> rows
-    images: ImageCounts = field(default_factory=ImageCounts)
-    pruned: int = 0
-    images_mode: str = LINK
-
-    def summary(self) -> dict[str, Any]:
-        """What the export marker records besides its file list."""
-        i = self.images
-        return {"rows": self.files, "images": {"mode": self.images_mode, "linked": i.linked, "copied": i.copied,
-                                               "reused": i.reused}}
-
-
-def start(build_dir: Path, out: Path, layout: str, images_mode: str, images_override: Path | None,
-          planned: Callable[[Build], list[str]], official_names: bool = False
-          ) -> tuple[Build, list[str], ExportResult, ImagePlan]:
-    """Read the build and claim `out` for it: the build, the earlier export's files, an empty result
-    and the image plan every layout fills. `official_names`: refuse sources whose release names collide."""
-    if images_mode not in (LINK, COPY, NONE):
-        raise ScarError(f"unknown images mode {images_mode!r}")
-    build = read_build(build_dir, images_override)
-    if official_names:
-        names.check_unique([s.name for s in build.sources])
-    previous = prepare(out, build_dir, layout, planned(build))
-    return build, previous, ExportResult(out, layout, images_mode=images_mode), ImagePlan(need_files=images_mode != NONE)
 
 
 def _folder(split: str) -> str:
