@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+from fractions import Fraction
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
@@ -69,7 +70,8 @@ class SideOdds:
     llr: Mapping[str, float]
 
     def p_indoor(self, keys: Iterable[str]) -> float:
-        z = self.log_prior + sum(self.llr.get(k, 0.0) for k in set(keys))
+        # summed in sorted order: a float sum in set order differs by process (PYTHONHASHSEED)
+        z = self.log_prior + math.fsum(self.llr.get(k, 0.0) for k in sorted(set(keys)))
         z = max(min(z, 30.0), -30.0)
         return 1.0 / (1.0 + math.exp(-z))
 
@@ -79,11 +81,11 @@ class SideOdds:
         seen: dict[bool, dict[str, int]] = {True: {}, False: {}}
         for indoor, keys in sided:
             n[indoor] += 1
-            for k in set(keys):
+            for k in sorted(set(keys)):
                 seen[indoor][k] = seen[indoor].get(k, 0) + 1
         if not n[True] or not n[False]:
             return None
-        keys = set(seen[True]) | set(seen[False])
+        keys = sorted(set(seen[True]) | set(seen[False]))
         llr = {
             k: max(min(math.log((seen[True].get(k, 0) + 0.5) / (n[True] + 1)) - math.log((seen[False].get(k, 0) + 0.5) / (n[False] + 1)), MAX_LLR), -MAX_LLR)
             for k in keys
@@ -114,15 +116,16 @@ class SceneTable:
         self.aliases = {norm_name(a): name for name, e in scenes.items() for a in (name, *e.get("aliases", ()))}
         self.names = tuple(self.scenes)
         self._groups: dict[tuple[Any, ...], tuple[Any, tuple[WeightedPool, ...], str | None]] = {}
-        # the votes a category gives: a strong cue 2, otherwise 1 / (number of scenes it is plausible in)
-        votes: dict[str, dict[str, float]] = {}
+        # the votes a category gives: a strong cue 2, otherwise 1 / (number of scenes it is plausible in);
+        # exact fractions, so that equal totals tie whatever order a picture's categories come in
+        votes: dict[str, dict[str, Fraction]] = {}
         for s in self.scenes.values():
-            for k in s.objects:
+            for k in sorted(s.objects):
                 votes.setdefault(k, {})
         for k, table in votes.items():
             homes = [s for s in self.scenes.values() if k in s.objects]
             for s in homes:
-                table[s.name] = (2.0 if k in s.cues else 0.0) + 1.0 / len(homes)
+                table[s.name] = (2 if k in s.cues else 0) + Fraction(1, len(homes))
         self.votes = votes
         # categories that fit only indoor (True) or only outdoor (False) scenes
         self.side: dict[str, bool] = {}
@@ -140,7 +143,7 @@ class SceneTable:
     def choose(self, label: str | None, keys: Iterable[str], sides: "SideOdds | None" = None) -> SceneChoice:
         """The gold scene from the source's label, else from the concept keys of everything in the picture.
         `sides`: how the build's other pictures say each category leans indoor or outdoor (see SideOdds)."""
-        keys = [k for k in keys if k]
+        keys = sorted({k for k in keys if k})
         if label:
             name = self.aliases.get(norm_name(label.replace("/", " / ").split("/")[-1]))
             if name is not None:
@@ -148,16 +151,13 @@ class SceneTable:
                 return SceneChoice(name, info.indoor, frozenset({name}) | info.near)
             indoor = self._side_of(keys)
             return SceneChoice(norm_name(label.replace("/", " / ").split("/")[-1]), indoor, self._supported(keys))
-        votes: dict[str, float] = {}
-        for k in keys:
-            for s, v in self.votes.get(k, {}).items():
-                votes[s] = votes.get(s, 0.0) + v
+        votes = self._votes(keys)
         if votes:
             best = max(votes.values())
             winners = [s for s, v in votes.items() if v == best]
-            if best >= 2.0 and len(winners) == 1:
+            if best >= 2 and len(winners) == 1:
                 name = winners[0]
-                possible = {s for s, v in votes.items() if v >= 0.5 * best} | {name} | self.scenes[name].near
+                possible = {s for s, v in votes.items() if 2 * v >= best} | {name} | self.scenes[name].near
                 return SceneChoice(name, self.scenes[name].indoor, frozenset(possible))
         indoor = self._side_of(keys)
         if indoor is None and sides is not None:
@@ -171,13 +171,17 @@ class SceneTable:
         sides = {self.side[k] for k in keys if k in self.side}
         return sides.pop() if len(sides) == 1 else None
 
-    def _supported(self, keys: list[str]) -> frozenset[str]:
-        votes: dict[str, float] = {}
+    def _votes(self, keys: list[str]) -> dict[str, Fraction]:
+        votes: dict[str, Fraction] = {}
         for k in keys:
             for s, v in self.votes.get(k, {}).items():
-                votes[s] = votes.get(s, 0.0) + v
-        best = max(votes.values(), default=0.0)
-        return frozenset(s for s, v in votes.items() if v >= 0.5 * best)
+                votes[s] = votes.get(s, Fraction(0)) + v
+        return votes
+
+    def _supported(self, keys: list[str]) -> frozenset[str]:
+        votes = self._votes(keys)
+        best = max(votes.values(), default=Fraction(0))
+        return frozenset(s for s, v in votes.items() if 2 * v >= best)
 
     # ------------------------------------------------------------ wording and swaps
 
