@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scar.errors import ScarError
 from scar.images_roots import stored_form
-from scar.tempfiles import atomic_write_json
+from scar.tempfiles import atomic_write_json, temp_path
 
 if TYPE_CHECKING:
     from scar.generate.base import Generator
@@ -56,19 +57,40 @@ def build_manifest(config: BuildConfig, generator: Generator, images_root: Path)
     return manifest
 
 
-def check_manifest(source_dir: Path, manifest: dict[str, Any]) -> None:
-    """Write the manifest into a new source folder; refuse a folder built with other settings."""
+def check_manifest(source_dir: Path, manifest: dict[str, Any]) -> bool:
+    """Claim a new source folder by writing the manifest; refuse a folder built with other settings.
+    True when this call wrote the manifest (this build owns the folder).
+
+    Claim and check are one atomic step: the manifest is written complete under a temporary name and
+    hard-linked to its final name, which fails when it exists. Of two builds started together, one
+    links and the other reads what the first wrote, so builds with other settings are refused, never mixed."""
     path = source_dir / MANIFEST_NAME
-    if path.exists():
-        try:
-            existing = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ScarError(f"{path}: unreadable build manifest ({exc}); remove it or use a new --out") from None
-        if existing != manifest:
-            diffs = sorted(k for k in {**existing, **manifest} if existing.get(k) != manifest.get(k))
-            raise ScarError(
-                f"{source_dir} holds a build made with other settings ({', '.join(diffs)} differ); "
-                "use a new --out or remove that directory"
-            )
-    else:
-        atomic_write_json(path, manifest)
+    tmp = temp_path(path)
+    atomic_write_json(tmp, manifest)
+    try:
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    try:
+        existing = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ScarError(f"{path}: unreadable build manifest ({exc}); remove it or use a new --out") from None
+    if existing != manifest:
+        diffs = sorted(k for k in {**existing, **manifest} if existing.get(k) != manifest.get(k))
+        raise ScarError(
+            f"{source_dir} holds a build made with other settings ({', '.join(diffs)} differ); "
+            f"use a new --out or remove {source_dir}"
+        )
+    return False
+
+
+def release_empty_claim(source_dir: Path) -> bool:
+    """Remove the manifest of a source folder that holds no finished shard, so a rerun with corrected
+    inputs (another --images, say) may claim it. Called only by the build that claimed the folder."""
+    if any(source_dir.glob("*.parquet")):
+        return False
+    (source_dir / MANIFEST_NAME).unlink(missing_ok=True)
+    return True

@@ -41,12 +41,13 @@ from rich.progress import (
 from scar.errors import BudgetExhausted, ScarError
 from scar.filters import DuplicateEntityFilter
 from scar.generate.base import Generator
-from scar.manifests import build_manifest, check_manifest
+from scar.manifests import build_manifest, check_manifest, release_empty_claim
 from scar.record_ids import UniqueIds
 from scar.schema import Entity, Rejected, RejectionLog
 from scar.shards import DEFAULT_ROW_GROUP_SIZE, ShardStats, ShardWriter, numeric_delta, shard_name, sidecar_path
 from scar.sources import SourceOptions, finds_own_images, make_source
 from scar.sources.base import Record
+from scar.sources.images import AMBIGUOUS, EMPTY, MISSING, SIZE_MISMATCH, UNREADABLE
 from scar.stats_card import write_stats_and_card
 from scar.tempfiles import atomic_write_json, remove_stale_temporaries
 from scar.workers import BatchOutcome, generate_batch, generate_in_worker, worker_pool
@@ -54,6 +55,11 @@ from scar.workers import BatchOutcome, generate_batch, generate_in_worker, worke
 DEFAULT_SHARD_SIZE = 50_000
 GENERATE_BATCH = 2_048  # entities handed to the generator at a time (progress granularity)
 REVIEW_REASON = "rejected by review"
+# Rejections the user fixes outside the annotations (copy the images, point --images elsewhere): a shard
+# that kept nothing and lost records for one of these reasons is not finished, so a rerun after the fix builds it.
+FIXABLE_REASONS = frozenset(
+    {MISSING, EMPTY, UNREADABLE, SIZE_MISMATCH, AMBIGUOUS, "missing image folder"}
+)
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,9 @@ class BuildResult:
     samples: int = 0  # rows written by this run
     rejected: int = 0
     stopped_by_budget: str | None = None
+    unfinished: int = 0  # shards left unwritten: nothing kept, every record rejected for a fixable reason
+    claimed: bool = False  # this run created the source folder's manifest
+    released: bool = False  # ... and removed it again because nothing was kept
     seconds: float = 0.0
     chunks_seen: int = 0  # chunks in the record stream, any worker's
     chunks: int = 0  # chunks of this worker, written now or resumed
@@ -102,10 +111,16 @@ class BuildResult:
             return f"0 samples in {self.chunks} shard(s) and no rejection recorded"
         reason, count = max(log.counts.items(), key=lambda kv: (kv[1], kv[0]))
         example = (log.examples.get(reason) or [""])[0]
+        after = ""
+        if self.released:
+            after = "; nothing was written, so a rerun with corrected inputs starts afresh"
+        elif self.unfinished:
+            after = f"; {self.unfinished} shard(s) left unfinished, a rerun after the fix builds them"
         return (
             f"0 samples: all {log.total:,} records rejected; top reason {reason!r} ({count:,} records"
             + (f", e.g. {example}" if example else "")
             + ")"
+            + after
         )
 
 
@@ -221,6 +236,10 @@ def _build_shard(
         raise
     stats.generator_usage = numeric_delta(generator.stats(), before)
     stats.seconds = time.perf_counter() - started
+    if stats.samples == 0 and any(key.partition(": ")[2] in FIXABLE_REASONS for key in stats.rejections.counts):
+        writer.abort()  # not done: the records failed for a reason the user can fix
+        stats.unfinished = True
+        return stats
     # The sidecar goes first: a shard counts as done only once its Parquet file is renamed into place.
     atomic_write_json(sidecar_path(path), stats.to_dict())
     writer.commit()
@@ -239,10 +258,10 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
     source_dir = config.out / config.source
     source_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries([config.out, source_dir])  # left by builds killed mid-write
-    check_manifest(source_dir, build_manifest(config, generator, images_root))
+    claimed = check_manifest(source_dir, build_manifest(config, generator, images_root))
     unique = UniqueIds()  # row ids unique over the whole build, all splits
 
-    result = BuildResult()
+    result = BuildResult(claimed=claimed)
     started = time.perf_counter()
     pool = worker_pool(config.workers, generator)  # forked before the progress bar starts its thread
     progress = Progress(
@@ -304,7 +323,8 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
                         except BudgetExhausted as exc:
                             result.stopped_by_budget = str(exc)
                             break
-                        result.written += 1
+                        result.written += 0 if stats.unfinished else 1
+                        result.unfinished += 1 if stats.unfinished else 0
                         result.samples += stats.samples
                         result.rejected += stats.rejections.total
                         result.chunks += 1
@@ -318,6 +338,8 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     result.seconds = time.perf_counter() - started
+    if result.claimed and result.empty_build_problem() is not None:
+        result.released = release_empty_claim(source_dir)
     write_stats_and_card(config.out, images_root, audit_rows=config.audit_rows if config.audit else 0)
     return result
 

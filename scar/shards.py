@@ -39,6 +39,7 @@ class ShardStats:
     neg_types: Counter = field(default_factory=Counter)
     generator_usage: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    unfinished: bool = False  # left unwritten (see pipeline.FIXABLE_REASONS); not part of the sidecar
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -40,6 +40,7 @@ MISSING = "missing image file"
 EMPTY = "empty image file"
 UNREADABLE = "unreadable image"
 SIZE_MISMATCH = "image size disagrees with annotation"
+AMBIGUOUS = "image file name ambiguous under images root"
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -192,9 +193,22 @@ class ImageFiles:
                 prefix = Path(dirpath).relative_to(self.root).as_posix()
                 for name in filenames:
                     self._below.setdefault(name, []).append(f"{prefix}/{name}")
-        tail = PurePosixPath(rel).as_posix()
-        matches = [p for p in self._below.get(PurePosixPath(rel).name, []) if p.endswith("/" + tail)]
+        matches = self._matches_below(rel)
         return matches[0] if len(matches) == 1 else None
+
+    def _matches_below(self, rel: str) -> list[str]:
+        tail = PurePosixPath(rel).as_posix()
+        return [p for p in (self._below or {}).get(PurePosixPath(rel).name, []) if p.endswith("/" + tail)]
+
+    def not_found(self, candidates: Sequence[str]) -> tuple[str, str]:
+        """(reason, detail) for candidates none of which was found: missing, with where it was looked
+        for, or ambiguous, with the folders that each hold a file of that name."""
+        for rel in candidates:
+            matches = self._matches_below(rel) if name_problem(rel) is None else []
+            if len(matches) > 1:
+                shown = ", ".join(matches[:3]) + (f" and {len(matches) - 3} more" if len(matches) > 3 else "")
+                return AMBIGUOUS, f"{rel}: {shown} (pass the folder that holds the images as --images)"
+        return MISSING, f"{candidates[0]} (looked in {self.root} and up to {SUBFOLDER_DEPTH} folders below it)"
 
     def locate(
         self, candidates: Sequence[str], width: int | None = None, height: int | None = None
@@ -212,7 +226,8 @@ class ImageFiles:
         assert self.root is not None
         rel = self.first_existing(candidates)
         if rel is None:
-            return None, MISSING, primary
+            reason, detail = self.not_found(candidates)
+            return None, reason, detail
         clean, problem = resolve_inside(self.root, rel)
         if clean is None:
             return None, ESCAPES_ROOT, f"{rel!r}: {problem}"
