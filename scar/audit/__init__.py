@@ -1,11 +1,13 @@
 """`scar audit`: can a model that never sees the image pass this benchmark?
 
 Blind baselines score the candidate captions of every row without the image (a length rule, a
-Kneser-Ney trigram language model trained on gold captions, optionally an LLM judge) plus the
-listwise consensus vote; the report gives P@1 and per-negative-type win rates per source and split.
+Kneser-Ney trigram language model trained on gold captions, a gold-vs-negative classifier on word
+n-grams, optionally an LLM judge) plus the listwise consensus vote; the report gives P@1 and
+per-negative-type win rates per source and split.
 
-Modules: rows (reading Parquet), ngram (the language model), scorers (the blind baselines), core
-(fitting plan and tallies), report (JSON and Markdown), llm_judge (the optional LLM), cli.
+Modules: rows (reading Parquet), ngram (the language model), training (what the scorers learn
+from), trained (the classifier), scorers (the blind baselines), core (fitting plan and tallies),
+report (JSON and Markdown), llm_judge (the optional LLM), cli.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ def audit_path(
     external: Callable[[list[AuditRow]], list[tuple[ScorerInfo, dict[str, list[float]]]]] | None = None,
 ) -> tuple[dict[str, Any], AuditResult]:
     """Audit a build folder or a Parquet file: (the JSON report, the raw result with row flags).
-    Rows are streamed; memory holds the trigram counts and the scored rows (`max_rows_per_split`)."""
+    Rows are streamed; memory holds the trigram counts, the classifier's capped training rows and the
+    scored rows (`max_rows_per_split`)."""
     skipped: dict[str, int] = {}
     result = run_audit(iter_rows(path, skipped), default_scorers, max_rows_per_split, external)
     return to_json(result, str(path), skipped), result

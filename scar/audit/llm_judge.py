@@ -4,6 +4,8 @@ Same server options as the LLM generator (--llm-model, --llm-base-url, --llm-api
 cache), same transport, cache and redaction. Every candidate of a sample of rows (--llm-rows per
 source, a fixed sample) is sent on its own: "how likely is this to be the true caption of a real
 photograph, 0-100". A model that often rates the gold highest has found a text-only shortcut.
+A caption whose request fails after all retries leaves its rows unjudged; --llm-max-consecutive-failures
+failures in a row stop the audit with one line (scar.generate.llm.breaker; with 0, the first one does).
 """
 
 from __future__ import annotations
@@ -75,8 +77,9 @@ def judge_from_args(args: argparse.Namespace) -> External:
 
 async def _score_all(args: argparse.Namespace, rows: list[AuditRow], cache_dir: Path) -> dict[str, list[float]]:
     # imported here: the openai client takes seconds to import and most audits never need it
+    from scar.generate.llm.breaker import AUDIT_ADVICE, CircuitBreaker, server_label
     from scar.generate.llm.cache import NoCache, ResponseCache
-    from scar.generate.llm.client import ImageEncoder, OnlineTransport, RetryPolicy, http_client
+    from scar.generate.llm.client import ImageEncoder, OnlineTransport, RetryPolicy, TransportFailure, http_client
     from scar.generate.llm.generator import Gateway
     from scar.generate.llm.request import ChatRequest, Message, SamplingParams
     from scar.generate.llm.secrets import Redactor, short_error
@@ -101,26 +104,39 @@ async def _score_all(args: argparse.Namespace, rows: list[AuditRow], cache_dir: 
                                   http_client=http_client(args.llm_concurrency))  # fmt: skip
 
     retry = RetryPolicy(attempts=args.llm_http_retries, base_s=args.llm_backoff, max_s=args.llm_backoff_max)
+    breaker = CircuitBreaker(args.llm_max_consecutive_failures, server_label(args.llm_base_url, args.llm_model), AUDIT_ADVICE)
     transport = OnlineTransport(make_client, args.llm_concurrency, args.llm_request_timeout, retry, budget, price, redact,
-                                ImageEncoder(), rng_for(args.seed, "audit-llm-jitter"))  # fmt: skip
+                                ImageEncoder(), rng_for(args.seed, "audit-llm-jitter"), breaker)  # fmt: skip
     cache = NoCache() if args.llm_no_cache else ResponseCache(args.llm_cache or cache_dir / ".llm-cache.sqlite")
     gateway = Gateway(cache, transport, usage)
     params = SamplingParams(args.llm_model, args.llm_temperature, args.seed, min(args.llm_max_tokens, 64))
+    breaker.probe = lambda: transport.probe(params, with_image=False)  # the judge never sends images
 
     async def score(caption: str) -> float | None:
         request = ChatRequest("audit", "scar_audit", SCHEMA,
                               (Message.text("system", SYSTEM), Message.text("user", caption)), PROMPT_VERSION, params)  # fmt: skip
-        reply = await gateway.complete(request)
+        try:
+            reply = await gateway.complete(request)
+        except TransportFailure as exc:
+            if not breaker.enabled:
+                raise
+            await breaker.record_failed(caption, exc.detail)  # raises once the server is down
+            return None  # this caption goes unscored, and its rows unjudged
         return parse_score(reply.content)
 
+    texts = sorted({c for r in rows for c in r.candidates})
+    tasks = [asyncio.ensure_future(score(t)) for t in texts]
     try:
-        texts = sorted({c for r in rows for c in r.candidates})
-        results = await asyncio.gather(*(score(t) for t in texts))
+        results = await asyncio.gather(*tasks)
+        await breaker.confirm()
     except ScarError:
         raise
     except Exception as exc:  # never a raw exception (with who knows what text) out of here
         raise ScarError(f"LLM judge failed: {short_error(exc, redact)}") from None
     finally:
+        for task in tasks:  # after a stop, nothing else is sent
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await transport.aclose()
         cache.close()
     by_text = dict(zip(texts, results))

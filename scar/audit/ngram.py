@@ -13,7 +13,8 @@ from collections import Counter
 from typing import Iterable
 
 BOS, EOS = "<s>", "</s>"
-_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+WORD_PATTERN = r"[a-z0-9]+(?:['-][a-z0-9]+)*"  # a word of a lower-cased caption
+_WORD = re.compile(WORD_PATTERN)
 
 
 def tokens(text: str) -> list[str]:

@@ -16,7 +16,9 @@ HOW_TO_READ = (
     "Figures near chance mean a model must look at the image; a per-candidate scorer above "
     f"{P_AT_1_LIMIT:.0%} P@1 or {WIN_RATE_LIMIT:.0%} win rate marks a text-only shortcut. "
     "The consensus vote is listwise: one-element swaps make the gold the centre of its nine negatives, "
-    "so it finds the gold by construction; only methods that compare candidates with each other can use that."
+    "so it finds the gold by construction; only methods that compare candidates with each other can use that. "
+    "The trained classifier learns gold vs negative from the training rows: above the limits, the negatives "
+    "of that type carry an artefact a text-only model can learn."
 )
 
 
@@ -37,6 +39,12 @@ def to_json(result: AuditResult, input_path: str, skipped: dict[str, int]) -> di
                 {"n": result.n_rows.get((source, split), 0), "scored_by": result.training.get(f"{source}/{split}", ""), "scorers": {}},
             )
             sp["scorers"][name] = entry
+    for (source, split, name), (n, why) in sorted(result.not_fitted.items()):
+        src = sources.setdefault(source, {"n": result.n_rows.get((source, None), 0), "scorers": {}, "splits": {}})
+        sp = src["splits"].setdefault(
+            split, {"n": result.n_rows.get((source, split), 0), "scored_by": result.training.get(f"{source}/{split}", ""), "scorers": {}}
+        )
+        sp.setdefault("not_fitted", {})[name] = {"rows": n, "reason": why}
     for source, src in sources.items():
         src["passes"] = result.passes(source)
         src["neg_types_known"] = not any(ALL_TYPES in e["win_rate"] for e in src["scorers"].values())
@@ -93,6 +101,9 @@ def to_markdown(report: dict[str, Any], heading: str = "#") -> str:
         if not src["neg_types_known"]:
             lines += ["The file does not say which negative is of which type: win rates are over all negatives.", ""]
         lines += _table(src["scorers"], per_candidate)
+        for split, sp in src["splits"].items():
+            for name, nf in sp.get("not_fitted", {}).items():
+                lines += ["", f"`{name}` not fitted for the {nf['rows']:,} {split} rows ({nf['reason']}): it scored none of them."]
         if len(src["splits"]) > 1:
             for split, sp in src["splits"].items():
                 lines += ["", f"{split} ({sp['n']:,} rows, {sp['scored_by']}):", ""]

@@ -2,36 +2,27 @@
 
 A per-candidate scorer gives each caption a score on its own (no other candidate, no image), as an
 embedding model scores a caption against a query: if one of them finds the gold well above chance,
-the benchmark can be passed without looking. Listwise scorers (the consensus vote) see the whole
-list; they are reported too, but only listwise methods can exploit what they find.
+the benchmark can be passed without looking; the trained classifier (trained.py) is one of them.
+Listwise scorers (the consensus vote) see the whole list; they are reported too, but only listwise
+methods can exploit what they find.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import Protocol
 
-from scar.audit.ngram import KneserNeyTrigram, tokens, trigrams
+from scar.audit.ngram import KneserNeyTrigram, tokens
 from scar.audit.rows import AuditRow
+from scar.audit.trained import TrainedNgramLR
+from scar.audit.training import Training
 
-
-@dataclass
-class Training:
-    """What a scorer may learn from: the trigram counts of the gold captions of the rows it must not score."""
-
-    trigrams: Counter[tuple[str, str, str]] = field(default_factory=Counter)
-    captions: int = 0
-
-    def add(self, gold: str) -> None:
-        self.trigrams.update(trigrams(gold))
-        self.captions += 1
-
-    def merged(self, other: "Training") -> "Training":
-        return Training(self.trigrams + other.trigrams, self.captions + other.captions)
+__all__ = ["BlindScorer", "ConsensusVote", "LengthRule", "NgramLM", "SharedLM", "TrainedNgramLR", "Training", "default_scorers"]
 
 
 class BlindScorer(Protocol):
+    """Optional extras the audit looks for: `not_fitted` (after `fit`, the reason the scorer cannot score
+    with this training set, or None) and `scores_many(rows)` (the scores of many rows at once)."""
+
     name: str
     per_candidate: bool  # True: each candidate scored alone
     description: str
@@ -125,4 +116,5 @@ class ConsensusVote:
 
 def default_scorers() -> list[BlindScorer]:
     shared = SharedLM()
-    return [LengthRule(longest=True), LengthRule(longest=False), NgramLM(shared=shared), NgramLM(per_word=True, shared=shared), ConsensusVote()]
+    return [LengthRule(longest=True), LengthRule(longest=False), NgramLM(shared=shared), NgramLM(per_word=True, shared=shared),
+            TrainedNgramLR(), ConsensusVote()]  # fmt: skip
