@@ -8,6 +8,9 @@ step's prompt) script content faults; `FakeOpenAIServer.push_faults` scripts tra
 `stall(route, after)` makes the next call to a batch route ("upload", "create", "retrieve") hang
 for `hang_s`, before doing anything (then it answers 503) or after doing its work (the reply comes
 too late: a lost reply); `fail_batches(n)` makes the next n batches end `failed` as a whole.
+`fail_all(kind, after=n)` answers every chat request after the next n with that fault until
+`fail_all(None)` (a server going down); a request carrying `xx-http-500` always gets a 500; a chat
+request that is none of the SCaR steps (the circuit breaker's probe) is answered "ok".
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ class FakeModel:
             return "negatives"
         if "review candidate captions" in system:
             return "verify"
+        if not any(_json_blocks(_text_of(m)) for m in body["messages"] if m["role"] == "user"):
+            return "other"  # no SCaR prompt: the circuit breaker's "are you up?" probe
         return "caption"
 
     def answer(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -64,6 +69,8 @@ class FakeModel:
         first_user = _text_of(next(m for m in messages if m["role"] == "user"))
         attempt = sum(1 for m in messages if m["role"] == "assistant")
         step = self.step(body)
+        if step == "other":
+            return {"content": "ok", "refusal": None}
         if step == "audit":  # scar audit --llm-judge: one caption, a plausibility score
             score = 95 if "xx-likely" in first_user else 10 + zlib.crc32(first_user.encode("utf-8")) % 50
             return {"content": json.dumps({"score": score}), "refusal": None}
@@ -181,6 +188,8 @@ class FakeOpenAIServer:
         self._failed_once: set[str] = set()
         self._stalls: dict[str, list[bool]] = {}  # route -> queued stalls (True: after doing the work)
         self._batches_to_fail = 0
+        self._always: Fault | None = None
+        self._always_after = 0
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
@@ -208,8 +217,19 @@ class FakeOpenAIServer:
         with self._lock:
             self._faults.extend(faults)
 
+    def fail_all(self, kind: str | None, after: int = 0) -> None:
+        """Every chat request after the next `after` gets this fault ("500", "429", "hang", ...) until
+        fail_all(None): a server that goes down."""
+        with self._lock:
+            self._always = Fault(kind) if kind is not None else None
+            self._always_after = after
+
     def _next_fault(self) -> Fault | None:
         with self._lock:
+            if self._always is not None:
+                if self._always_after <= 0:
+                    return self._always
+                self._always_after -= 1
             return self._faults.pop(0) if self._faults else None
 
     def stall(self, route: str, after: bool = False) -> None:
@@ -373,6 +393,8 @@ class FakeOpenAIServer:
                     if server.keep_bodies:
                         server.log.bodies.append(body)
                 fault = server._next_fault()
+                if fault is None and any("xx-http-500" in _text_of(m) for m in body["messages"]):  # always fails this record
+                    fault = Fault("500")
                 if fault is not None:
                     server.log.faults_served.append(fault.kind)
                     if fault.kind == "429":

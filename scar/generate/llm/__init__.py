@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scar.errors import ScarError
+from scar.generate.llm.breaker import DEFAULT_THRESHOLD
 
 if TYPE_CHECKING:
     from scar.generate.llm.generator import LLMConfig, LLMGenerator
@@ -67,6 +68,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--llm-http-retries", type=_non_negative_int, default=6, help="retries on 429/5xx/timeouts (default 6)")
     g.add_argument("--llm-backoff", type=_positive_float, default=1.0, metavar="SECONDS", help="backoff base (default 1s, doubling, with jitter)")
     g.add_argument("--llm-backoff-max", type=_positive_float, default=60.0, metavar="SECONDS", help="backoff ceiling (default 60s)")
+    g.add_argument(
+        "--llm-max-consecutive-failures", type=_non_negative_int, default=DEFAULT_THRESHOLD, metavar="N",
+        help="stop, the server being down, after N failed requests in a row with no reply in between: N-1 records "
+        f"failing all their HTTP retries, then a probe (default {DEFAULT_THRESHOLD}; 0: never, each record is rejected on its own)",
+    )  # fmt: skip
     g.add_argument("--request-timeout", dest="llm_request_timeout", type=_positive_float, default=120.0, metavar="SECONDS", help="per request (default 120)")
     g.add_argument("--max-cost", dest="llm_max_cost", type=_positive_float, metavar="USD", help="stop cleanly after this estimated spend")
     g.add_argument("--max-requests", dest="llm_max_requests", type=_positive_int, metavar="N", help="stop cleanly after N requests")
@@ -101,6 +107,7 @@ def from_args(args: argparse.Namespace) -> "LLMGenerator":
             http_retries=args.llm_http_retries,
             backoff_base_s=args.llm_backoff,
             backoff_max_s=args.llm_backoff_max,
+            max_consecutive_failures=args.llm_max_consecutive_failures,
             request_timeout_s=args.llm_request_timeout,
             max_cost=args.llm_max_cost,
             max_requests=args.llm_max_requests,

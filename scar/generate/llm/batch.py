@@ -194,7 +194,7 @@ class BatchTransport:
             got, failed = await self._collect(record, steps)
             replies.update({k: v for k, v in got.items() if k in wanted})
             errors.update({k: v for k, v in failed.items() if k in wanted})
-        for key in wanted - replies.keys() - errors.keys():
+        for key in sorted(wanted - replies.keys() - errors.keys()):  # sorted: no order from string hashing
             errors[key] = "no output line"
         return replies, errors
 

@@ -3,31 +3,37 @@
 The openai client's own retries are off (max_retries=0) so that every HTTP attempt is counted,
 budgeted and backed off here: exponential backoff with jitter on 429, 5xx, timeouts and dropped
 connections, honouring Retry-After. Errors that retrying cannot fix (bad key, unknown model)
-stop the build with a sanitized one-line ScarError.
+stop the build with a sanitized one-line ScarError. Every attempt passes the circuit breaker
+(breaker.py), which holds requests back while the server looks down and stops the run once it is.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
+import io
 import json
 import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import openai
+from PIL import Image
 
 try:  # the HTTP library the installed openai client is built on (httpx, renamed httpx2 in newer releases)
     import httpx2 as httpx
 except ImportError:  # pragma: no cover
     import httpx  # type: ignore[no-redef]
 
-from scar.errors import ScarError
+from scar.errors import BudgetExhausted, ScarError
+from scar.generate.llm.breaker import CircuitBreaker, ServerDown
 from scar.generate.llm.images import ImageRef, data_url, render_marked
-from scar.generate.llm.request import ChatRequest, Reply
+from scar.generate.llm.request import ChatRequest, Message, Reply, SamplingParams
 from scar.generate.llm.secrets import Redactor, short_error
 from scar.generate.llm.usage import Budget, Price
 
@@ -35,6 +41,16 @@ log = logging.getLogger("scar.llm")
 
 FORMAT_LEVELS = ("json_schema", "json_object", "none")
 REQUEST_FAILED = "llm request failed"
+PROBE_TEXT = "Reply with the word ok."
+PROBE_IMAGE_SIDE = 16
+
+
+@functools.lru_cache(maxsize=1)
+def probe_image_url() -> str:
+    """A 16 x 16 grey JPEG as a data URL: the probe's picture, for servers that are asked about images."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (PROBE_IMAGE_SIDE, PROBE_IMAGE_SIDE), (128, 128, 128)).save(buffer, format="JPEG")
+    return data_url(buffer.getvalue())
 
 
 class TransportFailure(Exception):
@@ -58,6 +74,14 @@ class RetryPolicy:
             return min(max(retry_after, 0.0), self.max_retry_after_s)
         ceiling = min(self.max_s, self.base_s * (2**attempt))
         return float(ceiling * (0.5 + 0.5 * rng.random()))  # "equal jitter": never 0, never above ceiling
+
+
+def status_failure(exc: openai.APIStatusError, redact: Redactor) -> str:
+    """`HTTP 500: <the server's message>`, one sanitized line."""
+    body = exc.body
+    message = body.get("message") if isinstance(body, dict) else None
+    text = " ".join(redact(f"HTTP {exc.status_code}: {message or exc.message}").split())
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def retry_after_seconds(headers: Any) -> float | None:
@@ -131,6 +155,7 @@ class OnlineTransport:
         redact: Redactor,
         images: ImageEncoder,
         rng: np.random.Generator,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self._make_client = make_client
         self._client: openai.AsyncOpenAI | None = None
@@ -143,6 +168,7 @@ class OnlineTransport:
         self._redact = redact
         self._images = images
         self._rng = rng
+        self._breaker = breaker if breaker is not None else CircuitBreaker(0, "")
         self._format_level = 0
         self._settled: asyncio.Event | None = None  # set whenever a held request settles or is released
 
@@ -154,14 +180,47 @@ class OnlineTransport:
         return self._client, self._sem
 
     async def send(self, request: ChatRequest) -> Reply:
+        token = object()  # this request, to the breaker
+        try:
+            return await self._send(request, token, None)
+        finally:
+            self._breaker.leave(token)
+
+    async def probe(self, params: SamplingParams, with_image: bool) -> str | None:
+        """One small request (a one-token reply; with a tiny grey picture when the caller's requests
+        carry images), never cached: None when the server answers it, else why it still failed after
+        all retries. An error status that retrying cannot fix is an answer too: the server is up."""
+        one_token = SamplingParams(params.model, params.temperature, params.seed, 1)
+        parts: list[dict[str, Any]] = [{"type": "text", "text": PROBE_TEXT}]
+        if with_image:
+            parts.append({"type": "image_url", "image_url": {"url": probe_image_url()}})
+        body = {**one_token.as_body(), "messages": [{"role": "user", "content": parts}]}
+        # What the budget sees: the same text, and an image at the model's worst-case image price.
+        image = (ImageRef(Path("probe"), (0.0, 0.0, 1.0, 1.0), None, "box", PROBE_IMAGE_SIDE, "probe"),) if with_image else ()
+        request = ChatRequest("probe", "scar_probe", {}, (Message("user", (PROBE_TEXT, *image)),), "probe", one_token)
+        try:
+            await self._send(request, None, body)
+        except TransportFailure as exc:
+            return exc.detail
+        except (BudgetExhausted, ServerDown):
+            raise
+        except ScarError:  # refused (bad request, say): the server is up
+            pass
+        return None
+
+    async def _send(self, request: ChatRequest, token: object | None, fixed_body: dict[str, Any] | None) -> Reply:
         client, sem = self._ready()
         usage = self._budget.usage
+        breaker = self._breaker
         attempt = 0
         worst = self._price.worst_case_usd(request, batch=False) if self._price is not None else 0.0
         while True:
+            await breaker.admit(token)
             level = self._format_level
             retry_after: float | None = None
             async with sem:
+                if not breaker.admit_now(token):  # the server failed while this one waited for a slot
+                    continue
                 # Inside the slot: at most `concurrency` requests hold their worst case at once. When the
                 # next one does not fit, the ones in flight usually cost far less than held: wait for them.
                 while self._budget.in_flight and not self._budget.fits(worst):
@@ -171,7 +230,7 @@ class OnlineTransport:
                 held = self._budget.reserve_request(worst)
                 settled = maybe_billed = False
                 try:
-                    body = await self._images.body(request, FORMAT_LEVELS[level])
+                    body = fixed_body if fixed_body is not None else await self._images.body(request, FORMAT_LEVELS[level])
                     try:
                         # the client's generic POST: same auth, errors and URL handling as chat.completions.create,
                         # without re-validating our already-built body against the typed params (~2 ms/request)
@@ -180,7 +239,7 @@ class OnlineTransport:
                         )
                         completion = json.loads(raw.content)
                     except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
-                        if self._format_unsupported(exc) and level + 1 < len(FORMAT_LEVELS):
+                        if fixed_body is None and self._format_unsupported(exc) and level + 1 < len(FORMAT_LEVELS):
                             if self._format_level == level:
                                 self._format_level = level + 1
                                 usage.format_fallbacks += 1
@@ -194,10 +253,10 @@ class OnlineTransport:
                         maybe_billed = True
                         failure = short_error(exc, self._redact)
                     except (openai.RateLimitError, openai.InternalServerError, openai.ConflictError) as exc:
-                        failure = short_error(exc, self._redact)
+                        failure = status_failure(exc, self._redact)
                         retry_after = retry_after_seconds(exc.response.headers)
                     except openai.APIStatusError as exc:  # other 4xx/5xx: retry 5xx-like codes only
-                        failure = short_error(exc, self._redact)
+                        failure = status_failure(exc, self._redact)
                         if exc.status_code < 500 and exc.status_code not in (408, 409, 425, 429):
                             raise ScarError(f"LLM server rejected the request: {failure}") from None
                         retry_after = retry_after_seconds(exc.response.headers)
@@ -208,18 +267,20 @@ class OnlineTransport:
                         reply = Reply.from_completion(completion)
                         self._budget.settle(held, self._price, reply.prompt_tokens, reply.completion_tokens, batch=False)
                         settled = True
+                        breaker.attempt_succeeded()
                         return reply
                 finally:
                     if not settled:
                         self._budget.release(held, maybe_billed)
                     self._settled_event().set()
+            breaker.attempt_failed()
             if attempt >= self._retry.attempts:
                 raise TransportFailure(f"{failure} (after {attempt + 1} attempts)")
             delay = self._retry.delay(attempt, retry_after, self._rng)
             log.info("retrying %s request in %.2fs: %s", request.step, delay, failure)
             usage.retries += 1
             attempt += 1
-            await asyncio.sleep(delay)
+            await breaker.sleep(delay)
 
     def _settled_event(self) -> asyncio.Event:
         if self._settled is None:

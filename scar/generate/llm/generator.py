@@ -13,8 +13,9 @@ import openai
 
 from scar.errors import BudgetExhausted, ScarError
 from scar.generate.llm.batch import BatchSettings, BatchTransport
+from scar.generate.llm.breaker import BUILD_ADVICE, DEFAULT_THRESHOLD, CircuitBreaker, server_label
 from scar.generate.llm.cache import NoCache, ResponseCache
-from scar.generate.llm.client import ImageEncoder, OnlineTransport, RetryPolicy, http_client
+from scar.generate.llm.client import REQUEST_FAILED, ImageEncoder, OnlineTransport, RetryPolicy, http_client
 from scar.generate.llm.flow import EntityFlow, FlowSettings
 from scar.generate.llm.images import MarkStyle
 from scar.generate.llm.prompts import load_prompts
@@ -42,6 +43,7 @@ class LLMConfig:
     http_retries: int = 6
     backoff_base_s: float = 1.0
     backoff_max_s: float = 60.0
+    max_consecutive_failures: int = DEFAULT_THRESHOLD  # failures in a row (see breaker.py) that stop the build; 0: never
     request_timeout_s: float = 120.0
     max_cost: float | None = None
     max_requests: int | None = None
@@ -120,8 +122,15 @@ class LLMGenerator:
             ResponseCache(config.cache_path or config.out / ".llm-cache.sqlite") if config.use_cache else NoCache()
         )
         images = ImageEncoder()
+        params = SamplingParams(config.model, config.temperature, config.seed, config.max_tokens)
         retry = RetryPolicy(attempts=config.http_retries, base_s=config.backoff_base_s, max_s=config.backoff_max_s)
         jitter = rng_for(config.seed, "llm-backoff-jitter")  # timing only; never changes rows
+        # Online only: the Batch API's whole-batch failures already stop the build after --llm-http-retries.
+        self._breaker = CircuitBreaker(
+            config.max_consecutive_failures if config.mode == "online" else 0,
+            server_label(config.base_url, config.model),
+            BUILD_ADVICE,
+        )
         self._transport: OnlineTransport | BatchTransport
         if config.mode == "batch":
             settings = BatchSettings(
@@ -136,12 +145,13 @@ class LLMGenerator:
         elif config.mode == "online":
             self._transport = OnlineTransport(
                 self._make_client, config.concurrency, config.request_timeout_s, retry, self._budget, price,
-                self._redact, images, jitter,
+                self._redact, images, jitter, self._breaker,
             )  # fmt: skip
+            online = self._transport
+            self._breaker.probe = lambda: online.probe(params, with_image=True)
         else:
             raise ScarError(f"unknown --llm-mode {config.mode!r}; expected online or batch")
         self._gateway = Gateway(self._cache, self._transport, self.usage)
-        params = SamplingParams(config.model, config.temperature, config.seed, config.max_tokens)
         settings_ = FlowSettings(self.info, params, config.max_retries, config.mark, config.image_max_side)
         self._flow = EntityFlow(prompts, self._gateway.complete, settings_, self.usage, load_object_swap_check())
         self._loop = asyncio.new_event_loop()
@@ -189,10 +199,14 @@ class LLMGenerator:
                     raise error
         if errors:
             raise errors[0]
+        # Records that failed with no success after them may have met a server that just went down:
+        # they are returned as rejected rows only once the server is seen answering.
+        await self._breaker.confirm()
         return outcomes  # type: ignore[return-value]
 
     async def _run_online(self, entities: list[Entity], images_root: Path | None) -> list[Any]:
-        """A pool of workers over the entities; after a budget stop or fatal error no new entity starts."""
+        """A pool of workers over the entities; after a budget stop or fatal error no new entity starts.
+        Records that failed in transport are counted by the circuit breaker, which may stop the run."""
         outcomes: list[Any] = [None] * len(entities)
         todo = iter(range(len(entities)))
         stop = False
@@ -204,7 +218,10 @@ class LLMGenerator:
                     outcomes[i] = BudgetExhausted("stopped")
                     continue
                 try:
-                    outcomes[i] = await self._flow.run(entities[i], images_root)
+                    outcome = await self._flow.run(entities[i], images_root)
+                    outcomes[i] = outcome
+                    if isinstance(outcome, Rejected) and outcome.reason == REQUEST_FAILED:
+                        await self._breaker.record_failed(entities[i].id, outcome.detail)
                 except Exception as exc:
                     outcomes[i] = exc
                     stop = True
