@@ -50,6 +50,8 @@ def build_manifest(config: BuildConfig, generator: Generator, images_root: Path)
             "annotations": [p.name for p in opts.annotations],
         },
     }
+    if opts.stuff:  # scene evidence changes rows; absent without --stuff, so earlier manifests still match
+        manifest["source_options"]["stuff"] = [p.name for p in opts.stuff]
     review = review_ids(config)
     if review:  # absent without a review, so manifests of earlier builds still match
         digest = hashlib.sha256("\n".join(review).encode("utf-8")).hexdigest()

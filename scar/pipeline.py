@@ -46,8 +46,7 @@ from scar.record_ids import UniqueIds
 from scar.schema import Entity, Rejected, RejectionLog
 from scar.shards import DEFAULT_ROW_GROUP_SIZE, ShardStats, ShardWriter, numeric_delta, shard_name, sidecar_path
 from scar.sources import SourceOptions, finds_own_images, make_source
-from scar.sources.base import Record
-from scar.sources.images import AMBIGUOUS, EMPTY, MISSING, SIZE_MISMATCH, UNREADABLE
+from scar.sources.base import FIXABLE_REASONS, Record
 from scar.stats_card import write_stats_and_card
 from scar.tempfiles import atomic_write_json, remove_stale_temporaries
 from scar.workers import BatchOutcome, generate_batch, generate_in_worker, worker_pool
@@ -55,11 +54,6 @@ from scar.workers import BatchOutcome, generate_batch, generate_in_worker, worke
 DEFAULT_SHARD_SIZE = 50_000
 GENERATE_BATCH = 2_048  # entities handed to the generator at a time (progress granularity)
 REVIEW_REASON = "rejected by review"
-# Rejections the user fixes outside the annotations (copy the images, point --images elsewhere): a shard
-# that kept nothing and lost records for one of these reasons is not finished, so a rerun after the fix builds it.
-FIXABLE_REASONS = frozenset(
-    {MISSING, EMPTY, UNREADABLE, SIZE_MISMATCH, AMBIGUOUS, "missing image folder"}
-)
 
 
 @dataclass(frozen=True)
@@ -186,6 +180,7 @@ def _build_shard(
             stats.rejections.add(rejection)
         stats.categories.update(outcome.categories)
         stats.neg_types.update(outcome.neg_types)
+        stats.scene_methods.update(outcome.scene_methods)
         on_batch(n)
 
     def dispatch(batch: list[Entity]) -> None:

@@ -133,6 +133,9 @@ class Entity:
     scene: str | None = None  # scene label when the source has one (ADE20K, demo)
     attributes: tuple[str, ...] = ()  # e.g. colour, size words the source knows
     neighbours: tuple[Neighbour, ...] = ()
+    # what else the source says the picture shows, without a region (COCO-Stuff stuff names for a
+    # COCO image): evidence of the scene; without a region it is never a relation's anchor
+    context: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -196,6 +199,7 @@ class Sample:
     region_kind: RegionKind = "box"
     caption: str | None = None  # gold caption text when it is not just parts joined (LLM fluency)
     train_negative_index: int = 0  # which negative the train row's single `neg_text` carries
+    scene_method: str | None = None  # how the gold scene was inferred (counted in stats.json), if the generator says
 
     @property
     def gold_text(self) -> str:

@@ -37,6 +37,7 @@ class ShardStats:
     rejections: RejectionLog = field(default_factory=RejectionLog)
     categories: Counter = field(default_factory=Counter)
     neg_types: Counter = field(default_factory=Counter)
+    scene_methods: Counter = field(default_factory=Counter)  # how the golds' scenes were inferred (offline generator)
     generator_usage: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     unfinished: bool = False  # left unwritten (see pipeline.FIXABLE_REASONS); not part of the sidecar
@@ -50,6 +51,7 @@ class ShardStats:
             "rejections": self.rejections.to_dict(),
             "categories": dict(sorted(self.categories.items())),
             "neg_types": dict(sorted(self.neg_types.items())),
+            **({"scene_methods": dict(sorted(self.scene_methods.items()))} if self.scene_methods else {}),
             "generator_usage": self.generator_usage,
             "seconds": round(self.seconds, 3),
         }

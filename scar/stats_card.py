@@ -54,11 +54,15 @@ def collect_stats(out: Path, images_root: Path | None = None) -> dict[str, Any]:
                 agg[key] += shard[key]
             agg["categories"].update(shard["categories"])
             agg["neg_types"].update(shard["neg_types"])
+            if shard.get("scene_methods"):
+                agg.setdefault("scene_methods", Counter()).update(shard["scene_methods"])
             agg["rejections"].merge(shard["rejections"])
             usage = numeric_sum(usage, shard.get("generator_usage") or {})
         for agg in splits.values():
             agg["categories"] = dict(sorted(agg["categories"].items(), key=lambda kv: (-kv[1], kv[0])))
             agg["neg_types"] = dict(sorted(agg["neg_types"].items()))
+            if "scene_methods" in agg:
+                agg["scene_methods"] = dict(sorted(agg["scene_methods"].items(), key=lambda kv: (-kv[1], kv[0])))
             agg["rejections"] = agg["rejections"].to_dict()
         sources[source_dir.name] = {"manifest": manifest, "splits": splits, "generator_usage": usage}
     stats: dict[str, Any] = {"toolkit_version": scar.__version__, "sources": sources}

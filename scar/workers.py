@@ -7,7 +7,7 @@ import multiprocessing as mp
 import os
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -27,6 +27,7 @@ class BatchOutcome:
     rejections: list[Rejected]
     categories: Counter
     neg_types: Counter
+    scene_methods: Counter = field(default_factory=Counter)  # how each gold scene was inferred (Sample.scene_method)
 
 
 def generate_batch(generator: Generator, entities: Sequence[Entity], images_root: Path, split: str) -> BatchOutcome:
@@ -37,6 +38,7 @@ def generate_batch(generator: Generator, entities: Sequence[Entity], images_root
     rejections: list[Rejected] = []
     categories: Counter = Counter()
     neg_types: Counter = Counter()
+    scene_methods: Counter = Counter()
     for entity, result in zip(entities, results):
         if isinstance(result, Rejected):
             rejections.append(result.at(entity))
@@ -48,7 +50,9 @@ def generate_batch(generator: Generator, entities: Sequence[Entity], images_root
         rows.append(result.to_row())
         categories[entity.category] += 1
         neg_types.update(result.neg_types)
-    return BatchOutcome(rows_to_table(rows, split), rejections, categories, neg_types)
+        if result.scene_method:
+            scene_methods[result.scene_method] += 1
+    return BatchOutcome(rows_to_table(rows, split), rejections, categories, neg_types, scene_methods)
 
 
 # Worker processes (fork) inherit the generator once instead of receiving it with every batch.

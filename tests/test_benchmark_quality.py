@@ -20,12 +20,13 @@ from scar.pipeline import generator_prior
 from scar.schema import Entity, Sample
 from scar.sources import make_source
 from tests.geometry_oracle import gold_relation_problem
-from tests.realistic.build import SOURCES, build_source, source_options
+from tests.realistic.build import SOURCE_OF, SOURCES, build_source, source_options
 
 KEEP_LIMIT = 0.95
 
 
-def _check_build(out: Path, name: str) -> dict:
+def _check_build(out: Path, layout: str) -> dict:
+    name = SOURCE_OF.get(layout, layout)
     stats = json.loads((out / "stats.json").read_text())["sources"][name]["splits"]
     entities = sum(s["entities"] for s in stats.values())
     samples = sum(s["samples"] for s in stats.values())
@@ -49,7 +50,7 @@ def _rule_problems(out: Path, name: str) -> list[str]:
 
     allowed = {"object": object_swap_allowed, "relation": relation_swap_allowed, "scene": scene_swap_allowed}
     problems = []
-    for path in sorted((out / name).glob("*.parquet")):
+    for path in sorted((out / SOURCE_OF.get(name, name)).glob("*.parquet")):
         for r in pq.read_table(path, columns=["id", "tgt_text", "neg_types", "caption_parts"]).to_pylist():
             gold = r["caption_parts"]
             parts: dict[str, list[str]] = {"object": [], "relation": [], "scene": []}
@@ -67,13 +68,14 @@ def _rule_problems(out: Path, name: str) -> list[str]:
 def _gold_problems(name: str, root: Path) -> list[str]:
     """Every gold relation of the source's entities, regenerated with the build's prior, checked against the boxes."""
     options = source_options(name, root / "raw-oracle", 1.0)
-    source = make_source(name, options if options.images or name == "ade20k" else options)
+    source = make_source(SOURCE_OF.get(name, name), options)
     generator = OfflineGenerator(seed=0)
     problems = []
     for split in ("train", "eval"):
-        records = list(source.iter_records(split))
-        generator_prior(generator, source, split)
-        for r in records:
+        stream = iter(source.iter_records(split))
+        first = next(stream, None)
+        generator_prior(generator, source, split)  # after the first record: the loader has parsed its files
+        for r in ([first] if first is not None else []) + list(stream):
             if isinstance(r, Entity):
                 s = generator.generate_one(r)
                 if isinstance(s, Sample):

@@ -174,3 +174,11 @@ def test_a_rerun_with_corrected_images_after_a_failure_works(tmp_path: Path) -> 
     assert _build(args + ["--images", str(empty)], out, check=False).returncode != 0
     _build(args + ["--images", str(images)], out)
     assert list(out.glob("coco/*.parquet"))
+
+
+def test_fixable_reasons_name_the_loaders_reasons() -> None:
+    from scar.sources import images
+    from scar.sources.base import FIXABLE_REASONS
+
+    named = {images.MISSING, images.EMPTY, images.UNREADABLE, images.SIZE_MISMATCH, images.AMBIGUOUS, "missing image folder"}
+    assert named == FIXABLE_REASONS

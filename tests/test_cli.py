@@ -97,5 +97,5 @@ def test_options_a_source_does_not_use_are_refused(tmp_path, capsys):
     assert main([*argv, "--source", "coco", "--root", str(tmp_path), "--split-by", "unc"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["scar: error: --source demo does not use --annotations (it takes --images)",
-                   "scar: error: --source coco does not use --root, --split-by (it takes --images, --annotations)"]
+                   "scar: error: --source coco does not use --root, --split-by (it takes --images, --annotations, --stuff)"]
     assert not (tmp_path / "o").exists()

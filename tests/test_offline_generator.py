@@ -341,17 +341,34 @@ def test_weak_cues_say_only_what_the_evidence_supports():
 
 def test_swaps_follow_the_builds_gold_distribution():
     gen = OfflineGenerator(0, p_frame=0.0)
-    images = [["person", "car", "traffic light"]] * 30 + [["dog", "bench", "bicycle"]] * 70
-    stats = {"categories": {"person": 900, "car": 50, "dog": 50, "bench": 50, "bicycle": 50, "traffic light": 20}, "images": images}
+    images = [["person", "dog", "bench"]] * 70 + [["dog", "bench", "bicycle"]] * 30 + [["car", "traffic light", "truck"]] * 100
+    scenes = ["park"] * 100 + ["street"] * 100
+    stats = {"categories": {"person": 900, "car": 900, "dog": 100, "bench": 100, "bicycle": 30, "traffic light": 100, "truck": 100},
+             "images": images, "image_scenes": scenes, "scenes": {"park": 100, "street": 100}}  # fmt: skip
     gen.use_prior(gen.prior_from_source(stats))
-    persons = 0
+    persons = cars = 0
     for i in range(60):
         s = gen.generate_one(entity("dog", (10, 150, 60, 50), (("bench", (250, 140, 80, 60)), ("bicycle", (150, 20, 60, 40))), scene="park", eid=str(i)))
         assert isinstance(s, Sample), s
         persons += sum(_strip_det(p) == "person" for p in parts_of(s)["object"])
-    assert persons >= 40  # the most common gold is the most common swap where it is free to be one
+        cars += sum(_strip_det(p) == "car" for p in parts_of(s)["object"])
+    assert persons >= 40  # the most common gold of the scene is its most common swap where it is free to be one
+    assert cars <= 10  # as common as persons build-wide, but park golds never show one
     gen.use_prior(None)
     assert gen.prior is None
+
+
+def test_parts_are_swapped_in_only_for_parts():
+    gen = OfflineGenerator(0, p_frame=0.0)
+    images = [["person", "sink", "oven", "eye", "hand"]] * 50
+    stats = {"categories": {"person": 50, "sink": 50, "oven": 50, "eye": 100, "hand": 100, "head": 50}, "images": images}
+    gen.use_prior(gen.prior_from_source(stats))
+    parts = {"eye", "hand", "head", "glasses", "arm", "leg", "hair", "shirt", "hat"}
+    for i in range(40):
+        s = gen.generate_one(entity("sink", (10, 150, 60, 50), (("oven", (250, 140, 80, 60)),), scene="kitchen", eid=str(i)))
+        assert isinstance(s, Sample), s
+        swapped = {_strip_det(p) for p in parts_of(s)["object"]} | {_strip_det(p.split(" the ")[-1]) for p in parts_of(s)["relation"]}
+        assert not swapped & parts, s.negatives
 
 
 # ---------------------------------------------------------------- determinism

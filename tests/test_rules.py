@@ -87,3 +87,13 @@ def test_the_llm_filter_applies_the_same_rules():
         "means the same as another negative"
     )
     assert negative_problem("object", "a man", "a woman") == ""
+
+
+def test_parts_are_object_swaps_only_for_parts():
+    from scar.generate.rules import object_swap_allowed
+
+    assert not object_swap_allowed("a sink", "an eye")
+    assert not object_swap_allowed("the oven", "a hand")
+    assert not object_swap_allowed("a red cup", "glasses")
+    assert object_swap_allowed("a hand", "an eye")
+    assert object_swap_allowed("a sink", "a bowl")

@@ -130,4 +130,5 @@ def test_source_stats_from_the_index(tmp_path: Path) -> None:
     index["objectPresence"][0, 0], index["objectPresence"][299, 0] = 1, 2  # train image: one wall, two chairs
     (release / "index_ade20k.pkl").write_bytes(pickle.dumps(index, protocol=4))
     stats = make_source("ade20k", SourceOptions(root=release)).source_stats("train")
-    assert stats == {"categories": {"chair": 2, "wall": 1}, "scenes": {"living room": 1}, "images": [["wall", "chair"]]}
+    assert stats == {"categories": {"chair": 2, "wall": 1}, "scenes": {"living room": 1}, "images": [["wall", "chair", "chair"]],
+                     "image_scenes": ["living room"]}  # fmt: skip

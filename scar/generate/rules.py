@@ -2,7 +2,8 @@
 
 A negative replaces one element of `<object> <relation> <scene>` and must make the caption false:
 - object: the new object may not name the same thing as the gold one (synonym, hypernym, hyponym,
-  two person words, a `near` pair: see scar.generate.taxonomy);
+  two person words, a `near` pair: see scar.generate.taxonomy), nor be a part or a worn thing (an
+  eye, a hand, glasses) unless the gold is one: beside whole-object golds a part marks the negative;
 - relation: the new relation may not be a synonym of the gold one ("under" / "beneath") about the same
   anchor; relations are compared by meaning class, not by wording;
 - scene: the new scene may not be the gold scene under another name or a confusable one (scenes.json);
@@ -68,7 +69,14 @@ def object_swap_allowed(gold_object: str, replacement: str, taxonomy: Taxonomy |
     gold, new = noun_phrase_core(gold_object), noun_phrase_core(replacement)
     if not gold or not new:
         return False
+    if _is_part(new, tax) and not _is_part(gold, tax):
+        return False
     return not tax.may_be_same(gold, new)
+
+
+def _is_part(core: str, taxonomy: Taxonomy) -> bool:
+    concept = taxonomy.concept(core) or taxonomy.concept(core.split()[-1])
+    return bool(concept and concept.whole)
 
 
 def relation_swap_allowed(gold_relation: str, replacement: str, taxonomy: Taxonomy | None = None) -> bool:

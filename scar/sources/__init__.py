@@ -45,7 +45,9 @@ def make_source(name: str, options: SourceOptions) -> Source:
     return _factory(name)(options)
 
 
-OPTION_FLAGS = {"root": "--root", "images": "--images", "annotations": "--annotations", "split_by": "--split-by"}
+OPTION_FLAGS = {
+    "root": "--root", "images": "--images", "annotations": "--annotations", "stuff": "--stuff", "split_by": "--split-by",
+}  # fmt: skip
 
 
 def check_options(name: str, options: SourceOptions) -> None:

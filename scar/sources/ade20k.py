@@ -33,6 +33,7 @@ from scar.sources.emit import ImageMeta, emit_image
 from scar.sources.files import relative_posix, require_dir
 from scar.sources.images import ESCAPES_ROOT, ImageFiles, check_images_option, name_problem
 from scar.sources.labelmaps import label_candidates, read_png
+from scar.sources.map_stats import map_stats
 from scar.sources.safe_pickle import load_pickle
 from scar.sources.text import clean_category
 
@@ -100,11 +101,12 @@ class Ade20kSource:
         return self.index_path.parent.parent
 
     def source_stats(self, split: Split) -> dict[str, Any] | None:
-        """Instances per object name (the index's objectPresence counts), each image's object names and
-        images per scene label, over the split; None for ADEChallengeData2016 (nothing to count without
-        reading every annotation)."""
+        """What the split's golds will be, before any caption: whole-object instances per object name
+        (the index's objectPresence less objectIsPart: the _seg.png the loader reads shows no parts),
+        each image's object names and scene label, images per scene label. For ADEChallengeData2016
+        the class maps are read once for the same counts (scar.sources.map_stats)."""
         if self.index_path is None:
-            return None
+            return self._challenge_stats(split)
         index = self._load_index()
         columns = [
             i for i, (fn, fo) in enumerate(zip(index["filename"], index["folder"]))
@@ -112,8 +114,8 @@ class Ade20kSource:
         ]  # fmt: skip
         scenes: dict[str, int] = {}
         labels = index.get("scene") or []
-        for i in columns:
-            label = scene_label(labels[i]) if i < len(labels) else None
+        image_scenes = [scene_label(labels[i]) if i < len(labels) else None for i in columns]
+        for label in image_scenes:
             if label:
                 scenes[label] = scenes.get(label, 0) + 1
         categories: dict[str, int] = {}
@@ -123,17 +125,37 @@ class Ade20kSource:
         usable = isinstance(presence, np.ndarray) and presence.ndim == 2 and np.issubdtype(presence.dtype, np.number)
         if usable and presence.shape[0] == len(names) and columns:
             if presence.shape[1] > max(columns):
-                block = presence[:, columns]
+                block = presence[:, columns].astype(np.int64)
+                parts = index.get("objectIsPart")
+                if isinstance(parts, np.ndarray) and parts.shape == presence.shape and np.issubdtype(parts.dtype, np.number):
+                    block = np.maximum(block - parts[:, columns].astype(np.int64), 0)
                 totals = block.sum(axis=1)
                 for k in np.flatnonzero(totals):
                     name = first_name(names[int(k)])
                     if name:
                         categories[name] = categories.get(name, 0) + int(totals[k])
-                images = [[first_name(names[int(k)]) for k in np.flatnonzero(block[:, j])] for j in range(block.shape[1])]
+                images = [
+                    [first_name(names[int(k)]) for k in np.flatnonzero(block[:, j]) for _ in range(min(int(block[k, j]), 5))]
+                    for j in range(block.shape[1])
+                ]  # fmt: skip
         if not categories and not scenes:
             return None
         return {"categories": dict(sorted(categories.items())) or None, "scenes": dict(sorted(scenes.items())) or None,
-                "images": images or None}  # fmt: skip
+                "images": images or None, "image_scenes": image_scenes if images else None}  # fmt: skip
+
+    def _challenge_stats(self, split: Split) -> dict[str, Any] | None:
+        assert self.challenge_dir is not None
+        names, scenes = self._challenge_names(), self._challenge_scenes()
+
+        def named(_map: Path, histogram: np.ndarray) -> list[str]:
+            return [names[int(v)] for v in np.flatnonzero(histogram) if v > 0 and names.get(int(v))]
+
+        maps = [
+            (png, scenes.get(png.stem))
+            for folder_name, scar_split in sorted(CHALLENGE_SPLITS.items()) if scar_split == split
+            for png in sorted((self.challenge_dir / "annotations" / folder_name).glob("*.png"))
+        ]  # fmt: skip
+        return map_stats(maps, named)
 
     def _find_index(self) -> Path | None:
         given = self.options.extra.get("index")

@@ -19,6 +19,7 @@ class SourceOptions:
     root: Path | None = None  # the dataset's own folder (refer layout, VG jsons, ADE20K release...)
     images: Path | None = None  # where the images are; rows store paths relative to this
     annotations: tuple[Path, ...] = ()  # explicit annotation files (COCO instances/stuff JSON)
+    stuff: tuple[Path, ...] = ()  # COCO-Stuff JSONs whose stuff is scene evidence for COCO images (scar.sources.stuff)
     split_by: str | None = None  # RefCOCO family: unc | google | umd
     max_per_image: int = 5
     min_area: float = 0.0  # minimum region area as a fraction of the image area
@@ -46,6 +47,11 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--annotations", type=Path, action="append", default=[], help="annotation file (repeatable; COCO-format sources)"
     )
+    g.add_argument(
+        "--stuff", type=Path, action="append", default=[],
+        help="COCO-Stuff stuff JSON (e.g. stuff_train2017.json; repeatable): scene evidence for the images of "
+        "coco / refcoco / refcoco+ / refcocog, matched by image id or the number in the file name",
+    )  # fmt: skip
     g.add_argument("--split-by", help="RefCOCO family split: unc | google | umd (defaults per dataset)")
     g.add_argument("--max-per-image", type=int, default=5, help="at most this many entities per image (default 5)")
     g.add_argument(
@@ -58,8 +64,18 @@ def options_from_args(args: argparse.Namespace) -> SourceOptions:
         root=args.root,
         images=args.images,
         annotations=tuple(args.annotations or ()),
+        stuff=tuple(getattr(args, "stuff", None) or ()),
         split_by=args.split_by,
         max_per_image=args.max_per_image,
         min_area=args.min_area,
         seed=args.seed,
     )
+
+
+# Rejection reasons the user fixes outside the annotations (copy the images, point --images elsewhere):
+# a shard that kept nothing and lost records for one of them is left unfinished, so a rerun after the
+# fix builds it (scar.pipeline). The names are those of scar.sources.images and the ADE20K loader.
+FIXABLE_REASONS = frozenset({
+    "missing image file", "empty image file", "unreadable image", "image size disagrees with annotation",
+    "image file name ambiguous under images root", "missing image folder",
+})  # fmt: skip

@@ -6,12 +6,15 @@ file name -> train, anything else, e.g. val/test/minival -> eval) unless `extra[
 one. Files of the same split are merged by image id, which is how COCO-Stuff joins its stuff
 and thing annotations. Image paths are the image entry's `file_name`, looked up under the
 images root directly or under a folder named after the annotation file (train2017/, val2014/...).
+`--stuff stuff_train2017.json` (repeatable) adds each image's COCO-Stuff classes as scene evidence
+(scar.sources.stuff).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+import sys
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -26,6 +29,7 @@ from scar.sources.files import read_json
 from scar.sources.images import ImageFiles, check_images_option, size_problem
 from scar.sources.masks import coco_rle, polygon_parts, polygons_to_rle
 from scar.sources.points import polygon_point, rle_point
+from scar.sources.stuff import StuffEvidence, StuffTally
 from scar.sources.text import clean_category, text_problem
 
 _SPLIT_FOLDER = re.compile(r"(train|val|test|minival)(\d{4})")
@@ -181,9 +185,10 @@ def coco_candidate(
 
 class CocoSource:
     """`coco`: any COCO instances JSON, polygons and uncompressed (crowd) RLE."""
-    uses_options = frozenset({"annotations", "images"})  # what `scar build` may pass it
+    uses_options = frozenset({"annotations", "images", "stuff"})  # what `scar build` may pass it
 
     name = "coco"
+    _stuff: StuffEvidence | None = None
 
     def __init__(self, options: SourceOptions) -> None:
         if not options.annotations:
@@ -191,6 +196,16 @@ class CocoSource:
         self.options = options
         self.images = ImageFiles(options.images, check=check_images_option(options))
         self._files: dict[Path, CocoFile] = {}
+
+    def stuff_evidence(self) -> StuffEvidence | None:
+        """The --stuff files, parsed on first use (once for every split)."""
+        if self._stuff is None and self.options.stuff:
+            self._stuff = StuffEvidence(self.options.stuff)
+        return self._stuff
+
+    def _stuff_names(self, image_id: Any, entry: dict[str, Any]) -> tuple[str, ...]:
+        evidence = self.stuff_evidence()
+        return evidence.find(image_id, entry.get("file_name"))[1] if evidence is not None else ()
 
     def files_for(self, split: Split) -> list[Path]:
         return [Path(p) for p in self.options.annotations if split_of_file(Path(p), self.options) == split]
@@ -217,7 +232,8 @@ class CocoSource:
         files = [self._files.get(p) for p in self.files_for(split)]
         if not files or any(f is None for f in files):
             return None
-        counts, images = category_counts(f for f in files if f is not None)
+        context = self._stuff_names if self.options.stuff else None
+        counts, images = category_counts((f for f in files if f is not None), context=context)
         return {"categories": counts, "images": images} if counts else None
 
     def iter_records(self, split: Split) -> Iterator[Record]:
@@ -243,6 +259,8 @@ class CocoSource:
                 if image_id in merged:
                     merged[image_id][2].extend((a, f.path) for a in anns)
         seen_ids: set[str] = set()  # ids are unique per file already; merged files must not repeat them
+        evidence = self.stuff_evidence()
+        tally = StuffTally(evidence) if evidence is not None else None
         for image_id in sorted(merged, key=_sort_key):
             img, img_file, anns = merged[image_id]
             if not anns:
@@ -261,18 +279,28 @@ class CocoSource:
                 assert rejected is not None
                 yield Rejected(rejected.source, rejected.record, rejected.reason, rejected.file, f"{len(anns)} annotations; {rejected.detail}")
                 continue
+            if tally is not None:
+                meta = replace(meta, context=tally.names(image_id, img.get("file_name")))
             items = [coco_candidate(self.name, meta, a, categories, p, category_filter=self.category_filter) for a, p in anns]
             yield from emit_image(self.name, split, meta, items, self.options)
+        if tally is not None:
+            print(tally.line(self.name, split), file=sys.stderr)
 
 
 def category_counts(
-    files: Iterable[CocoFile], keep: Callable[[Any], bool] = lambda _id: True
+    files: Iterable[CocoFile],
+    keep: Callable[[Any], bool] = lambda _id: True,
+    context: Callable[[Any, dict[str, Any]], tuple[str, ...]] | None = None,
 ) -> tuple[dict[str, int], list[list[str]]]:
     """(annotated objects per category name, each image's category names), crowds excluded, files of
-    one split merged by image id as the loader merges them."""
+    one split merged by image id as the loader merges them. `context(image id, image entry)`: more
+    names of the image (its stuff), added to its list, not to the counts."""
     counts: dict[str, int] = {}
     per_image: dict[Any, list[str]] = {}
+    entries: dict[Any, dict[str, Any]] = {}
     for f in files:
+        for image_id, img in f.images.items():
+            entries.setdefault(image_id, img)
         for image_id, anns in f.anns_by_image.items():
             names = per_image.setdefault(image_id, [])
             for ann in anns:
@@ -281,7 +309,8 @@ def category_counts(
                 if name and not ann.get("iscrowd") and keep(cid):
                     counts[name] = counts.get(name, 0) + 1
                     names.append(name)
-    images = [per_image[k] for k in sorted(per_image, key=_sort_key) if per_image[k]]
+    shown = [k for k in sorted(per_image, key=_sort_key) if per_image[k]]
+    images = [per_image[k] + (list(context(k, entries.get(k, {}))) if context else []) for k in shown]
     return dict(sorted(counts.items())), images
 
 

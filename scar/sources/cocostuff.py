@@ -27,6 +27,7 @@ from scar.sources.coco import CocoFile, CocoSource, category_counts, coco_candid
 from scar.sources.emit import Candidate, ImageMeta, emit_image
 from scar.sources.images import ImageFiles, check_images_option
 from scar.sources.labelmaps import label_candidates, read_png
+from scar.sources.map_stats import map_stats
 from scar.sources.text import clean_category
 
 OTHER_ID = 183  # stuff JSON placeholder covering every thing pixel
@@ -60,6 +61,8 @@ class CocoStuffSource(CocoSource):
     name = "cocostuff"
 
     def __init__(self, options: SourceOptions) -> None:
+        if options.stuff:
+            raise InputFileError("--stuff", "cocostuff reads its stuff JSONs from --annotations; --stuff is for coco and the refcoco family")
         self.options = options
         self.images = ImageFiles(options.images, check=check_images_option(options))
         self._files: dict[Path, CocoFile] = {}
@@ -88,10 +91,41 @@ class CocoStuffSource(CocoSource):
 
     def source_stats(self, split: Split) -> dict[str, Any] | None:
         files = [self._files.get(p) for p in self.files_for(split)]
-        if not files or any(f is None for f in files):
-            return None  # the stuffthingmaps route counts nothing: the generator falls back to its tables
-        counts, images = category_counts((f for f in files if f is not None), keep=lambda cid: cid != OTHER_ID)
+        if any(f is None for f in files):
+            return None
+        parsed = [f for f in files if f is not None]
+        has_stuff_json = any(any(int(c) >= FIRST_STUFF_ID for c in f.categories if isinstance(c, int)) for f in parsed)
+        if self.maps_dir is not None and not has_stuff_json:
+            return self._maps_stats(split, parsed)
+        if not parsed:
+            return None
+        counts, images = category_counts(parsed, keep=lambda cid: cid != OTHER_ID)
         return {"categories": counts, "images": images} if counts else None
+
+    def _maps_stats(self, split: Split, files: list[CocoFile]) -> dict[str, Any] | None:
+        """The stuffthingmaps route: each map's classes (stuff only when an instances JSON gives the
+        things, which are then counted from it), read once (scar.sources.map_stats)."""
+        assert self.maps_dir is not None
+        names = self._names(files)
+        skip_below = FIRST_STUFF_ID if files else 0
+        categories = {k: v for f in files for k, v in f.categories.items()}
+        things: dict[str, list[str]] = {}
+        for f in files:
+            for image_id, anns in f.anns_by_image.items():
+                listed = things.setdefault(str(image_id), [])
+                listed += [categories[a["category_id"]] for a in anns
+                           if not a.get("iscrowd") and a.get("category_id") in categories]  # fmt: skip
+        maps = [
+            png for folder in sorted(p for p in self.maps_dir.iterdir() if p.is_dir() and split_of_file(p, self.options) == split)
+            for png in sorted(folder.glob("*.png"))
+        ]  # fmt: skip
+
+        def named(png: Path, histogram: np.ndarray) -> list[str]:
+            classes = [int(v) + 1 for v in np.flatnonzero(histogram[:UNLABELED]) if int(v) + 1 >= skip_below]
+            stem = png.stem.lstrip("0") or "0"
+            return [names[c] for c in classes if names.get(c)] + things.get(stem, things.get(png.stem, []))
+
+        return map_stats(((png, None) for png in maps), named)
 
     def iter_records(self, split: Split) -> Iterator[Record]:
         files = [self.coco_file(p) for p in self.files_for(split)]

@@ -27,6 +27,7 @@ class ImageMeta:
     width: int
     height: int
     scene: str | None = None
+    context: tuple[str, ...] = ()  # stuff names from --stuff: scene evidence (Entity.context)
 
 
 RegionResult = tuple[Region | None, str | None]
@@ -130,6 +131,7 @@ def emit_image(
             scene=image.scene,
             attributes=c.attributes,
             neighbours=neighbours,
+            context=image.context,
         )
 
 

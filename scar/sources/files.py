@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Callable
 
 from scar.errors import InputFileError
 
@@ -21,12 +21,13 @@ def read_bytes(path: Path) -> bytes:
         raise InputFileError(path, f"cannot read: {exc.strerror or exc}") from None
 
 
-def read_json(path: Path) -> Any:
+def read_json(path: Path, object_hook: Callable[[dict[str, Any]], Any] | None = None) -> Any:
     """Parse a JSON file. Invalid UTF-8 bytes survive as lone surrogates, so the one record that
-    holds them is rejected later (see `text_problem`) instead of the whole file failing."""
+    holds them is rejected later (see `text_problem`) instead of the whole file failing.
+    `object_hook` sees every object as it is parsed (to drop what is not needed, early)."""
     text = read_bytes(path).decode("utf-8", errors="surrogateescape")
     try:
-        return json.loads(text)
+        return json.loads(text, object_hook=object_hook)
     except json.JSONDecodeError as exc:
         raise InputFileError(
             path, f"not valid JSON (truncated or corrupt?): {exc.msg} at line {exc.lineno} column {exc.colno}"

@@ -8,10 +8,14 @@ the image file comes from `instances['images']`.
 
 Split mapping: ref split `train` -> SCaR train; every other split (val, test, testA, testB, testC)
 -> SCaR eval. `extra["eval_splits"]` (e.g. ["val"]) restricts eval to the listed ref splits.
+`--stuff stuff_train2017.json` adds each image's COCO-Stuff classes as scene evidence
+(scar.sources.stuff; the refer images are COCO train2014, all of them in COCO-Stuff's train2017).
 """
 
 from __future__ import annotations
 
+import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -24,6 +28,7 @@ from scar.sources.emit import Candidate, ImageMeta, box_region, emit_image
 from scar.sources.files import require_file
 from scar.sources.images import ImageFiles, check_images_option
 from scar.sources.safe_pickle import load_pickle
+from scar.sources.stuff import StuffEvidence, StuffTally
 from scar.sources.text import text_problem
 
 DEFAULT_SPLIT_BY = {"refcoco": "unc", "refcoco+": "unc", "refcocog": "umd"}
@@ -52,7 +57,7 @@ def scar_split(ref_split: str, eval_splits: tuple[str, ...] | None) -> Split | N
 
 class ReferSource:
     """Base of the three RefCOCO-family sources; subclasses set `name`."""
-    uses_options = frozenset({"root", "images", "split_by"})  # what `scar build` may pass it
+    uses_options = frozenset({"root", "images", "split_by", "stuff"})  # what `scar build` may pass it
 
     name = "refcoco"
 
@@ -73,6 +78,13 @@ class ReferSource:
         self.images = ImageFiles(options.images, check=check_images_option(options))
         self._refs: list[Any] | None = None
         self._coco: CocoFile | None = None
+        self._stuff: StuffEvidence | None = None
+
+    def stuff_evidence(self) -> StuffEvidence | None:
+        """The --stuff files, parsed on first use (once for every split)."""
+        if self._stuff is None and self.options.stuff:
+            self._stuff = StuffEvidence(self.options.stuff)
+        return self._stuff
 
     def _load(self) -> tuple[list[Any], CocoFile]:
         if self._refs is None:
@@ -112,9 +124,11 @@ class ReferSource:
                     if isinstance(ref.get("image_id"), (int, str)):
                         image_ids.add(ref["image_id"])
         images = []
+        evidence = self.stuff_evidence()
         for image_id in sorted(image_ids, key=lambda v: (isinstance(v, str), v)):
             names = [coco.categories.get(c) for a in coco.anns_by_image.get(image_id, []) if isinstance(c := a.get("category_id"), (int, str))]
-            images.append([n for n in names if isinstance(n, str)])
+            stuff = evidence.find(image_id, coco.images.get(image_id, {}).get("file_name"))[1] if evidence is not None else ()
+            images.append([n for n in names if isinstance(n, str)] + list(stuff))
         return {"categories": dict(sorted(counts.items())), "images": images} if counts else None
 
     def iter_records(self, split: Split) -> Iterator[Record]:
@@ -148,6 +162,8 @@ class ReferSource:
                 yield Rejected(self.name, f"{self.name}:{ref_id}", repeated, file=str(self.refs_path))
                 continue
             by_image.setdefault(image_id, []).append(ref)
+        evidence = self.stuff_evidence()
+        tally = StuffTally(evidence) if evidence is not None else None
         for image_id in sorted(by_image, key=lambda v: (isinstance(v, str), v)):
             image_refs = sorted(by_image[image_id], key=lambda r: str(r.get("ref_id")))
             meta, rejected = image_meta(self.name, coco.images[image_id], self.instances_path, self.images)
@@ -155,9 +171,13 @@ class ReferSource:
                 assert rejected is not None
                 yield Rejected(self.name, rejected.record, rejected.reason, rejected.file, f"{len(image_refs)} refs; {rejected.detail}")
                 continue
+            if tally is not None:
+                meta = replace(meta, context=tally.names(image_id, coco.images[image_id].get("file_name")))
             items = [self._candidate(ref, meta, coco, anns_by_id) for ref in image_refs]
             pool = self._neighbour_pool(coco.anns_by_image.get(image_id, []), coco, meta)
             yield from emit_image(self.name, split, meta, items, self.options, neighbours_from=pool)
+        if tally is not None:
+            print(tally.line(self.name, split), file=sys.stderr)
 
     def _candidate(
         self, ref: dict[str, Any], meta: ImageMeta, coco: CocoFile, anns_by_id: dict[Any, dict[str, Any]]

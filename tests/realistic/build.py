@@ -14,9 +14,10 @@ from pathlib import Path
 from scar.generate.offline import OfflineGenerator
 from scar.pipeline import BuildConfig, build
 from scar.sources.base import SourceOptions
-from tests.realistic import writers
+from tests.realistic import label_maps, writers
 
-SOURCES = ("coco", "refcoco+", "refcocog", "vg", "cocostuff", "ade20k")
+SOURCES = ("coco", "refcoco+", "refcocog", "vg", "cocostuff", "cocostuff-maps", "ade20k", "ade20k-challenge")
+SOURCE_OF = {"cocostuff-maps": "cocostuff", "ade20k-challenge": "ade20k"}  # fixture layout -> source
 
 
 def source_options(name: str, raw: Path, scale: float, seed: int = 0) -> SourceOptions:
@@ -34,17 +35,25 @@ def source_options(name: str, raw: Path, scale: float, seed: int = 0) -> SourceO
     if name == "cocostuff":
         files, images = writers.write_cocostuff(folder, n(140), n(50), seed)
         return SourceOptions(annotations=tuple(files), images=images)
+    if name == "cocostuff-maps":
+        maps_root, images = label_maps.write_cocostuff_maps(folder, n(140), n(50), seed)
+        return SourceOptions(root=maps_root, images=images)
     if name == "ade20k":
         release = writers.write_ade20k(folder, n(140), n(50), seed)
+        label_maps.add_ade_parts(release)
         return SourceOptions(root=release)
+    if name == "ade20k-challenge":
+        return SourceOptions(root=label_maps.write_ade_challenge(folder, n(140), n(50), seed))
     raise ValueError(name)
 
 
 def build_source(name: str, root: Path, scale: float = 1.0, seed: int = 0) -> Path:
+    """Build one fixture layout: into root/build, or root/build-<layout> for a second layout of a source."""
     options = source_options(name, root / "raw", scale, seed)
-    out = root / "build"
+    source = SOURCE_OF.get(name, name)
+    out = root / ("build" if source == name else f"build-{name}")
     generator = OfflineGenerator(seed=seed)
-    build(BuildConfig(source=name, out=out, source_options=options, seed=seed, progress=False), generator)
+    build(BuildConfig(source=source, out=out, source_options=options, seed=seed, progress=False), generator)
     return out
 
 
@@ -57,7 +66,7 @@ def main() -> None:
     args = ap.parse_args()
     for name in args.sources.split(","):
         out = build_source(name, args.out, args.scale, args.seed)
-        stats = json.loads((out / "stats.json").read_text())["sources"][name]["splits"]
+        stats = json.loads((out / "stats.json").read_text())["sources"][SOURCE_OF.get(name, name)]["splits"]
         ents = sum(s["entities"] for s in stats.values())
         samples = sum(s["samples"] for s in stats.values())
         print(f"{name}: {ents} entities -> {samples} samples ({samples / max(ents, 1):.1%})", file=sys.stderr)

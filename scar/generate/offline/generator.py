@@ -16,7 +16,7 @@ from scar.generate.offline.draws import Draws
 from scar.generate.offline.objects import Objects, modifiers
 from scar.generate.offline.picture import PictureBuilder
 from scar.generate.offline.pools import SwapPool
-from scar.generate.offline.prior import Prior
+from scar.generate.offline.prior import Prior, scene_key
 from scar.generate.offline.relations import Group, Relations
 from scar.generate.offline.scenes import NoSceneEvidence, SceneChoice, SceneTable
 from scar.generate.taxonomy import Taxonomy, default_taxonomy
@@ -57,7 +57,7 @@ class OfflineGenerator:
         self._nouns: dict[str, tuple[str, str]] = {}
         self.prior: Prior | None = None
         self._prior_key: str | None = None
-        self._scene_cache: dict[tuple[str | None, frozenset[str]], SceneChoice | str] = {}
+        self._scene_cache: dict[tuple[str | None, frozenset[str], tuple[str, ...]], SceneChoice | str] = {}
 
     def prior_from_source(self, stats: dict[str, Any] | None) -> dict[str, Any] | None:
         """A compact prior (object and scene shares) from what the source's annotations say about the
@@ -65,13 +65,15 @@ class OfflineGenerator:
         any part may be missing. Run once per split in the main process; see `use_prior`."""
         if not stats or not stats.get("categories"):
             return None
-        prior = Prior.build(self.taxonomy, self.scenes, stats["categories"], stats.get("scenes"), stats.get("images"))
+        prior = Prior.build(
+            self.taxonomy, self.scenes, stats["categories"], stats.get("scenes"), stats.get("images"), stats.get("image_scenes")
+        )
         return prior.to_state()
 
     def use_prior(self, state: dict[str, Any] | None) -> None:
         """Draw swaps from this prior (a `prior_from_source` result; None: the scene table and word
         frequencies). Called by the pipeline before generating each split, in every worker process."""
-        key = json.dumps(state, sort_keys=True) if state else None
+        key = (state.get("digest") or json.dumps(state, sort_keys=True)) if state else None
         if key == self._prior_key:
             return
         self._prior_key = key
@@ -108,15 +110,28 @@ class OfflineGenerator:
             found = self._nouns[category] = (c.display, c.det) if c else (norm_name(category), "a")
         return found
 
-    def _absent_pool(self, scene: SceneChoice) -> SwapPool:
-        """Concepts plausible in the scene (or in the scenes the picture may show), with weights by how common they are."""
+    def _absent_pool(self, scene: SceneChoice, with_parts: bool) -> SwapPool:
+        """Concepts plausible in the scene (or in the scenes the picture may show), with weights by how
+        common they are as golds there. Parts (an eye, a hand, glasses) only when the gold is a part
+        itself: a swapped-in part beside whole-object golds is a text-only cue."""
         names = (scene.name,) if scene.name in self.scenes.scenes else tuple(sorted(scene.possible))
-        pool = self._pools.get(names)
+        pool_key = (*names, "\x00parts" if with_parts else "")
+        pool = self._pools.get(pool_key)
         if pool is None:
             plausible = {k for n in names if n in self.scenes.scenes for k in self.scenes.scenes[n].objects}
-            # a part is plausible wherever what it belongs to is (hands wherever people are)
-            plausible |= {k for k, c in self.taxonomy.concepts.items() if c.whole and self.taxonomy.wholes(k) & plausible}
-            if self.prior is not None:
+            if with_parts:  # a part is plausible wherever what it belongs to is (hands wherever people are)
+                plausible |= {k for k, c in self.taxonomy.concepts.items() if c.whole and self.taxonomy.wholes(k) & plausible}
+            by_scene = self.prior.objects_by_scene.get(scene_key(scene) or "") if self.prior is not None else None
+            if by_scene:
+                # what golds show in pictures of this very scene; the rest of the scene table's things a
+                # hundredth, so a scene with few kinds of gold still leaves room for three swaps
+                weights_of = dict(by_scene)
+                last = 0.01 * min((v for v in weights_of.values() if v > 0), default=1.0)
+                for k in sorted(plausible):
+                    weights_of.setdefault(k, last)
+                keys = sorted(weights_of)
+                weights = [weights_of[k] for k in keys]
+            elif self.prior is not None:
                 # the build's own gold distribution, restricted to what the scene table places there;
                 # when it places too few of them, the rest count a tenth; things the build never shows
                 # come last (a small vocabulary still leaves room for three swaps)
@@ -132,19 +147,27 @@ class OfflineGenerator:
             else:
                 keys = sorted(plausible)
                 weights = [(1.0 + self.taxonomy.concepts[k].freq) ** 0.5 for k in keys]
-            kept = [(self.taxonomy.concepts[k], w) for k, w in zip(keys, weights) if not self.taxonomy.concepts[k].abstract]
-            pool = self._pools[names] = SwapPool([c for c, _ in kept], [w for _, w in kept])
+            concepts = self.taxonomy.concepts
+            # a whole-object gold gets whole objects; a part gold parts first (pools.ROLE_CLASS), then things
+            kept = [
+                (concepts[k], w) for k, w in zip(keys, weights)
+                if k in concepts and not concepts[k].abstract and (with_parts or not concepts[k].whole)
+            ]  # fmt: skip
+            pool = self._pools[pool_key] = SwapPool([c for c, _ in kept], [w for _, w in kept])
         return pool
 
-    def _scene(self, label: str | None, present: frozenset[str]) -> SceneChoice:
-        """The scene choice for a picture; the entities of one image share it, so it is cached."""
-        key = (label, present)
+    def _scene(self, label: str | None, present: frozenset[str], context: tuple[str, ...] = ()) -> SceneChoice:
+        """The scene choice for a picture, from its label, the keys of its things (`present`) and the names
+        of what the source knows it shows without a region (`context`: stuff); cached, for the entities
+        of one image share it. The choice's `method` says how it was made (stats.json)."""
+        key = (label, present, context)
         found = self._scene_cache.get(key)
         if found is None:
             if len(self._scene_cache) > 4096:
                 self._scene_cache.clear()
             try:
-                found = self.scenes.choose(label, present, self.prior.sides if self.prior else None)
+                extra = frozenset(self.pictures.key(name) for name in context)
+                found = self.scenes.choose(label, present, self.prior.sides if self.prior else None, extra)
             except NoSceneEvidence as why:
                 found = f"no scene evidence: {why}"
             self._scene_cache[key] = found
@@ -160,9 +183,9 @@ class OfflineGenerator:
             raise Reject(f"empty category: {entity.category!r}")
         mods = modifiers(entity, noun, pic.concept, d)
         obj = noun_phrase(noun, det, mods)
-        scene = self._scene(entity.scene, pic.present)
-        scene_prep, scene_np = self.scenes.phrase(scene.name, scene.indoor, d)
-        absent = self._absent_pool(scene)
+        scene = self._scene(entity.scene, pic.present, entity.context)
+        scene_prep, scene_np = self.scenes.phrase(scene.name, scene.indoor)
+        absent = self._absent_pool(scene, with_parts=bool(pic.concept and pic.concept.whole))
 
         gold = choice = None
         rel_texts: list[str] = []
@@ -201,6 +224,7 @@ class OfflineGenerator:
             generator=self.info,
             region_kind=self.region_kind,
             train_negative_index=min(int(d.next() * len(negatives)), len(negatives) - 1),
+            scene_method=scene.method,
         )
 
     @staticmethod

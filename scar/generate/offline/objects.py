@@ -86,9 +86,12 @@ class Objects:
         cached = pic.memo.get(memo_key)
         if cached is None:
             present: dict[str, Concept] = {}
+            gold_is_part = bool(pic.concept and pic.concept.whole)
             for info in pic.infos:
                 c = info.concept
-                if c is not None and c.key not in skip and not c.abstract and c.key not in present:
+                if c is None or (c.whole and not gold_is_part):
+                    continue  # a part (a hand, glasses) is swapped in only for a part
+                if c.key not in skip and not c.abstract and c.key not in present:
                     present[c.key] = c
             # as often as golds show each kind of thing; the gold's own layout class (a ground for a ground) likelier
             here = WeightedPool(

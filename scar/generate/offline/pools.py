@@ -8,7 +8,7 @@ from scar.generate.offline.draws import WeightedPool
 from scar.generate.taxonomy import Concept
 
 SAME_CLASS_BOOST = 4.0  # a swap of the gold's own layout class (a ground for a ground) is likelier
-ROLE_CLASS = {"thing": "thing", "surface": "thing", "carrier": "thing", "part": "thing", "ground": "ground",
+ROLE_CLASS = {"thing": "thing", "surface": "thing", "carrier": "thing", "part": "part", "ground": "ground",
               "overhead": "overhead", "backdrop": "backdrop"}  # fmt: skip
 
 

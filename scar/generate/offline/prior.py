@@ -10,15 +10,27 @@ generator falls back to the scene table and WordNet word frequencies.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
 
-from scar.generate.offline.scenes import NEUTRAL_NAMES, SceneTable, SideOdds
+from scar.generate.offline.scenes import NEUTRAL, NEUTRAL_NAMES, NoSceneEvidence, SceneChoice, SceneTable, SideOdds
 from scar.generate.taxonomy import Taxonomy
 from scar.generate.words import norm_name
 
 
 MIN_AVAILABILITY = 0.1
+MIN_SCENE_IMAGES = 3  # pictures of one scene before it gets its own object distribution
+SCENE_PSEUDO_IMAGES = 4.0  # the build-wide distribution counts as this many pictures of every scene
+PER_IMAGE_CAP = 5  # instances of one category counted per picture (a build keeps at most 5 entities a picture)
+
+
+def scene_key(choice: SceneChoice) -> str | None:
+    """The key of a scene choice in `Prior.objects_by_scene`: its name, else the neutral phrase's."""
+    if choice.name is not None:
+        return choice.name
+    return NEUTRAL[choice.indoor] if choice.indoor is not None else None
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,8 @@ class Prior:
     objects: Mapping[str, float]  # concept key -> sampling weight (share of golds / how often it can be a swap)
     scenes: Mapping[str, float]  # table scene or neutral phrase -> sampling weight
     sides: SideOdds | None = None  # how the build's pictures say each category leans indoor or outdoor
+    # scene key -> concept key -> sampling weight: what golds show in pictures of that scene (see scene_key)
+    objects_by_scene: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     @staticmethod
     def build(
@@ -34,6 +48,7 @@ class Prior:
         category_counts: Mapping[str, int],
         scene_counts: Mapping[str, int] | None = None,
         images: Iterable[Iterable[str]] | None = None,
+        image_scenes: Sequence[str | None] | None = None,
     ) -> "Prior":
         """Sampling weights: each kind of thing's share of the golds, divided by the share of pictures
         where it can be a swap at all (a person cannot be swapped into most pictures, for they show
@@ -48,15 +63,17 @@ class Prior:
         total = sum(objects.values()) or 1.0
         objects = {k: v / total for k, v in objects.items()}
         keyed: list[list[str]] = []
+        instances: list[dict[str, int]] = []  # per picture: concept key -> instances (capped)
         if images is not None:
             resolved: dict[str, str | None] = {}
             for names in images:
-                keys = set()
+                counted: dict[str, int] = {}
                 for n in names:
                     k = resolved[n] if n in resolved else resolved.setdefault(n, taxonomy.resolve(n))
                     if k:
-                        keys.add(k)
-                keyed.append(sorted(keys))
+                        counted[k] = min(counted.get(k, 0) + 1, PER_IMAGE_CAP)
+                keyed.append(sorted(counted))
+                instances.append(counted)
         if keyed:
             inside: dict[str, int] = {}
             relevant = {k: taxonomy.related.get(k, frozenset()) & objects.keys() | {k} for k in {k for ks in keyed for k in ks}}
@@ -91,15 +108,82 @@ class Prior:
             if name not in NEUTRAL_NAMES:
                 share = max(share, floor)
             shares[name] = share / max(1.0 - excluded.get(name, 0) / n_images, MIN_AVAILABILITY)
-        return Prior(objects, shares, sides)
+        by_scene_objects = Prior._objects_by_scene(taxonomy, scenes, keyed, instances, image_scenes, sides, objects)
+        return Prior(objects, shares, sides, by_scene_objects)
+
+    @staticmethod
+    def _objects_by_scene(
+        taxonomy: Taxonomy,
+        scenes: SceneTable,
+        keyed: list[list[str]],
+        instances: list[dict[str, int]],
+        image_scenes: Sequence[str | None] | None,
+        sides: SideOdds | None,
+        objects: Mapping[str, float],
+    ) -> dict[str, dict[str, float]]:
+        """Per scene with enough pictures: each kind of thing's share of the golds in pictures of that
+        scene, divided by how often it can be a swap there. Swapped-in objects drawn from it are as
+        common in that scene as gold objects are, so "an eye ... in a kitchen" cannot appear unless
+        golds say it, and no object-scene pairing tells a text-only model which caption is the gold."""
+        if not keyed:
+            return {}
+        labels = list(image_scenes) if image_scenes is not None and len(image_scenes) == len(keyed) else [None] * len(keyed)
+        cache: dict[tuple[str | None, tuple[str, ...]], str | None] = {}
+        groups: dict[str, list[int]] = {}
+        for index, (label, keys) in enumerate(zip(labels, keyed)):
+            memo = (label, tuple(keys))
+            if memo not in cache:
+                try:
+                    cache[memo] = scene_key(scenes.choose(label, keys, sides))
+                except NoSceneEvidence:
+                    cache[memo] = None
+            key = cache[memo]
+            if key is not None:
+                groups.setdefault(key, []).append(index)
+        out: dict[str, dict[str, float]] = {}
+        for key in sorted(groups):
+            members = groups[key]
+            if len(members) < MIN_SCENE_IMAGES:
+                continue
+            counts: dict[str, float] = {}
+            inside: dict[str, int] = {}
+            for i in members:
+                here: set[str] = set()
+                for k in keyed[i]:
+                    if k in objects:
+                        counts[k] = counts.get(k, 0.0) + instances[i][k]
+                    here |= taxonomy.related.get(k, frozenset()) & objects.keys() | {k}
+                for r in here:  # integer counts: the order of the set does not matter
+                    inside[r] = inside.get(r, 0) + 1
+            total = sum(counts[k] for k in sorted(counts)) or 1.0
+            n = len(members)
+            # shrunk towards the build-wide shares of the things this scene shows, so that a scene seen in
+            # a few pictures does not swing on one of them
+            seen_total = sum(objects[k] for k in sorted(counts)) or 1.0
+            blend = SCENE_PSEUDO_IMAGES / (n + SCENE_PSEUDO_IMAGES)
+            out[key] = {
+                k: round(((1 - blend) * counts[k] / total + blend * objects[k] / seen_total)
+                         / max(1.0 - inside.get(k, 0) / n, MIN_AVAILABILITY), 12)
+                for k in sorted(counts)
+            }  # fmt: skip
+        return out
 
     def to_state(self) -> dict[str, Any]:
         state: dict[str, Any] = {"objects": dict(self.objects), "scenes": dict(self.scenes)}
         if self.sides is not None:
             state["sides"] = {"log_prior": self.sides.log_prior, "llr": dict(self.sides.llr)}
+        if self.objects_by_scene:
+            state["objects_by_scene"] = {k: dict(v) for k, v in self.objects_by_scene.items()}
+        # workers compare priors by this digest instead of re-serialising the whole state per batch
+        state["digest"] = hashlib.sha256(json.dumps(state, sort_keys=True).encode("utf-8")).hexdigest()
         return state
 
     @staticmethod
     def from_state(state: Mapping[str, Any]) -> "Prior":
         sides = state.get("sides")
-        return Prior(dict(state["objects"]), dict(state["scenes"]), SideOdds(sides["log_prior"], dict(sides["llr"])) if sides else None)
+        return Prior(
+            dict(state["objects"]),
+            dict(state["scenes"]),
+            SideOdds(sides["log_prior"], dict(sides["llr"])) if sides else None,
+            {k: dict(v) for k, v in (state.get("objects_by_scene") or {}).items()},
+        )

@@ -110,7 +110,12 @@ class Relations:
         diag = pic.diag
         ex0, ey0, ex1, ey1 = e.box
         plain = e.role == "thing"
+        own = self.pictures.info(e.category).related
         for i, it in enumerate(pic.items):
+            if self.pictures.info(it.category).key in own:
+                # "a person left of the other person": the anchor tells the object, so an object swap
+                # ("a bird left of the other person") would be false by its words alone
+                continue
             nx0, ny0, nx1, ny1 = it.box
             gx = max(0.0, nx0 - ex1, ex0 - nx1)
             gy = max(0.0, ny0 - ey1, ey0 - ny1)
@@ -144,11 +149,14 @@ class Relations:
         opposite = OPPOSITE.get(kind)
         if opposite and mirrored(kind, e, anchor) and not holds(opposite, e, anchor):
             yield self._group(opposite, e.role, anchor.role, self.anchor_phrase(anchor, noun), d)
-        # another thing of the entity's own kind is a fair anchor too ("the other person"), as in golds
-        skip = self.pictures.info(anchor.category).related
+        # never a thing of the entity's own kind: golds do not name one ("the other person", see options)
+        skip = self.pictures.info(anchor.category).related | self.pictures.info(e.category).related
         pool = pic.memo.get(("anchors", anchor.category))
         if pool is None:
-            keys = [k for k in pic.by_key if k not in skip]
+            concepts = self.pictures.taxonomy.concepts
+            anchor_is_part = bool(getattr(self.pictures.concept(anchor.category), "whole", ()))
+            # golds seldom name a part as the anchor (small and inside its whole): swaps do not either
+            keys = [k for k in pic.by_key if k not in skip and (anchor_is_part or not (k in concepts and concepts[k].whole))]
             pool = pic.memo[("anchors", anchor.category)] = WeightedPool(keys, [absent.weight(k) for k in keys])
         # as often as golds name each kind of anchor; lazily: holds() runs only for anchors offered
         for key in pool.order(d):  # type: ignore[attr-defined]
