@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
+from evaluators.custom import include
 from evaluators.registry import REGION_VARIANTS, ModelSpec, families, models
 from scar.errors import ScarError
 
@@ -13,6 +15,8 @@ from scar.errors import ScarError
 def add_models_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--family", help="only models of this family")
     parser.add_argument("--json", action="store_true", help="print JSON (one object per model) instead of a table")
+    parser.add_argument("--include", action="append", type=Path, default=[], metavar="PATH",
+                        help="a .py file, or a folder of them, whose models (scar.register_embedder) are listed too")
 
 
 def region_support(spec: ModelSpec) -> str:
@@ -38,11 +42,14 @@ def model_row(spec: ModelSpec) -> dict[str, object]:
 
 
 def run_models(args: argparse.Namespace) -> int:
+    for path in getattr(args, "include", None) or []:
+        include(path)
     specs = list(models().values())
     wanted = getattr(args, "family", None)
     if wanted:
-        if wanted not in families():
-            raise ScarError(f"unknown family {wanted!r}; available: {', '.join(families())}")
+        known = sorted(set(families()) | {spec.family for spec in specs})
+        if wanted not in known:
+            raise ScarError(f"unknown family {wanted!r}; available: {', '.join(known)}")
         specs = [spec for spec in specs if spec.family == wanted]
     if getattr(args, "json", False):
         print(json.dumps([model_row(spec) for spec in specs], indent=2))
@@ -59,11 +66,12 @@ def run_models(args: argparse.Namespace) -> int:
     table.add_column("defaults", overflow="fold")
     for spec in specs:
         defaults = ", ".join(f"{key}={value}" for key, value in sorted(spec.defaults.items())) or "-"
-        table.add_row(spec.name, f"{spec.hf_id} @ {spec.revision}", spec.family, region_support(spec), defaults)
+        hub = f"{spec.hf_id} @ {spec.revision}" if spec.revision else spec.hf_id
+        table.add_row(spec.name, hub, spec.family, region_support(spec), defaults)
     # a pipe or a file gets the full width, so names and ids are never cut
     Console(width=None if sys.stdout.isatty() else 200).print(table)
     print(
         "Any local directory or HF id works too: --model PATH[+variant] --family "
-        f"{'|'.join(families())}."
+        f"{'|'.join(families())}; your own model: --model package.module:Factory, or --include FILE.py."
     )
     return 0

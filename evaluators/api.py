@@ -7,30 +7,34 @@ on SCaR / MMEB tasks, and register your own embedder class under a name, without
 
     class MyEmbedder:                      # the protocol of evaluators/protocol.py
         name = "my-model"
+        revision = "v1"                    # optional: else a hash of this class's source file
         def encode(self, items, batch_size): ...   # (n, d) L2-normalised torch tensor
-    scar.register_embedder("my-model", lambda device, dtype, **options: MyEmbedder())
+    scar.register_embedder("my-model", MyEmbedder)
     scar.evaluate("my-model", tasks="RefCOCO+", scar_root="build/")   # `scar eval --model my-model` alike
 
-`scar eval` runs the same code (`run_loaded`), so both write the same result files.
+`scar eval` runs the same code (`run_loaded`), so both write the same result files. How a factory is
+called and how a custom model's identity (fingerprint) is made: evaluators/custom.py.
 """
 
 from __future__ import annotations
 
 import json
 import platform
+import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import torch
 
 import scar
+from evaluators.custom import CUSTOM_FAMILY, factory_loader, finish_info
 from evaluators.distributed import DistContext
 from evaluators.hub import check_device
 from evaluators.identity import run_id
-from evaluators.metrics import OFFICIAL, STRICT
-from evaluators.protocol import Embedder, EmbedderInfo
+from evaluators.metrics import OFFICIAL, STRICT, TIE_WARN_RATE, tie_warning, ties_flagged
+from evaluators.protocol import Embedder
 from evaluators.registry import ModelSpec, load_embedder, register
 from evaluators.results import check_no_other_run, run_dir, write_summary, write_task_result
 from evaluators.encoding import EncodeStats
@@ -63,7 +67,7 @@ def _hardware(device: str) -> str:
 
 def result_record(
     score: TaskScore, embedder: Any, tie_rule: str, wall: float, limit: int | None, stats: EncodeStats, world: int,
-    n_tasks: int, run: str,
+    n_tasks: int, run: str, tie_threshold: float = TIE_WARN_RATE,
 ) -> dict[str, Any]:
     info = embedder.info
     task = score.task.info
@@ -82,6 +86,9 @@ def result_record(
         "protocol": info.protocol,
         **score.summary.as_dict(),
         "tie_rule": tie_rule,
+        "ties_flagged": ties_flagged(score.summary, tie_threshold),
+        "tie_threshold": tie_threshold,
+        "tie_comparison": "exact (float32 scores as computed)",
         "dataset_fingerprint": score.task.fingerprint,
         "data_provenance": score.task.provenance,
         "toolkit_version": scar.__version__,
@@ -97,6 +104,8 @@ def result_record(
         "hardware": _hardware(info.device),
         "world_size": world,
         "model_fingerprint": info.fingerprint,
+        "fingerprint_from": info.fingerprint_from,
+        "model_options": json.loads(json.dumps(info.options, sort_keys=True, default=str)),
         "batching": stats.batching,
         "run": {
             "tasks": n_tasks,
@@ -122,14 +131,22 @@ def run_loaded(
     overwrite: bool = False,
     cache_dir: Path | None = None,
     started: float | None = None,
+    tie_threshold: float = TIE_WARN_RATE,
 ) -> EvaluationOutput:
-    """Encode, score and write the results of loaded tasks (the rest of `scar eval`)."""
+    """Encode, score and write the results of loaded tasks (the rest of `scar eval`). A task whose top
+    score is shared in more than `tie_threshold` of its queries gets a one-line warning on stderr and
+    `ties_flagged` in its result."""
+    if not 0 <= tie_threshold <= 1:
+        raise ScarError(f"the tie threshold is a fraction in [0, 1], got {tie_threshold}")
     started = time.perf_counter() if started is None else started
     ctx = ctx or DistContext()
     run = run_id(embedder.info, tie_rule, limit)
     if ctx.is_main:
-        check_no_other_run(out, embedder.info.name, run, [t.name for t in tasks], embedder.info.fingerprint,
-                           {t.name: t.fingerprint for t in tasks}, overwrite=overwrite)
+        removed = check_no_other_run(out, embedder.info.name, run, [t.name for t in tasks], embedder.info.fingerprint,
+                                     {t.name: t.fingerprint for t in tasks}, overwrite=overwrite)
+        if removed:
+            print(f"--overwrite: removed {len(removed)} result(s) of another model fingerprint from "
+                  f"{run_dir(out, embedder.info.name, run)}", file=sys.stderr)
     scores, stats = run_tasks(embedder, tasks, cache_dir or Path(out) / ".embed-cache", batch_size=batch_size,
                               tie_rule=tie_rule, ctx=ctx, skip_bad=skip_bad, progress=progress)
     if not ctx.is_main:
@@ -137,9 +154,12 @@ def run_loaded(
     wall = time.perf_counter() - started
     records = {}
     for score in scores:
-        record = result_record(score, embedder, tie_rule, wall, limit, stats, ctx.world_size, len(scores), run)
+        record = result_record(score, embedder, tie_rule, wall, limit, stats, ctx.world_size, len(scores), run,
+                               tie_threshold)
         write_task_result(out, record, score.predictions)
         records[score.task.name] = record
+        if record["ties_flagged"]:
+            print(tie_warning(embedder.info.name, score.task.name, score.summary, tie_threshold), file=sys.stderr)
     summary_path = write_summary(out, embedder.info.name, run)
     return EvaluationOutput(records, json.loads(summary_path.read_text(encoding="utf-8")),
                             run_dir(out, embedder.info.name, run), stats, scores)
@@ -150,21 +170,14 @@ def _as_embedder(model: Any, device: str, dtype: str | None, family: str | None,
         return load_embedder(str(model), family=family, device=device, dtype=dtype, **options)
     if options:
         raise ScarError(f"model options {sorted(options)} apply to a model loaded by name, not to an embedder object")
-    return with_info(model, device=device, dtype=dtype or "float32")
+    return finish_info(model, family=family or CUSTOM_FAMILY, device=device, dtype=dtype or "float32")
 
 
-def with_info(embedder: Any, *, name: str | None = None, family: str = "custom", device: str = "cpu",
+def with_info(embedder: Any, *, name: str | None = None, family: str = CUSTOM_FAMILY, device: str = "cpu",
               dtype: str = "float32") -> Embedder:
-    """Give an embedder object without an `info` (the results' model identity) a default one."""
-    if not callable(getattr(embedder, "encode", None)):
-        raise ScarError(f"{type(embedder).__name__} is not an embedder: it has no encode(items, batch_size)")
-    if getattr(embedder, "info", None) is None:
-        shown = name or getattr(embedder, "name", None) or type(embedder).__name__
-        embedder.info = EmbedderInfo(name=shown, model_id=f"{type(embedder).__module__}.{type(embedder).__qualname__}",
-                                     family=family, device=device, dtype=dtype)
-    if not getattr(embedder, "name", None):
-        embedder.name = embedder.info.name
-    return embedder
+    """Give an embedder object its results' model identity (a default `info` when it has none; its
+    revision, else its source hash, in the fingerprint: evaluators.custom.finish_info)."""
+    return finish_info(embedder, name=name, family=family, device=device, dtype=dtype)
 
 
 def evaluate(
@@ -184,13 +197,15 @@ def evaluate(
     protocol: str | None = None,
     limit: int | None = None,
     strict_ties: bool = False,
+    tie_threshold: float = TIE_WARN_RATE,
     skip_bad: bool = False,
     overwrite: bool = False,
     progress: bool = True,
     **model_options: Any,
 ) -> EvaluationOutput:
     """Evaluate `model` (a registry name such as "virtue-2b" or "clip-vit-l-14+crop", a local folder with
-    `family`, or an embedder object) on `tasks` (as `scar eval --tasks`), writing results under `out`."""
+    `family`, "package.module:Factory", or an embedder object) on `tasks` (as `scar eval --tasks`),
+    writing results under `out`; other keywords are the model's loader options."""
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     check_device(device)
     spec = tasks if isinstance(tasks, str) else ",".join(tasks)
@@ -202,34 +217,27 @@ def evaluate(
         model_options["protocol"] = protocol
     embedder = _as_embedder(model, device, dtype, family, model_options)
     return run_loaded(embedder, loaded, Path(out), tie_rule=STRICT if strict_ties else OFFICIAL, limit=limit,
-                      batch_size=batch_size, skip_bad=skip_bad, progress=progress, overwrite=overwrite)
+                      batch_size=batch_size, skip_bad=skip_bad, progress=progress, overwrite=overwrite,
+                      tie_threshold=tie_threshold)
 
 
 def _path(value: str | Path | None) -> Path | None:
     return None if value is None else Path(value)
 
 
-def register_embedder(name: str, factory: Callable[..., Any], *, family: str = "custom",
+def register_embedder(name: str, factory: Callable[..., Any], *, family: str = CUSTOM_FAMILY, revision: str = "",
                       default_region: str | None = None, native_regions: Sequence[str] = (), summary: str = "") -> None:
-    """Make `name` loadable by `scar.evaluate(name)` and `load_embedder(name)` (in this process).
+    """Make `name` loadable by `scar.evaluate(name)`, `load_embedder(name)` and, from a file given to
+    `--include`, `scar eval --model name` (in this process).
 
-    `factory(device=..., dtype=..., **options)` returns an embedder (a class works); options come from
-    `evaluate(..., key=value)`. An embedder without `info` gets one naming it `name` (plus its region
-    variant)."""
-
-    def load(spec: ModelSpec, variant: str | None, device: str = "cpu", dtype: str = "float32",
-             model_path: str | None = None, **options: Any) -> Embedder:
-        if model_path is not None:
-            options["model_path"] = model_path
-        embedder = factory(device=device, dtype=dtype, **options)
-        shown = f"{name}+{variant}" if variant else name
-        embedder = with_info(embedder, name=shown, family=family, device=device, dtype=dtype)
-        if variant is not None and getattr(embedder.info, "options", {}).get("variant") != variant:
-            embedder.info = replace(embedder.info, options={**embedder.info.options, "variant": variant})
-        return embedder
-
-    register(ModelSpec(name=name, family=family, hf_id=name, loader=load, default_region=default_region,
-                       native_regions=tuple(native_regions), summary=summary or f"user-registered ({family})"))
+    `factory(device=..., dtype=..., region_variant=..., **options)` returns an embedder (a class works);
+    options come from `evaluate(..., key=value)` or `--model-option key=value`, and it is given only the
+    arguments it takes (evaluators/custom.py). An embedder without `info` gets one naming it `name` (plus
+    its region variant). `revision` versions it; without one, its source files' hash does."""
+    register(ModelSpec(name=name, family=family, hf_id=name, revision=revision,
+                       loader=factory_loader(factory, name, family), default_region=default_region,
+                       native_regions=tuple(native_regions), summary=summary or f"user-registered ({family})"),
+             as_family=False)
 
 
 __all__ = ["EvaluationOutput", "evaluate", "register_embedder", "run_loaded", "result_record", "with_info"]

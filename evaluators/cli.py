@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evaluators.metrics import OFFICIAL, STRICT
+from evaluators.metrics import OFFICIAL, STRICT, TIE_WARN_RATE
 from evaluators.protocol import PROTOCOLS
 from evaluators.tasks.catalog import ALL_TASKS
 from evaluators.tasks.provenance import OFFICIAL as OFFICIAL_DATA
@@ -26,7 +26,12 @@ if TYPE_CHECKING:  # `scar tasks` and `scar --help` must not import torch: the m
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p = parser
-    p.add_argument("--model", required=True, help="registry name (e.g. virtue-2b, clip-vit-l-14+crop), a local directory or an HF id")
+    p.add_argument("--model", required=True,
+                   help="registry name (e.g. virtue-2b, clip-vit-l-14+crop), a local directory or an HF id (with --family), "
+                        "or your own model's factory as package.module:Factory[+variant]")
+    p.add_argument("--include", action="append", type=Path, default=[], metavar="PATH",
+                   help="a .py file, or a folder of them, run first: models it registers (scar.register_embedder) "
+                        "can be named by --model (repeatable)")
     p.add_argument("--family", default=None, help="model family when --model is a path or HF id (see `scar models`)")
     p.add_argument("--tasks", default="scar", help="scar | mmeb | all | comma-separated task names (see `scar tasks`)")
     p.add_argument("--scar-root", type=Path, default=None, help="a `scar build` output folder or the SCaR-Eval Parquet folder")
@@ -42,9 +47,13 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     p.add_argument("--dtype", default=None, help="float32 | bfloat16 | float16 (default: the model's own)")
     p.add_argument("--limit", type=int, default=None, help="use only the first N queries of each task (smoke tests)")
     p.add_argument("--strict-ties", action="store_true", help="count a score tie with the gold as wrong (default: official v1 rule, first index wins)")
+    p.add_argument("--tie-threshold", type=float, default=TIE_WARN_RATE, metavar="FRACTION",
+                   help=f"warn about and flag a task whose top score is shared in more than this share of its queries "
+                        f"(default {TIE_WARN_RATE})")
     p.add_argument("--skip-bad", action="store_true", help="skip queries whose images are missing or broken (counted per reason in the result)")
     p.add_argument("--cache-dir", type=Path, default=None, help="embedding cache (default: <out>/.embed-cache)")
-    p.add_argument("--overwrite", action="store_true", help="replace results of another run (other weights, options or data) in the same run folder")
+    p.add_argument("--overwrite", action="store_true", help="replace results of another run (other weights, code, options or data) in the same run folder; "
+                        "that model's results of other tasks there are removed")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     g = p.add_argument_group("model options (passed to the model loader)")
     g.add_argument("--revision", default=None, help="model revision (default: the registry's)")
@@ -88,8 +97,9 @@ def run_eval(args: argparse.Namespace) -> int:
 
     from evaluators import distributed
     from evaluators.api import run_loaded
+    from evaluators.custom import include
     from evaluators.hub import check_device, quiet_hf_libraries
-    from evaluators.registry import load_embedder
+    from evaluators.registry import load_embedder, resolve
     from evaluators.task_selection import load_tasks, select_tasks
 
     requested = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -99,6 +109,11 @@ def run_eval(args: argparse.Namespace) -> int:
             raise ScarError("--batch-size must be at least 1")
         if args.limit is not None and args.limit < 1:
             raise ScarError("--limit must be at least 1")
+        if not 0 <= args.tie_threshold <= 1:
+            raise ScarError(f"--tie-threshold is a fraction in [0, 1], got {args.tie_threshold}")
+        for path in args.include:
+            include(path)
+        resolve(args.model, args.family)  # a bad model spec fails before any task loads
         check_device(ctx.device_for(requested))
         progress = not args.no_progress and ctx.is_main and sys.stderr.isatty()  # no bar noise in logs and pipes
         quiet_hf_libraries(progress)
@@ -127,7 +142,8 @@ def run_eval(args: argparse.Namespace) -> int:
         embedder = load_embedder(args.model, family=args.family, **loader_kwargs)
         result = run_loaded(embedder, tasks, Path(args.out), tie_rule=tie_rule, limit=args.limit,
                             batch_size=args.batch_size, ctx=ctx, skip_bad=args.skip_bad, progress=progress,
-                            overwrite=args.overwrite, cache_dir=args.cache_dir, started=started)
+                            overwrite=args.overwrite, cache_dir=args.cache_dir, started=started,
+                            tie_threshold=args.tie_threshold)
         if ctx.is_main:
             assert result.run_dir is not None
             _print_scores(result.scores, result.stats, result.run_dir / "summary.json", tie_rule)
@@ -138,13 +154,17 @@ def run_eval(args: argparse.Namespace) -> int:
 
 
 def _print_scores(scores: list[TaskScore], stats: EncodeStats, summary: Path, tie_rule: str) -> None:
-    print(f"{'task':<20} {'P@1':>7} {'R@5':>7} {'MRR':>7} {'n':>7}")
+    print(f"{'task':<20} {'P@1':>7} {'R@5':>7} {'MRR':>7} {'ties%':>7} {'E[P@1]':>7} {'n':>7}")
     for s in scores:
         m = s.summary
+        ties = m.ties
         skipped = f"  ({sum(s.skipped.values())} skipped)" if s.skipped else ""
-        print(f"{s.task.name:<20} {100 * m.precision_at_1:7.2f} {100 * m.recall_at_5:7.2f} {100 * m.mrr:7.2f} {m.num_pred:7d}{skipped}")
+        tie_cols = f"{100 * ties.rate_top:7.2f} {100 * ties.expected_precision_at_1:7.2f}" if ties else f"{'':>7} {'':>7}"
+        print(f"{s.task.name:<20} {100 * m.precision_at_1:7.2f} {100 * m.recall_at_5:7.2f} {100 * m.mrr:7.2f} "
+              f"{tie_cols} {m.num_pred:7d}{skipped}")
     print(
-        f"tie rule {tie_rule}; {stats.unique} unique items for {stats.references} references "
+        f"tie rule {tie_rule} (ties%: queries whose top score is shared; E[P@1]: ties broken at random); "
+        f"{stats.unique} unique items for {stats.references} references "
         f"({stats.dedup_ratio:.2f}x), {stats.cached} cached, {stats.encoded} encoded"
         + (f" ({stats.repaired} corrupt cache records encoded again)" if stats.repaired else "")
         + f"; summary: {summary}"

@@ -1,5 +1,6 @@
-"""Which run a result belongs to: the model's version (hub revision, or a content hash of a local
-folder) and the settings that change what is measured (protocol, tie rule, subsample).
+"""Which run a result belongs to: the model's version (hub revision, a content hash of a local
+folder, or of a custom embedder's source files) and the settings that change what is measured
+(protocol, tie rule, subsample).
 
 Results live at `<out>/<model>/<run id>/<task>.json`, so two models shown under the same name (two
 local folders both called `tiny-clip`), a `--limit` smoke test and a full run never share a file.
@@ -8,11 +9,15 @@ local folders both called `tiny-clip`), a `--limit` smoke test and a full run ne
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
+import sys
+import sysconfig
 from pathlib import Path
+from typing import Iterable
 
 from evaluators.metrics import OFFICIAL
-from evaluators.protocol import OFFICIAL_PROTOCOL, EmbedderInfo
+from evaluators.protocol import FOLDER_HASH, OFFICIAL_PROTOCOL, SOURCE_HASH, EmbedderInfo
 
 WHOLE_FILE_LIMIT = 8 << 20  # bigger files are hashed by size, head and tail (weights: GBs)
 EDGE_BYTES = 1 << 20
@@ -42,11 +47,54 @@ def directory_hash(root: Path) -> str:
     return h.hexdigest()
 
 
+def _installed_roots() -> tuple[Path, ...]:
+    """The Python installation and this toolkit: code that is not the user's model."""
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, *sysconfig.get_paths().values()}
+    toolkit = Path(__file__).resolve().parents[1]
+    return (*sorted(Path(r).resolve() for r in roots if r), *(toolkit / p for p in ("scar", "evaluators", "baselines")))
+
+
+def source_files(objects: Iterable[object]) -> list[Path]:
+    """The module files that define `objects` (classes or functions) and the classes they derive from,
+    outside the Python installation and this toolkit; sorted, each once."""
+    roots = _installed_roots()
+    found: set[Path] = set()
+    for obj in objects:
+        for cls in getattr(obj, "__mro__", (obj,)):
+            try:
+                name = inspect.getsourcefile(cls)  # type: ignore[arg-type]
+            except TypeError:  # builtins, and classes of modules without a file
+                continue
+            if name is None:
+                continue
+            path = Path(name).resolve()
+            if path.is_file() and not any(path.is_relative_to(root) for root in roots):
+                found.add(path)
+    return sorted(found)
+
+
+def source_hash(objects: Iterable[object]) -> str:
+    """A content hash of the source files of `objects` (see `source_files`); "" when there are none."""
+    files = source_files(objects)
+    if not files:
+        return ""
+    h = hashlib.blake2b(digest_size=6)
+    for path in files:
+        h.update(path.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
 def model_version(info: EmbedderInfo) -> str:
-    """`local-<content hash>` for a local folder, else the hub revision (default `main`)."""
+    """`local-<content hash>` for a local folder, `src-<source hash>` for a custom embedder that declares
+    no revision, else the revision (default `main`)."""
+    if info.content_hash and info.fingerprint_from == FOLDER_HASH:
+        return f"local-{info.content_hash}"
     path = Path(info.model_id)
     if path.is_dir():
         return f"local-{directory_hash(path)}"
+    if info.content_hash and info.fingerprint_from == SOURCE_HASH:
+        return f"src-{info.content_hash}"
     return info.revision or "main"
 
 

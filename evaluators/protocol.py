@@ -27,6 +27,12 @@ OFFICIAL_PROTOCOL = "official"
 FIXED_PROTOCOL = "fixed"
 PROTOCOLS = (OFFICIAL_PROTOCOL, FIXED_PROTOCOL)
 
+# Where a model's version in its fingerprint comes from (EmbedderInfo.fingerprint_from).
+REVISION = "revision"  # a hub revision, or one a custom embedder declares
+FOLDER_HASH = "folder hash"  # a local model folder: its files' content hash
+SOURCE_HASH = "source hash"  # a custom embedder that declares no revision: its module files' hash
+UNVERSIONED = "none"  # a custom embedder with neither (no source file): only its name and options
+
 
 @dataclass(frozen=True)
 class Item:
@@ -72,16 +78,20 @@ class EmbedderInfo:
     device: str = "cpu"
     options: dict[str, Any] = field(default_factory=dict)
     protocol: str = OFFICIAL_PROTOCOL
+    # What identifies the code and weights beyond `revision`: a local folder's file hash, or a custom
+    # embedder's source hash (evaluators.identity); "" when the revision is all there is.
+    content_hash: str = ""
+    fingerprint_from: str = REVISION  # REVISION | FOLDER_HASH | SOURCE_HASH | UNVERSIONED
 
     @property
     def fingerprint(self) -> str:
-        """Identifies embeddings this model produces; changes whenever an output could change."""
-        payload = json.dumps(
-            [self.name, self.model_id, self.revision, self.family, self.dtype, sorted(self.options.items()),
-             self.protocol],
-            sort_keys=True,
-            default=str,
-        )
+        """Identifies embeddings this model produces; changes whenever an output could change: name (and
+        so region variant), weights (revision or content hash), dtype, loader options and protocol."""
+        fields: list[Any] = [self.name, self.model_id, self.revision, self.family, self.dtype,
+                             sorted(self.options.items()), self.protocol]
+        if self.content_hash:  # appended only when set, so a hub model's fingerprint (and cache) stays as it was
+            fields.append(self.content_hash)
+        payload = json.dumps(fields, sort_keys=True, default=str)
         return hashlib.blake2b(payload.encode("utf-8"), digest_size=12).hexdigest()
 
 

@@ -1,7 +1,7 @@
 """How a region is shown to a model that takes none: crop, red circle, or the box in the text.
 
 This module is the only place that turns an Item's region into pixels or words. Every embedder calls
-`prepare(item, variant)` (or `apply_region` on an image it loaded itself) and puts the variant in its
+`prepare(item, variant)` (`variant` spelled "crop" or "+crop", `normalize_variant`) (or `apply_region` on an image it loaded itself) and puts the variant in its
 EmbedderInfo.options, so the runner never special-cases a model and cached embeddings of different
 variants never mix.
 
@@ -35,9 +35,19 @@ CIRCLE_COLOR = (255, 0, 0)
 POINT_BOX_FRACTION = 0.25  # side of the square a point-only region stands for, over the shorter image side
 
 
+def normalize_variant(variant: str | None) -> str | None:
+    """The canonical spelling of a region variant: "crop", "+crop" (as model names write it) -> "crop"."""
+    if variant is None:
+        return None
+    name = variant[1:] if variant.startswith("+") else variant
+    if name not in REGION_VARIANTS:
+        raise ScarError(f"unknown region variant {variant!r}; choose from {', '.join(REGION_VARIANTS)} "
+                        "(with or without a leading +)")
+    return name
+
+
 def check_variant(variant: str | None) -> None:
-    if variant is not None and variant not in REGION_VARIANTS:
-        raise ScarError(f"unknown region variant {variant!r}; choose from {', '.join(REGION_VARIANTS)}")
+    normalize_variant(variant)
 
 
 def load_image(path: str) -> Image.Image:
@@ -130,8 +140,9 @@ def box_text(text: str, item: Item) -> str:
 def apply_region(
     image: Image.Image | None, text: str, item: Item, variant: str | None
 ) -> tuple[Image.Image | None, str]:
-    """Show `item`'s region to a region-blind model by `variant`; unchanged for None or no region."""
-    check_variant(variant)
+    """Show `item`'s region to a region-blind model by `variant` ("crop" or "+crop"); unchanged for None
+    or no region."""
+    variant = normalize_variant(variant)
     if variant is None or not item.has_region:
         return image, text
     if variant == "boxtext":
@@ -147,7 +158,8 @@ def apply_region(
 
 
 def prepare(item: Item, variant: str | None, image_root: str | Path | None = None) -> tuple[Image.Image | None, str]:
-    """Load `item`'s image (if any) and apply the region variant: what a region-blind model sees."""
+    """Load `item`'s image (if any) and apply the region variant ("crop" or "+crop", as model names
+    write it): what a region-blind model sees."""
     image = None
     if item.image:
         path = Path(image_root) / item.image if image_root is not None else Path(item.image)

@@ -1,14 +1,17 @@
 """Models by name. A name may carry a region-variant suffix: `clip-vit-l-14+crop`.
 
 `load_embedder` is the one entry point the runner and the CLI use. `--model` takes
-  - a registered name (`scar models` lists them), or
-  - a local directory or an HF hub id together with `--family` (`./my-clip+crop --family clip`).
+  - a registered name (`scar models` lists them; `--include FILE` runs a file that registers more),
+  - a local directory or an HF hub id together with `--family` (`./my-clip+crop --family clip`), or
+  - `package.module:Factory`, your own embedder's factory (evaluators.custom).
 
 A loader is a "module:function" with the signature
     load(spec: ModelSpec, variant: str | None, device: str, dtype: str,
          model_path: str | None = None, **options) -> Embedder
-where `model_path` is the local directory or hub id to `from_pretrained` (None: use `spec.hf_id`
-at `spec.revision`). Registrations live in torch-free modules (baselines.models for the baselines,
+called with `spec` and `variant` by position, where `model_path` is the local directory or hub id
+to `from_pretrained` (None: use `spec.hf_id` at `spec.revision`). A loaded model from a local
+folder gets the folder's content hash in its fingerprint, so new weights at the same path never
+reuse cached embeddings. Registrations live in torch-free modules (baselines.models for the baselines,
 evaluators.virtue_models for VIRTUE), imported lazily; a model's own module is imported only to load
 it, so listing models imports neither torch nor transformers.
 """
@@ -17,12 +20,15 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from evaluators.custom import CUSTOM_FAMILY, factory_loader, import_factory, is_factory_spec
+from evaluators.identity import directory_hash
 from evaluators.regions import REGION_VARIANTS
-from evaluators.protocol import Embedder
+from evaluators.protocol import FOLDER_HASH, Embedder, EmbedderInfo
 from scar.errors import ScarError
 
 __all__ = [
@@ -61,8 +67,12 @@ _FAMILY_LOADERS: dict[str, str] = {}
 _FAMILY_REGIONS: dict[str, str | None] = {}
 
 
-def register(spec: ModelSpec) -> None:
+def register(spec: ModelSpec, as_family: bool = True) -> None:
+    """Make `spec.name` loadable; `as_family`: its loader also serves `--family <its family>` for local
+    folders and hub ids when the family has none yet (not for a user's factory, which loads no folder)."""
     _MODELS[spec.name] = spec
+    if not as_family:
+        return
     _FAMILY_LOADERS.setdefault(spec.family, spec.loader)
     if _FAMILY_REGIONS.get(spec.family) is None:
         _FAMILY_REGIONS[spec.family] = spec.default_region
@@ -122,14 +132,20 @@ def resolve(name: str, family: str | None = None) -> tuple[ModelSpec, str | None
     base, variant = (name, None) if "+" in name and Path(name).is_dir() else split_variant(name)
     if base in _MODELS:
         return _MODELS[base], variant
-    if family is None:
-        if Path(base).exists():
+    if is_factory_spec(base) and not Path(base).exists():
+        factory = import_factory(base)
+        fam = family or CUSTOM_FAMILY
+        return ModelSpec(name=base, family=fam, hf_id=base, revision="", loader=factory_loader(factory, None, fam, base),
+                         summary="a factory named by its import path"), variant
+    if family is None or (family == CUSTOM_FAMILY and family not in _FAMILY_LOADERS):
+        if Path(base).exists() and family is None:
             raise ScarError(f"{base!r} is a local directory: pass --family ({', '.join(sorted(_FAMILY_LOADERS))})")
         close = difflib.get_close_matches(base, list(_MODELS), n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(close)}? " if close else ""
         raise ScarError(
-            f"unknown model {base!r}; {hint}see `scar models`, or pass --family "
-            f"({', '.join(sorted(_FAMILY_LOADERS))}) for a local directory or HF id"
+            f"unknown model {base!r}; {hint}see `scar models`; your own model: --model package.module:Factory, or "
+            f"--include FILE.py that registers it; a local directory or HF id: pass --family "
+            f"({', '.join(sorted(_FAMILY_LOADERS))})"
         )
     if family not in _FAMILY_LOADERS:
         raise ScarError(f"unknown family {family!r}; available: {', '.join(sorted(_FAMILY_LOADERS))}")
@@ -154,7 +170,7 @@ def load_embedder(
     from a local copy; `dtype` None means `default_dtype(device)`."""
     dtype = dtype or default_dtype(device)
     spec, variant = resolve(name, family)
-    registered = _MODELS.get(spec.name) is spec
+    registered = _MODELS.get(spec.name) is spec or is_factory_spec(spec.hf_id)
     options = {key: value for key, value in options.items() if value is not None}
     if "revision" in options:
         spec = replace(spec, revision=str(options.pop("revision")))
@@ -164,11 +180,29 @@ def load_embedder(
     else:
         module_name, fn = spec.loader.split(":")
         loader = getattr(importlib.import_module(module_name), fn)
-    return loader(
-        spec=spec,
-        variant=variant or spec.default_region,
-        device=device,
-        dtype=dtype,
-        model_path=model_path,
-        **{**spec.defaults, **options},
-    )
+    options = {**spec.defaults, **options}
+    _check_no_clash(loader, spec.name, options)
+    embedder = loader(spec, variant or spec.default_region, device=device, dtype=dtype, model_path=model_path, **options)
+    return _pin_local_folder(embedder)
+
+
+def _check_no_clash(loader: Any, name: str, options: dict[str, Any]) -> None:
+    """A loader option named like the loader's own `spec` / `variant` argument (which the user's own
+    loaders take by position only, see evaluators.custom) is one line, not a TypeError."""
+    try:
+        params = inspect.signature(loader).parameters
+    except (TypeError, ValueError):
+        return
+    for arg in ("spec", "variant"):
+        param = params.get(arg)
+        if arg in options and param is not None and param.kind is not param.POSITIONAL_ONLY:
+            what = "the region variant: write it as a name suffix, e.g. +crop" if arg == "variant" else "the model spec"
+            raise ScarError(f"{name}: option {arg!r} clashes with the loader's own {arg!r} argument ({what})")
+
+
+def _pin_local_folder(embedder: Embedder) -> Embedder:
+    """A model loaded from a local folder: its files' hash joins the fingerprint (and so the cache key)."""
+    info = getattr(embedder, "info", None)
+    if isinstance(info, EmbedderInfo) and not info.content_hash and Path(info.model_id).is_dir():
+        embedder.info = replace(info, content_hash=directory_hash(Path(info.model_id)), fingerprint_from=FOLDER_HASH)
+    return embedder

@@ -5,7 +5,9 @@ Per (model, run, task): `<out>/<model_slug>/<run id>/<task_slug>.json` (schema `
 scores); per run: `<run id>/summary.json` (schema `scar-summary/1`). The run id (`evaluators.identity`)
 is the model version plus the settings that make another measurement, so runs never share a file; a
 different run already in a run folder (another model fingerprint or other data) is refused unless
-`overwrite`. `<out>/<model_slug>/<task_slug>.json` mirrors the model's latest full run of the task
+`overwrite`. A result records its ties (`tie_rate_top`, `tie_rate_gold`, the tie-aware `expected_*`
+scores, `ties_flagged`; see evaluators.metrics) and where its model fingerprint's version came from
+(`fingerprint_from`). `<out>/<model_slug>/<task_slug>.json` mirrors the model's latest full run of the task
 (marked `latest_of`, which readers of runs skip). All scores are fractions in 0..1.
 Averages follow the official definitions: SCaR overall = mean of its 5 tasks, MMEB overall = mean of
 all 36 tasks (not of the 4 meta-tasks), meta-task / IND / OOD = mean of their tasks. An average whose
@@ -73,19 +75,34 @@ def _read(path: Path) -> dict[str, Any] | None:
 
 
 def check_no_other_run(out: Path, model: str, run: str, tasks: Iterable[str], model_fingerprint: str,
-                       dataset_fingerprints: Mapping[str, str], overwrite: bool = False) -> None:
-    """Refuse (one line) to replace a result of another run: other weights/options, or other data."""
-    if overwrite:
-        return
-    for task in tasks:
-        path = result_path(out, model, task, run)
-        old = _read(path) if path.is_file() else None
-        if old is None:
+                       dataset_fingerprints: Mapping[str, str], overwrite: bool = False) -> list[Path]:
+    """Refuse (one line naming the run folder) to write into a run folder that holds another run: a
+    result of any task from another model fingerprint (other weights, code, options, region variant
+    or protocol), or a result of a task about to run from other data. With `overwrite`, the results
+    (and predictions) of another model fingerprint are removed, so the folder's summary never mixes
+    two models; they are returned."""
+    folder = run_dir(out, model, run)
+    wanted = set(tasks)
+    other_model: list[Path] = []
+    other_data: list[Path] = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+        old = _read(path) if path.name != SUMMARY_FILE else None
+        if old is None or LATEST_KEY in old:
             continue
-        if old.get("model_fingerprint") != model_fingerprint or old.get("dataset_fingerprint") != dataset_fingerprints[task]:
-            what = "model" if old.get("model_fingerprint") != model_fingerprint else "data"
-            raise ScarError(f"{path}: holds a run with another {what} fingerprint; pass --overwrite to replace it, "
-                            "or choose another --out")
+        if old.get("model_fingerprint") != model_fingerprint:
+            other_model.append(path)
+        elif old.get("task") in wanted and old.get("dataset_fingerprint") != dataset_fingerprints.get(old["task"]):
+            other_data.append(path)
+    if not (other_model or other_data):
+        return []
+    if not overwrite:
+        what, first = ("model", other_model[0]) if other_model else ("data", other_data[0])
+        raise ScarError(f"{folder}: holds a run with another {what} fingerprint; pass --overwrite to replace it, "
+                        f"or choose another --out (first in {first.name})")
+    for path in other_model:
+        path.unlink(missing_ok=True)
+        predictions_path(path).unlink(missing_ok=True)
+    return other_model
 
 
 def write_task_result(out: Path, record: Mapping[str, Any], predictions: Iterable[Mapping[str, Any]] | None = None) -> Path:
@@ -165,6 +182,8 @@ def summarize(model: str, results: Iterable[Mapping[str, Any]]) -> dict[str, Any
     """The `summary.json` object of one model from its per-task result records."""
     results = [r for r in results if r.get("model") == model]
     scores = {r["task"]: float(r["precision@1"]) for r in results}
+    flagged = {r["task"]: r.get("tie_rate_top") for r in sorted(results, key=lambda r: str(r["task"]))
+               if r.get("ties_flagged")}
     rules = sorted({str(r.get("tie_rule")) for r in results})
     protocols = sorted({str(r.get("protocol", "unrecorded")) for r in results})
     return {
@@ -173,6 +192,7 @@ def summarize(model: str, results: Iterable[Mapping[str, Any]]) -> dict[str, Any
         **aggregate(scores),
         "tie_rule": rules[0] if len(rules) == 1 else ("mixed" if rules else None),
         "protocol": protocols[0] if len(protocols) == 1 else ("mixed" if protocols else None),
+        "ties_flagged": flagged,  # task -> share of its queries with a tie at the top, past the run's threshold
     }
 
 

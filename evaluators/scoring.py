@@ -8,7 +8,7 @@ import numpy as np
 
 from evaluators.batching import TaskKeys
 from evaluators.cache import EmbeddingCache
-from evaluators.metrics import RankSummary, gold_rank, summarize_ranks
+from evaluators.metrics import RankOutcome, RankSummary, rank_outcome, summarize
 from evaluators.protocol import Item
 from evaluators.tasks.base import LoadedTask, Query
 
@@ -29,6 +29,9 @@ def score_task(
     task_keys: TaskKeys | None = None,
 ) -> TaskScore:
     """Rank each query's own candidates by cosine (dot of L2-normalised rows) and summarise.
+
+    Scores are float32 and compared exactly (`evaluators.metrics`): `top_tied` / `gold_tied` in a
+    prediction count the candidates sharing the top / the gold's score.
 
     `task_keys` says where a batch-dependent model's embeddings are cached; without it an item's
     cache key is its own `Item.key()`."""
@@ -53,7 +56,7 @@ def score_task(
         for item in query.candidates:
             keys.setdefault(candidate_key(item), len(keys))
     emb = cache.get(list(keys)) if keys else np.zeros((0, 0), np.float32)
-    ranks = []
+    outcomes: list[RankOutcome] = []
     predictions: list[dict] = []
     for index, query in usable:
         q = emb[keys[query_key(index, query)]]
@@ -62,10 +65,11 @@ def score_task(
         # Score each distinct item once: the same item in two slots then ties exactly, as in v1's dict lookup.
         uniq, inverse = np.unique(cand, return_inverse=True)
         scores = (emb[uniq] @ q)[inverse]
-        rank = gold_rank(scores, query.gold, tie_rule)
-        ranks.append(rank)
+        outcome = rank_outcome(scores, query.gold, tie_rule)
+        outcomes.append(outcome)
         order = np.argsort(-scores, kind="stable")[:PREDICTIONS_TOP]  # ties: the first index first
         predictions.append({"query": query.qid or str(index), "record": query.record, "gold": query.gold,
-                            "gold_rank": rank, "ranking": order.tolist(),
-                            "scores": [round(float(x), 6) for x in scores[order]]})
-    return TaskScore(task=task, summary=summarize_ranks(ranks), skipped=skipped, predictions=predictions)
+                            "gold_rank": outcome.rank, "ranking": order.tolist(),
+                            "scores": [round(float(x), 6) for x in scores[order]],
+                            "top_tied": outcome.top_tied, "gold_tied": outcome.tied})
+    return TaskScore(task=task, summary=summarize(outcomes), skipped=skipped, predictions=predictions)
