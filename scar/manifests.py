@@ -96,3 +96,26 @@ def release_empty_claim(source_dir: Path) -> bool:
         return False
     (source_dir / MANIFEST_NAME).unlink(missing_ok=True)
     return True
+
+
+TERMS_NAME = ".source-terms.json"  # what the source's own files say of their terms, per split (scar.export.terms)
+
+
+def record_declared_terms(source: Any, split: str, source_dir: Path) -> None:
+    """Keep what the loader read of the split's own license statements beside the shards, for the card."""
+    declared = source.declared_terms(split) if hasattr(source, "declared_terms") else None
+    if declared is None:
+        return
+    known = declared_terms(source_dir) or {}
+    if known.get(split) != declared:
+        atomic_write_json(source_dir / TERMS_NAME, dict(sorted({**known, split: declared}.items())))
+
+
+def declared_terms(source_dir: Path) -> dict[str, Any] | None:
+    """What the source's own annotation files say of their terms (written by the build), or None."""
+    path = source_dir / TERMS_NAME
+    try:
+        data = json.loads(path.read_text("utf-8")) if path.is_file() else None
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -41,7 +41,7 @@ from rich.progress import (
 from scar.errors import BudgetExhausted, ScarError
 from scar.filters import DuplicateEntityFilter
 from scar.generate.base import Generator
-from scar.manifests import build_manifest, check_manifest, release_empty_claim
+from scar.manifests import build_manifest, check_manifest, record_declared_terms, release_empty_claim
 from scar.record_ids import UniqueIds
 from scar.schema import Entity, Rejected, RejectionLog
 from scar.shards import DEFAULT_ROW_GROUP_SIZE, ShardStats, ShardWriter, numeric_delta, shard_name, sidecar_path
@@ -297,6 +297,7 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
                         progress.update(task, total=min(expected, config.limit or expected))
                     # the golds' category and scene distribution, which swaps are drawn from
                     known["prior"] = generator_prior(generator, source, split)
+                    record_declared_terms(source, split, source_dir)
 
                 records_in = _after_first(unique.filter(source.iter_records(split)), loaded)
                 numbered = _numbered(records_in, config.shard_size, config.limit)

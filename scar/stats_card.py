@@ -13,7 +13,7 @@ from scar.errors import ScarError
 from scar.export.hub_card import write_readme
 from scar.images_roots import ROOTS_KEY, STATS_NAME, recorded_roots, stored_form
 from scar.locking import exclusive_lock
-from scar.manifests import MANIFEST_NAME
+from scar.manifests import MANIFEST_NAME, declared_terms
 from scar.schema import RejectionLog
 from scar.shards import SIDECAR_SUFFIX, numeric_sum
 from scar.tempfiles import atomic_write_bytes, atomic_write_json
@@ -65,6 +65,9 @@ def collect_stats(out: Path, images_root: Path | None = None) -> dict[str, Any]:
                 agg["scene_methods"] = dict(sorted(agg["scene_methods"].items(), key=lambda kv: (-kv[1], kv[0])))
             agg["rejections"] = agg["rejections"].to_dict()
         sources[source_dir.name] = {"manifest": manifest, "splits": splits, "generator_usage": usage}
+        declared = declared_terms(source_dir)
+        if declared:
+            sources[source_dir.name]["declared_terms"] = declared
     stats: dict[str, Any] = {"toolkit_version": scar.__version__, "sources": sources}
     roots = {name: src["manifest"]["images_root"] for name, src in sources.items() if src["manifest"].get("images_root")}
     if images_root is not None:  # sources built before roots were recorded per source
@@ -153,3 +156,4 @@ def render_card(stats: dict[str, Any]) -> str:
             lines += ["", "Generator usage: `" + json.dumps(src["generator_usage"], sort_keys=True) + "`"]
     lines.append("")
     return "\n".join(lines)
+

@@ -67,9 +67,14 @@ def _rows(stats: dict[str, Any], source: str, split: str) -> int:
     return int(((stats["sources"][source].get("splits") or {}).get(split) or {}).get("samples") or 0)
 
 
+def _declared(stats: dict[str, Any]) -> dict[str, Any]:
+    """Per source, what its own files said of their terms (stats.json `declared_terms`)."""
+    return {name: src.get("declared_terms") for name, src in stats["sources"].items()}
+
+
 def metadata(stats: dict[str, Any]) -> dict[str, Any]:
     sources = list(built_splits(stats))
-    license_id = source_terms.dataset_license(sources)
+    license_id = source_terms.dataset_license(sources, _declared(stats))
     total = sum(_rows(stats, s, split) for s, splits in built_splits(stats).items() for split in splits)
     meta: dict[str, Any] = {"pretty_name": "SCaR (self-built with scar-bench)", "license": license_id}
     if license_id == "other":
@@ -142,7 +147,8 @@ def render(stats: dict[str, Any], card: str) -> str:
     for source, splits in sources.items():
         counts = ", ".join(f"{hub[s]} ({_rows(stats, source, s):,})" for s in splits)
         lines.append(f"| `{source}` | {counts} | {_images_line(stats, source)} |")
-    license_id = source_terms.dataset_license(list(sources))
+    declared = _declared(stats)
+    license_id = source_terms.dataset_license(list(sources), declared)
     lines += [
         "",
         "## License",
@@ -155,10 +161,10 @@ def render(stats: dict[str, Any], card: str) -> str:
         "| source | terms |",
         "|---|---|",
     ]
-    lines += [f"| `{s}` | {source_terms.terms(s).text} |" for s in sources]
+    lines += [f"| `{s}` | {source_terms.terms(s, declared.get(s)).text} |" for s in sources]
     lines += ["", _demote(card).rstrip("\n"), "", "## Citation", "",
               "SCaR and VIRTUE, then the sources this build read:", "", "```bibtex"]
-    lines += ["\n\n".join(source_terms.CITATIONS[k] for k in source_terms.citation_keys(list(sources))), "```", ""]
+    lines += ["\n\n".join(source_terms.CITATIONS[k] for k in source_terms.citation_keys(list(sources), declared)), "```", ""]
     return "\n".join(lines)
 
 

@@ -8,6 +8,7 @@ source. `license` is a Hugging Face license id where one covers the source's ann
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 
 @dataclass(frozen=True)
@@ -119,18 +120,32 @@ CITATIONS: dict[str, str] = {
 PAPER = "wang2026virtue"
 
 
-def terms(source: str) -> Terms:
+# Sources that read any file of a public format: the known terms hold only for the public release itself.
+ANY_FILE_SOURCES = frozenset({"coco"})
+
+
+def terms(source: str, declared: dict[str, Any] | None = None) -> Terms:
+    """The terms of a source's rows. For `coco` (any COCO-format set) `declared` is what its files said
+    of themselves, per split (stats.json `declared_terms`): MS-COCO's terms only when every file is an
+    MS-COCO release, else the licenses the files list, and no citation."""
+    if source in ANY_FILE_SOURCES and declared:
+        splits = [d for _, d in sorted(declared.items()) if isinstance(d, dict)]
+        if splits and not all(d.get("ms_coco") for d in splits):
+            names = sorted({str(n) for d in splits for n in d.get("licenses") or []})
+            text = ("its annotation files' own licenses: " + "; ".join(names[:8]) if names
+                    else "none stated: the annotation files list no license (ask the data's owner)")
+            return Terms(None, text, ())
     return TERMS.get(source, UNKNOWN)
 
 
-def dataset_license(sources: list[str]) -> str:
+def dataset_license(sources: list[str], declared: Mapping[str, dict[str, Any] | None] | None = None) -> str:
     """One HF license id when every source has the same known one, else `other`."""
-    ids = {terms(s).license for s in sources}
+    ids = {terms(s, (declared or {}).get(s)).license for s in sources}
     return ids.pop() if len(ids) == 1 and None not in ids else "other"
 
 
-def citation_keys(sources: list[str]) -> list[str]:
+def citation_keys(sources: list[str], declared: Mapping[str, dict[str, Any] | None] | None = None) -> list[str]:
     keys = [PAPER]
     for source in sources:
-        keys += [k for k in terms(source).citations if k not in keys]
+        keys += [k for k in terms(source, (declared or {}).get(source)).citations if k not in keys]
     return keys

@@ -44,6 +44,8 @@ class CocoFile:
     anns_by_image: dict[Any, list[dict[str, Any]]] = field(default_factory=dict)
     categories: dict[Any, str] = field(default_factory=dict)
     problems: list[Rejected] = field(default_factory=list)  # records unusable before any image is known
+    info: dict[str, str] = field(default_factory=dict)  # the file's own `info` (description, url, version, year)
+    licenses: list[str] = field(default_factory=list)  # the names (or urls) in its `licenses` list
 
 
 def load_coco_file(path: Path, source: str) -> CocoFile:
@@ -51,6 +53,12 @@ def load_coco_file(path: Path, source: str) -> CocoFile:
     if not isinstance(data, dict) or not isinstance(data.get("images"), list) or not isinstance(data.get("annotations"), list):
         raise InputFileError(path, "not a COCO annotation file (needs 'images' and 'annotations' lists)")
     out = CocoFile(path=Path(path))
+    info = data.get("info")
+    if isinstance(info, dict):
+        out.info = {k: str(info[k])[:200] for k in ("description", "url", "version", "year") if isinstance(info.get(k), (str, int))}
+    for lic in data.get("licenses") or []:
+        if isinstance(lic, dict) and isinstance(lic.get("name") or lic.get("url"), str):
+            out.licenses.append(str(lic.get("name") or lic.get("url"))[:200])
     for cat in data.get("categories") or []:
         if isinstance(cat, dict) and "id" in cat and isinstance(cat.get("name"), str) and not text_problem(cat["name"]):
             out.categories[cat["id"]] = clean_category(cat["name"])
@@ -84,6 +92,14 @@ def load_coco_file(path: Path, source: str) -> CocoFile:
                     Rejected(source, f"{source}:{image_id}:{ann.get('id')}", "image id points nowhere", file=str(path))
                 )
     return out
+
+
+_MS_COCO = re.compile(r"\bCOCO\s+20(14|15|17)\b", re.IGNORECASE)
+
+
+def is_ms_coco(info: dict[str, str]) -> bool:
+    """Whether a COCO-format file's `info` says it is an MS-COCO release itself."""
+    return "cocodataset.org" in info.get("url", "").lower() or bool(_MS_COCO.search(info.get("description", "")))
 
 
 def _hashable(value: object) -> bool:
@@ -214,6 +230,21 @@ class CocoSource:
         if path not in self._files:
             self._files[path] = load_coco_file(path, self.name)
         return self._files[path]
+
+    def declared_terms(self, split: Split) -> dict[str, Any] | None:
+        """What the split's annotation files say of themselves (once parsed), for the dataset card: is
+        this MS-COCO (its `info` names cocodataset.org or COCO 2014/2017), and the licenses they list.
+        A private COCO-format set keeps its own terms; the card then claims neither COCO's license nor
+        its citation."""
+        files = [self._files.get(p) for p in self.files_for(split)]
+        if not files or any(f is None for f in files):
+            return None
+        parsed = [f for f in files if f is not None]
+        return {
+            "ms_coco": all(is_ms_coco(f.info) for f in parsed),
+            "licenses": sorted({name for f in parsed for name in f.licenses}),
+            "descriptions": sorted({f.info["description"] for f in parsed if f.info.get("description")}),
+        }
 
     def expected_entities(self, split: Split) -> int | None:
         """Annotations per image, capped at --max-per-image, over the split's files (once parsed)."""
