@@ -29,6 +29,7 @@ from typing import Any, Callable, Sequence
 import torch
 
 import scar
+from evaluators.analysis import annotate
 from evaluators.custom import CUSTOM_FAMILY, factory_loader, finish_info
 from evaluators.distributed import DistContext
 from evaluators.hub import check_device
@@ -156,6 +157,7 @@ def run_loaded(
     for score in scores:
         record = result_record(score, embedder, tie_rule, wall, limit, stats, ctx.world_size, len(scores), run,
                                tie_threshold)
+        annotate(score, record)  # error analysis: what beat the gold, by type, category and source; P@1's CI
         write_task_result(out, record, score.predictions)
         records[score.task.name] = record
         if record["ties_flagged"]:

@@ -93,6 +93,10 @@ def model_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_eval(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    from evaluators.task_selection import preflight
+
+    # the data is checked before torch and the model load: an offline run without its data fails in a second
+    preflight(args.tasks, args.scar_root, args.mmeb_root)
     import torch
 
     from evaluators import distributed

@@ -1,4 +1,4 @@
-"""Fail fast, in one line with the remedy, when a model must come from the Hugging Face hub and cannot.
+"""Fail fast, in one line with the remedy, when a model or a dataset must come from the Hugging Face hub and cannot.
 
 Without this, a missing network costs about 30 s of retries inside huggingface_hub before an error
 that does not say what to do.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -67,6 +68,53 @@ def require_hub_model(repo_id: str, revision: str | None, remedy: str = "--model
         return
     raise ScarError(f"{repo_id}: the Hugging Face hub cannot be reached and the model is not in the local cache; "
                     f"pass {remedy} (a local copy), or download it where there is network and set HF_HUB_OFFLINE=1")
+
+
+def _dataset_cached(repo_id: str) -> bool:
+    """Whether a copy of hub dataset `repo_id` may be in a local cache (the hub's, or `datasets`' own).
+    Looks at folder names only, so it costs no import of `datasets`; a false yes only means the load is tried."""
+    try:
+        from huggingface_hub import constants
+    except ImportError:
+        return False
+    # The environment first: huggingface_hub reads it once, when imported.
+    home = Path(os.environ.get("HF_HOME") or constants.HF_HOME)
+    hub_cache = Path(os.environ.get("HF_HUB_CACHE") or (home / "hub" if os.environ.get("HF_HOME") else constants.HF_HUB_CACHE))
+    datasets_cache = Path(os.environ.get("HF_DATASETS_CACHE") or home / "datasets")
+    if (hub_cache / f"datasets--{repo_id.replace('/', '--')}").is_dir():
+        return True
+    prefix = repo_id.replace("/", "___").lower()
+    try:
+        return any(p.name.lower().startswith(prefix) for p in datasets_cache.iterdir() if p.is_dir())
+    except OSError:
+        return False
+
+
+def _datasets_offline() -> None:
+    """Make `datasets` read only its cache (it reads the switch when imported, so set both)."""
+    _go_offline()
+    os.environ["HF_DATASETS_OFFLINE"] = "1"
+    config = sys.modules.get("datasets.config")
+    if config is not None:
+        config.HF_HUB_OFFLINE = True
+
+
+def require_hub_dataset(repo_id: str, remedy: str) -> None:
+    """Return when the hub answers, or it does not but a cached copy may exist (then read offline); else one
+    ScarError at once. Without this, `datasets` spends about 25 s retrying before an error naming no remedy."""
+    offline = _offline_requested() or os.environ.get("HF_DATASETS_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+    cached = _dataset_cached(repo_id)
+    if offline:
+        if not cached:
+            raise ScarError(f"{repo_id}: not in the local Hugging Face cache and offline mode is set "
+                            f"(HF_HUB_OFFLINE / HF_DATASETS_OFFLINE); pass {remedy}")
+        return
+    if hub_reachable():
+        return
+    if cached:
+        _datasets_offline()
+        return
+    raise ScarError(f"{repo_id}: the Hugging Face hub cannot be reached and no copy is in the local cache; pass {remedy}")
 
 
 def check_device(device: str) -> None:

@@ -7,35 +7,44 @@ from typing import Sequence
 
 from tqdm.auto import tqdm
 
+from evaluators.hub import require_hub_dataset
 from evaluators.tasks.base import LoadedTask
-from evaluators.tasks.catalog import ALL_TASKS, MMEB, SCAR, TaskInfo, averaged, custom_scar_task
-from evaluators.tasks.mmeb import check_layout, load_mmeb_task
+from evaluators.tasks.catalog import (
+    ALL_TASKS,
+    MMEB,
+    MMEB_SAMPLE,
+    MMEB_SAMPLE_TASKS,
+    SCAR,
+    TaskInfo,
+    averaged,
+    custom_scar_task,
+)
+from evaluators.tasks.layout import inspect_root
+from evaluators.tasks.mmeb import HUB_DATASET, check_layout, load_mmeb_task, missing_tasks
+from evaluators.tasks.mmeb_sample import ensure_sample
 from evaluators.tasks.scar import load_scar_task
 from scar.errors import ScarError
 
-
 BUILT = "built"  # every source of the `--scar-root` build
-
-
-def _built_sources(scar_root: Path | None) -> list[str]:
-    if scar_root is None or not Path(scar_root).is_dir():
-        return []
-    return sorted(d.name for d in Path(scar_root).iterdir() if d.is_dir() and any(d.glob("eval-*.parquet")))
+HUB_REMEDY = "--mmeb-root DIR (a local TIGER-Lab/MMEB-eval copy), or try --tasks mmeb-sample (an offline sample)"
 
 
 def select_tasks(spec: str, scar_root: Path | None = None) -> list[TaskInfo]:
-    """`scar`, `mmeb`, `all` (= both averaged sets), `built` (every source of the --scar-root build) or
-    comma-separated task names (case-insensitive). A source folder of the build with no task of its
-    own (coco, refcoco, ...) is a task named `<build folder>/<source>`."""
+    """`scar`, `mmeb`, `all` (= both averaged sets), `built` (every source of the --scar-root build),
+    `mmeb-sample` (the offline MMEB sample) or comma-separated task names (case-insensitive). A source of
+    the build with no task of its own (coco, refcoco, ...) is the task `<build name>/<source>`, the name
+    the build recorded (scar.build_identity); it may also be named by its source, or in an official-layout
+    folder by its file stem."""
     chosen: list[TaskInfo] = []
     by_lower = {name.lower(): info for name, info in ALL_TASKS.items()}
     by_source = {info.source: info for info in ALL_TASKS.values() if info.source}
-    built = _built_sources(scar_root)
-    build_name = Path(scar_root).resolve().name if scar_root is not None else ""
+    root = inspect_root(scar_root)
+    built = list(root.sources)
 
     def source_task(source: str) -> TaskInfo:
-        return by_source.get(source) or custom_scar_task(build_name, source)
+        return by_source.get(source) or custom_scar_task(root.name, source)
 
+    aliases = {alias.lower(): source for source in built for alias in root.names_of(source)}
     for part in (p.strip() for p in spec.split(",")):
         if not part:
             continue
@@ -44,21 +53,50 @@ def select_tasks(spec: str, scar_root: Path | None = None) -> list[TaskInfo]:
             group = list(averaged(low))
         elif low == "all":
             group = [*averaged(SCAR), *averaged(MMEB)]
+        elif low == MMEB_SAMPLE:
+            group = list(MMEB_SAMPLE_TASKS)
         elif low == BUILT:
             if not built:
-                raise ScarError(f"--tasks built: no <source>/eval-*.parquet under --scar-root {scar_root}")
+                raise ScarError(f"--tasks built: no <source>/eval-*.parquet and no SCAR_*_val_filtered.parquet "
+                                f"under --scar-root {scar_root}")
             group = [source_task(source) for source in built]
         elif low in by_lower:
             group = [by_lower[low]]
-        elif part.rpartition("/")[2] in built and part.rpartition("/")[0] in ("", build_name):
-            group = [source_task(part.rpartition("/")[2])]
+        elif low in aliases:
+            group = [source_task(aliases[low])]
         else:
             hint = f" or a source of the build ({', '.join(built)})" if built else ""
-            raise ScarError(f"unknown task {part!r}; see `scar tasks` (or use scar, mmeb, all, built){hint}")
+            raise ScarError(f"unknown task {part!r}; see `scar tasks` (or use scar, mmeb, all, built, mmeb-sample){hint}")
         chosen.extend(t for t in group if t not in chosen)
     if not chosen:
         raise ScarError("no tasks selected (--tasks is empty)")
     return chosen
+
+
+def _check_mmeb_sources(infos: Sequence[TaskInfo], mmeb_root: Path | None) -> None:
+    """Before anything loads: a local copy holds every task asked for, or the hub can be used (else one line, at once)."""
+    wanted = [t for t in infos if t.benchmark == MMEB and not t.synthetic]
+    if not wanted:
+        return
+    if mmeb_root is None:
+        require_hub_dataset(HUB_DATASET, HUB_REMEDY)
+        return
+    check_layout(Path(mmeb_root))
+    missing = missing_tasks(wanted, Path(mmeb_root))
+    if missing:
+        first, rest = missing[0]
+        more = (f" (nor for {len(missing) - 1} more of the {len(wanted)} MMEB tasks asked for: "
+                f"{', '.join(name for name, _ in missing[1:4])}{', ...' if len(missing) > 4 else ''})") if len(missing) > 1 else ""
+        raise ScarError(f"MMEB task {first}: no data; expected {rest}{more}; name the tasks the copy holds with --tasks, "
+                        "or use --tasks mmeb-sample for the offline sample")
+
+
+def preflight(spec: str, scar_root: Path | None = None, mmeb_root: Path | None = None) -> list[TaskInfo]:
+    """Select the tasks and check that their data can be had, before any model (or torch) is loaded: a run
+    that cannot get its data fails in one line within a second (`scar eval` calls it first)."""
+    infos = select_tasks(spec, scar_root)
+    _check_mmeb_sources(infos, mmeb_root)
+    return infos
 
 
 def load_tasks(
@@ -75,14 +113,17 @@ def load_tasks(
 ) -> list[LoadedTask]:
     if any(t.benchmark == SCAR for t in infos) and scar_root is None:
         raise ScarError("SCaR tasks need --scar-root (a `scar build` output or the SCaR-Eval Parquet folder)")
-    if mmeb_root is not None and any(t.benchmark == MMEB for t in infos):
-        check_layout(Path(mmeb_root))
+    _check_mmeb_sources(infos, mmeb_root)
+    sample_root = ensure_sample() if any(t.synthetic for t in infos) else None
     loaded = []
     for info in tqdm(infos, desc="load tasks", unit="task", disable=not progress):
         if info.benchmark == SCAR:
             assert scar_root is not None
             task = load_scar_task(info, Path(scar_root), scar_images, limit=limit, skip_bad=skip_bad,
                                   prompt=scar_prompt)
+        elif info.synthetic:
+            assert sample_root is not None
+            task = load_mmeb_task(info, sample_root, None, limit=limit, skip_bad=skip_bad)
         else:
             task = load_mmeb_task(info, mmeb_root, mmeb_images, limit=limit, skip_bad=skip_bad)
         if not task.queries:

@@ -271,6 +271,7 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     _delegate(sub, "audit", "blind baselines: can a text-only model pass this benchmark?", "scar.audit.cli", "add_arguments", "run", wanted)
     _delegate(sub, "export", "a build in the official file layout, or as a hub dataset folder", "scar.export.cli", "add_arguments", "run", wanted)
     _delegate(sub, "leaderboard", "render results to Markdown tables and a plot", "scar.leaderboard", "add_arguments", "run", wanted)
+    _delegate(sub, "report", "error analysis of results: what beat the gold, confidence intervals", "scar.report", "add_arguments", "run", wanted)
     return parser
 
 

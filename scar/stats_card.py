@@ -10,6 +10,7 @@ from typing import Any
 
 import scar
 from scar.errors import ScarError
+from scar.build_identity import write_identity
 from scar.export.hub_card import write_readme
 from scar.images_roots import ROOTS_KEY, STATS_NAME, recorded_roots, stored_form
 from scar.locking import exclusive_lock
@@ -100,6 +101,7 @@ def write_stats_and_card(out: Path, images_root: Path | None, audit_rows: int | 
         card = render_card(stats) + (f"\n{audit_text}" if audit_text else "")
         atomic_write_bytes(out / CARD_NAME, card.encode("utf-8"))
         write_readme(out, stats, card)  # the hub card: `datasets.load_dataset(out)` reads the SCaR rows
+        write_identity(out)  # build.json: the build's name and data fingerprints, which its task names use
     return stats
 
 

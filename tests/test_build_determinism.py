@@ -145,9 +145,9 @@ def test_two_builds_with_other_seeds_started_together(coco_inputs: list[str], tm
         assert rows and seeds == {int(next(s for (rc, _), s in zip(results, ("1", "2")) if rc == 0))}
 
 
-def test_a_failed_build_does_not_poison_its_folder(tmp_path: Path) -> None:
-    raw = tmp_path / "raw"
-    files, images = writers.write_coco(raw, 6, 3, seed=5)
+def _failed_build(tmp_path: Path) -> tuple[list[str], Path, Path, Path]:
+    """A small COCO set built against an empty images folder: (annotation args, real images, the empty folder, --out)."""
+    files, images = writers.write_coco(tmp_path / "raw", 6, 3, seed=5)
     args = [a for f in files for a in ("--annotations", str(f))]
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -156,6 +156,11 @@ def test_a_failed_build_does_not_poison_its_folder(tmp_path: Path) -> None:
     assert failed.returncode != 0
     assert "missing image file" in failed.stderr and "rerun with corrected inputs" in failed.stderr
     assert not list(out.glob("coco/*.parquet"))
+    return args, images, empty, out
+
+
+def test_a_failed_build_does_not_poison_its_folder(tmp_path: Path) -> None:
+    args, images, empty, out = _failed_build(tmp_path)
     # the images arrive in the folder first named, then a rerun of the same command builds
     for path in sorted(images.rglob("*.jpg")):
         (empty / path.relative_to(images)).parent.mkdir(parents=True, exist_ok=True)
@@ -165,13 +170,7 @@ def test_a_failed_build_does_not_poison_its_folder(tmp_path: Path) -> None:
 
 
 def test_a_rerun_with_corrected_images_after_a_failure_works(tmp_path: Path) -> None:
-    raw = tmp_path / "raw"
-    files, images = writers.write_coco(raw, 6, 3, seed=5)
-    args = [a for f in files for a in ("--annotations", str(f))]
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    out = tmp_path / "out"
-    assert _build(args + ["--images", str(empty)], out, check=False).returncode != 0
+    args, images, _, out = _failed_build(tmp_path)
     _build(args + ["--images", str(images)], out)
     assert list(out.glob("coco/*.parquet"))
 

@@ -20,6 +20,10 @@ class Query:
     gold: int = 0
     record: str = ""  # where it came from, for error messages: "file.parquet row 12"
     qid: str = ""  # the query's own id where the data has one (a SCaR build's `id` column)
+    # SCaR rows of a `scar build` (None elsewhere), for the error analysis (evaluators.analysis):
+    candidate_types: tuple[str, ...] | None = None  # per candidate: "gold", then each negative's type
+    category: str | None = None
+    source: str | None = None
 
     def items(self) -> Iterable[Item]:
         yield self.item
@@ -30,7 +34,7 @@ class Query:
 class LoadedTask:
     info: TaskInfo
     queries: list[Query]
-    fingerprint: str  # identifies the task's data (file contents + limit)
+    fingerprint: str  # identifies the task's data: SCaR its rows (scar.build_identity), MMEB its files; + the limit
     files: tuple[str, ...] = ()
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> count (only with skip_bad)
     provenance: dict = field(default_factory=dict)  # evaluators.tasks.provenance: official or self-built

@@ -5,6 +5,7 @@ The single source of truth for task names; the evaluators and the leaderboard bo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 SCAR = "scar"
@@ -24,6 +25,7 @@ class TaskInfo:
     in_average: bool = True  # CIFAR-100 is runnable but never averaged
     files: tuple[str, ...] = ()  # official file names / subset folder
     source: str | None = None  # SCaR: the `scar build` source whose eval split feeds it
+    synthetic: bool = False  # generated data (the offline MMEB sample): never comparable with anything
 
 
 def _mmeb(name: str, meta: str, ind: bool, n_cand: int = 1000) -> TaskInfo:
@@ -38,13 +40,16 @@ def _mmeb(name: str, meta: str, ind: bool, n_cand: int = 1000) -> TaskInfo:
     )
 
 
+OFFICIAL_EVAL_PREFIX, OFFICIAL_EVAL_SUFFIX = "SCAR_", "_val_filtered.parquet"
+
+
 def _scar(name: str, official_stem: str, source: str, n: int) -> TaskInfo:
     return TaskInfo(
         name=name,
         benchmark=SCAR,
         num_queries=n,
         num_candidates=10,
-        files=(f"SCAR_{official_stem}_val_filtered.parquet",),
+        files=(f"{OFFICIAL_EVAL_PREFIX}{official_stem}{OFFICIAL_EVAL_SUFFIX}",),
         source=source,
     )
 
@@ -115,20 +120,58 @@ MMEB_EXTRA_TASKS: tuple[TaskInfo, ...] = (
     ),
 )
 
+OFFICIAL_STEMS: dict[str, str] = {  # build source -> DS of the release's file name, e.g. "refcoco+" -> "RefCOCO_plus"
+    t.source: t.files[0][len(OFFICIAL_EVAL_PREFIX):-len(OFFICIAL_EVAL_SUFFIX)] for t in SCAR_TASKS if t.source
+}
+
+
+def dataset_stem(source: str) -> str:
+    """DS of `source` in `SCAR_<DS>_val_filtered.parquet`: the release's name for the five SCaR sources, else
+    the source name with every run of non-alphanumerics as `_` ("" when nothing is left)."""
+    if source in OFFICIAL_STEMS:
+        return OFFICIAL_STEMS[source]
+    return re.sub(r"[^A-Za-z0-9]+", "_", source).strip("_")
+
+
+def official_eval_file(source: str) -> str:
+    """The official-layout eval file of a build source (`scar export --layout official`)."""
+    return f"{OFFICIAL_EVAL_PREFIX}{dataset_stem(source)}{OFFICIAL_EVAL_SUFFIX}"
+
+
 # The embedded demo source's eval split: SCaR-shaped, for trying the toolkit anywhere; never averaged.
 SCAR_EXTRA_TASKS: tuple[TaskInfo, ...] = (
-    TaskInfo(name="Demo", benchmark=SCAR, num_candidates=10, in_average=False, source="demo"),
+    TaskInfo(name="Demo", benchmark=SCAR, num_candidates=10, in_average=False, source="demo",
+             files=(official_eval_file("demo"),)),
 )
 
+# The offline MMEB sample (`--tasks mmeb-sample`): a small synthetic copy of ten MMEB tasks, written by
+# evaluators/tasks/mmeb_synth.py; each named after the task it imitates and kept out of every average.
+MMEB_SAMPLE = "mmeb-sample"
+MMEB_SAMPLE_PREFIX = f"{MMEB_SAMPLE}/"
+MMEB_SAMPLE_QUERIES = 8
+_SAMPLED = ("ImageNet-1K", "N24News", "VOC2007", "OK-VQA", "GQA", "DocVQA", "MSCOCO_i2t", "MSCOCO_t2i",
+            "VisualNews_t2i", "RefCOCO")
+
+
+def _sample(of: TaskInfo) -> TaskInfo:
+    return TaskInfo(name=MMEB_SAMPLE_PREFIX + of.name, benchmark=MMEB, meta_task=of.meta_task, ind=of.ind,
+                    num_queries=MMEB_SAMPLE_QUERIES, in_average=False, files=of.files, synthetic=True)
+
+
+MMEB_SAMPLE_TASKS: tuple[TaskInfo, ...] = tuple(_sample(t) for t in MMEB_TASKS if t.name in _SAMPLED)
+
 ALL_TASKS: dict[str, TaskInfo] = {
-    t.name: t for t in (*SCAR_TASKS, *SCAR_EXTRA_TASKS, *MMEB_TASKS, *MMEB_EXTRA_TASKS)
+    t.name: t for t in (*SCAR_TASKS, *SCAR_EXTRA_TASKS, *MMEB_TASKS, *MMEB_EXTRA_TASKS, *MMEB_SAMPLE_TASKS)
 }
 
 
 def custom_scar_task(build: str, source: str) -> TaskInfo:
     """A SCaR-shaped task over the eval split a `scar build` wrote for a source with no task of its own
-    (coco, refcoco, any COCO-format set): named `<build folder>/<source>`, never averaged."""
-    return TaskInfo(name=f"{build}/{source}", benchmark=SCAR, num_candidates=10, in_average=False, source=source)
+    (coco, refcoco, any COCO-format set): named `<build name>/<source>` (the name the build recorded,
+    scar.build_identity), read from `<source>/eval-*.parquet` or its official-layout export; never averaged."""
+    stem = dataset_stem(source)
+    return TaskInfo(name=f"{build}/{source}", benchmark=SCAR, num_candidates=10, in_average=False, source=source,
+                    files=(official_eval_file(source),) if stem else ())
 
 
 def is_custom_name(name: str) -> bool:
@@ -156,5 +199,6 @@ def averaged(benchmark: str) -> tuple[TaskInfo, ...]:
     return tuple(t for t in ALL_TASKS.values() if t.benchmark == benchmark and t.in_average)
 
 
+assert len(MMEB_SAMPLE_TASKS) == len(_SAMPLED)
 assert len(MMEB_TASKS) == 36 and sum(t.ind for t in MMEB_TASKS) == 20
 assert [sum(t.meta_task == m for t in MMEB_TASKS) for m in MMEB_META_TASKS] == [10, 10, 12, 4]

@@ -21,10 +21,11 @@ from evaluators.tasks.base import (
     resolve_image,
 )
 from evaluators.tasks.catalog import ALL_TASKS, MMEB, TaskInfo
-from evaluators.tasks.provenance import OFFICIAL, SUBSAMPLE, provenance
+from evaluators.tasks.provenance import OFFICIAL, SUBSAMPLE, SYNTHETIC, provenance
 from scar.errors import InputFileError, ScarError
 
 HUB_DATASET = "TIGER-Lab/MMEB-eval"
+SAMPLE_GENERATOR = "evaluators/tasks/mmeb_synth.py"
 COLUMNS = ("qry_text", "qry_img_path", "tgt_text", "tgt_img_path")
 
 
@@ -36,11 +37,16 @@ def images_root_for(mmeb_root: Path | None, mmeb_images: Path | None) -> Path | 
     return mmeb_root / "images" if (mmeb_root / "images").is_dir() else mmeb_root
 
 
+def task_folder(info: TaskInfo) -> str:
+    """The subset folder of a task in an MMEB-eval copy (the sample's tasks use the folder of the task they imitate)."""
+    return Path(info.files[0]).parent.as_posix() if info.files else info.name
+
+
 def check_layout(mmeb_root: Path) -> None:
     """An --mmeb-root must hold at least one `<Task>/test-*.parquet` of a known MMEB task."""
     if not mmeb_root.is_dir():
         raise ScarError(f"--mmeb-root {mmeb_root}: not a directory")
-    known = [t.name for t in ALL_TASKS.values() if t.benchmark == MMEB]
+    known = sorted({task_folder(t) for t in ALL_TASKS.values() if t.benchmark == MMEB})
     if not any(any((mmeb_root / name).glob("test-*.parquet")) for name in known):
         raise ScarError(
             f"--mmeb-root {mmeb_root}: not an MMEB-eval copy (expected <Task>/test-*.parquet, e.g. "
@@ -48,10 +54,19 @@ def check_layout(mmeb_root: Path) -> None:
         )
 
 
+def _expected(info: TaskInfo, mmeb_root: Path) -> Path:
+    return mmeb_root / task_folder(info) / "test-*.parquet"
+
+
+def missing_tasks(infos: list[TaskInfo], mmeb_root: Path) -> list[tuple[str, Path]]:
+    """(task, the files expected) for each task the copy has no data for, in the given order."""
+    return [(t.name, _expected(t, mmeb_root)) for t in infos if not any((mmeb_root / task_folder(t)).glob("test-*.parquet"))]
+
+
 def task_files(info: TaskInfo, mmeb_root: Path) -> list[Path]:
-    files = sorted((mmeb_root / info.name).glob("test-*.parquet"))
+    files = sorted((mmeb_root / task_folder(info)).glob("test-*.parquet"))
     if not files:
-        raise ScarError(f"MMEB task {info.name}: no data; expected {mmeb_root / info.name / 'test-*.parquet'}")
+        raise ScarError(f"MMEB task {info.name}: no data; expected {_expected(info, mmeb_root)}")
     return files
 
 
@@ -67,7 +82,9 @@ def _hub_rows(name: str) -> tuple[Iterable[dict[str, Any]], str]:
     try:
         ds = datasets.load_dataset(HUB_DATASET, name, split="test")
     except Exception as exc:  # offline, unknown subset, ...
-        raise ScarError(f"MMEB task {name}: cannot load {HUB_DATASET} from the hub ({exc}); pass --mmeb-root") from None
+        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ScarError(f"MMEB task {name}: cannot load {HUB_DATASET} from the hub ({why}); pass --mmeb-root DIR "
+                        "(a local copy), or try --tasks mmeb-sample (an offline sample)") from None
     return ds, str(getattr(ds, "_fingerprint", ""))
 
 
@@ -147,6 +164,8 @@ def load_mmeb_task(
         columns = {c for f in files for c in pq.read_schema(f).names}
         rows = sum(pq.read_metadata(f).num_rows for f in files)
         task.provenance = provenance(info, files, columns, rows, limit, COLUMNS)
+        if info.synthetic:
+            task.provenance = {**task.provenance, "kind": SYNTHETIC, "generator": SAMPLE_GENERATOR}
     else:
         task.provenance = {"kind": OFFICIAL if limit is None else SUBSAMPLE, "files": list(file_names)}
     return task

@@ -8,8 +8,11 @@ Kinds (recorded in every result as `data_provenance`, marked on the leaderboard)
   self-built  a `scar build` output (its rows name their generator and source);
   modified    files named like the release whose row count or columns differ (a re-filtered or
               self-built file under the official name): not comparable with published numbers;
-  subsample   a `--limit` run of official data.
-Only `official` rows may sit unmarked beside published numbers.
+  subsample   a `--limit` run of official data;
+  synthetic   generated data (the offline MMEB sample, `--tasks mmeb-sample`): a smoke test, not a benchmark.
+Only `official` rows may sit unmarked beside published numbers. SCaR records also carry
+`content_fingerprint` (scar.build_identity: the rows' ids and candidates, the same for a build, its copies
+and its exports) and, for self-built data, `build` (the name the build recorded).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ OFFICIAL = "official"
 SELF_BUILT = "self-built"
 MODIFIED = "modified"
 SUBSAMPLE = "subsample"
+SYNTHETIC = "synthetic"
 COMPARABLE_KINDS = (OFFICIAL,)
 
 
@@ -56,7 +60,8 @@ def provenance(info: TaskInfo, files: Sequence[Path], columns: Iterable[str], ro
     if built:
         source_names = sorted({str(s) for s in sources if s}) or ([info.source] if info.source else [])
         return {"kind": SELF_BUILT, "generators": built, "sources": source_names, **record}
-    is_official_file = bool(official_names) and names <= official_names
+    # A release file has a known size; a task without one (Demo, `<build>/<source>`) is never the release.
+    is_official_file = bool(official_names) and names <= official_names and info.num_queries is not None
     if not is_official_file:
         return {"kind": SELF_BUILT if info.source else MODIFIED, "generators": [],
                 "sources": [info.source] if info.source else [], **record}
@@ -79,4 +84,6 @@ def describe(record: dict[str, Any]) -> str:
         return f"self-built data ({what}; sources {', '.join(record.get('sources') or []) or '?'})"
     if kind == MODIFIED:
         return f"not the official release ({record.get('why') or 'not named like it'})"
+    if kind == SYNTHETIC:
+        return "synthetic data (the offline MMEB sample), a smoke test only"
     return str(kind)

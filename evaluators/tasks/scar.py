@@ -6,6 +6,7 @@ The query item is the image + region + the query text built exactly as the offic
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -18,17 +19,20 @@ from evaluators.tasks.base import (
     Query,
     apply_limit,
     check_candidates,
-    file_fingerprint,
     read_columns,
     resolve_image,
 )
 from evaluators.tasks.catalog import TaskInfo
-from evaluators.tasks.provenance import provenance
+from evaluators.tasks.layout import inspect_root
+from evaluators.tasks.provenance import SELF_BUILT, provenance
+from scar.build_identity import eval_fingerprint
 from scar.errors import InputFileError, ScarError
 from scar.images_roots import images_root
-from scar.schema import NUM_CANDIDATES, OFFICIAL_EVAL_COLUMNS
+from scar.schema import NEG_TYPES, NUM_CANDIDATES, OFFICIAL_EVAL_COLUMNS
 
-_EXTENSION_COLUMNS = ("point", "mask", "id", "generator", "source")
+GOLD = "gold"  # the gold candidate's type in Query.candidate_types
+
+_EXTENSION_COLUMNS = ("point", "mask", "id", "generator", "source", "neg_types", "category")
 # Which region a query carries: the box is all the official loader reads; point and mask are the
 # extension columns of a `scar build` (a row without one keeps its box); "all" passes every one.
 SCAR_PROMPTS = ("box", "point", "mask", "all")
@@ -90,6 +94,19 @@ def _region(row: dict[str, Any], path: Path, record: str, prompt: str = "box") -
     return region
 
 
+def _candidate_types(neg_types: Any) -> tuple[str, ...] | None:
+    """("gold", the 9 negatives' types) from a row's `neg_types`; None when the row has none or odd ones."""
+    if not isinstance(neg_types, list) or len(neg_types) != NUM_CANDIDATES - 1:
+        return None
+    if any(t not in NEG_TYPES for t in neg_types):
+        return None
+    return (GOLD, *neg_types)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def load_scar_task(
     info: TaskInfo,
     scar_root: Path,
@@ -103,7 +120,10 @@ def load_scar_task(
     scar_root = Path(scar_root)
     files = task_files(info, scar_root)
     root_of_images = images_root_for(scar_root, scar_images, info.source)
-    task = LoadedTask(info=info, queries=[], fingerprint=file_fingerprint(files, limit), files=tuple(map(str, files)))
+    content, _ = eval_fingerprint(files)
+    # The rows (not the files: an export rewrites image paths and metadata), the limit and the region shown.
+    fingerprint = hashlib.blake2b(repr((content, limit, prompt)).encode("utf-8"), digest_size=12).hexdigest()
+    task = LoadedTask(info=info, queries=[], fingerprint=fingerprint, files=tuple(map(str, files)))
     remaining = limit
     columns: set[str] = set()
     generators: list[Any] = []
@@ -141,11 +161,16 @@ def load_scar_task(
             )
             task.queries.append(
                 Query(item=query, candidates=tuple(Item(text=t) for t in candidates), record=f"{path} [{record}]",
-                      qid=str(row.get("id") or f"{path.stem}:{i}"))
+                      qid=str(row.get("id") or f"{path.stem}:{i}"), candidate_types=_candidate_types(row.get("neg_types")),
+                      category=_text(row.get("category")), source=_text(row.get("source")))
             )
         if remaining is not None:
             remaining -= n
             if remaining <= 0:
                 break
-    task.provenance = provenance(info, files, columns, rows, limit, OFFICIAL_EVAL_COLUMNS, generators, sources)
+    record = provenance(info, files, columns, rows, limit, OFFICIAL_EVAL_COLUMNS, generators, sources)
+    record["content_fingerprint"] = content
+    if record["kind"] == SELF_BUILT:
+        record["build"] = inspect_root(scar_root).name
+    task.provenance = record
     return task

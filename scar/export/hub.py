@@ -5,6 +5,7 @@
     OUT/images/<source>/<path>          the rows' images; `stats.json` records `images/<source>` as
                                         each source's images root, so OUT is itself a build folder
     OUT/stats.json, dataset_card.md, audit.json, OUT/<source>/.build-manifest.json
+    OUT/build.json                      the build's identity (its name and eval fingerprints), kept
 
 `datasets.load_dataset(OUT)` returns the SCaR rows; `scar validate OUT` and `scar eval --scar-root OUT`
 read it wherever it is copied. With `--no-images` the images stay where they are and `stats.json`
@@ -19,6 +20,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from scar.build_identity import IDENTITY_NAME, current_identity
 from scar.export.build_folder import Build
 from scar.export.hub_card import README_NAME, write_readme
 from scar.export.images import COPY, IMAGES_FOLDER, LINK, NONE, ImagePlan, place_file, place_images, prune, same_file
@@ -38,7 +40,7 @@ def planned_files(build: Build) -> list[str]:
     shards = [f"{s.name}/{f.name}" for s in build.sources for files in s.shards.values() for f in files]
     shards += [f"{s.name}/{MANIFEST_NAME}" for s in build.sources]
     extra = [AUDIT_NAME] if (build.path / AUDIT_NAME).is_file() else []
-    return shards + [STATS_NAME, CARD_NAME, README_NAME] + extra
+    return shards + [STATS_NAME, CARD_NAME, README_NAME, IDENTITY_NAME] + extra
 
 
 def _check_images(build: Build, plan: ImagePlan, advance) -> None:
@@ -101,6 +103,7 @@ def export_hub(build_dir: Path, out: Path, images_mode: str = LINK, images_overr
     if (build.path / AUDIT_NAME).is_file():
         atomic_write_bytes(out / AUDIT_NAME, (build.path / AUDIT_NAME).read_bytes())
     write_readme(out, stats, card)
+    atomic_write_json(out / IDENTITY_NAME, current_identity(build_dir))
     summary = result.summary()
     finish(out, LAYOUT, build_dir, planned_files(build), previous, summary)
     return result

@@ -8,33 +8,19 @@ replaced by `_` (`my-set` -> `SCAR_my_set_val_filtered.parquet`).
 
 from __future__ import annotations
 
-import re
-
-from evaluators.tasks.catalog import SCAR_TASKS
+from evaluators.tasks.catalog import OFFICIAL_STEMS
+from evaluators.tasks.catalog import dataset_stem as catalog_stem
+from evaluators.tasks.catalog import official_eval_file
 from scar.errors import ScarError
 
 EVAL_FOLDER = "SCaR-eval"  # the official eval code reads ../../data/SCaR-eval/<name>.parquet
 TRAIN_FOLDER = "SCaR-train"  # the official train config: dataset_name ../../data/SCaR-train
-_PREFIX, _EVAL_SUFFIX = "SCAR_", "_val_filtered.parquet"
-
-
-def _official_stems() -> dict[str, str]:
-    stems = {}
-    for info in SCAR_TASKS:
-        name = info.files[0]
-        if info.source and name.startswith(_PREFIX) and name.endswith(_EVAL_SUFFIX):
-            stems[info.source] = name[len(_PREFIX) : -len(_EVAL_SUFFIX)]
-    return stems
-
-
-OFFICIAL_STEMS: dict[str, str] = _official_stems()  # build source -> DS, e.g. "refcoco+" -> "RefCOCO_plus"
+_PREFIX = "SCAR_"
 
 
 def dataset_stem(source: str) -> str:
     """DS of `source`: the release's name for the five SCaR sources, else the source name made safe."""
-    if source in OFFICIAL_STEMS:
-        return OFFICIAL_STEMS[source]
-    stem = re.sub(r"[^A-Za-z0-9]+", "_", source).strip("_")
+    stem = catalog_stem(source)
     if not stem:
         raise ScarError(f"source {source!r}: no usable file name")
     return stem
@@ -45,7 +31,8 @@ def is_official(source: str) -> bool:
 
 
 def eval_file(source: str) -> str:
-    return f"{_PREFIX}{dataset_stem(source)}{_EVAL_SUFFIX}"
+    dataset_stem(source)  # refuses a source with no usable file name
+    return official_eval_file(source)
 
 
 def train_file(source: str) -> str:

@@ -5,6 +5,7 @@
     OUT/images/<source>/<path>                     one images root for every file
     OUT/eval_scar.yaml, OUT/train_scar.yaml        configs in the official format, pointing here
     OUT/LAYOUT.md                                  how to point the official code at this folder
+    OUT/build.json                                 the build's identity (scar.build_identity), kept
 
 One file per source and split (the build's shards concatenated in order). `qry_image_path` becomes
 `<source>/<path>`, so `images/` is the single root the official configs take (`image_root`,
@@ -12,8 +13,9 @@ One file per source and split (the build's shards concatenated in order). `qry_i
 and casts what is left to fixed features, so any other column is at best dropped; the official
 `datasets` version is unpinned). Eval files keep the extension columns: the eval
 loader ignores them, and `generator`/`source` mark the rows as self-built (scar eval's provenance).
-Every file also records `scar.export` (self-built, toolkit version, source, generator) in its
-Parquet metadata.
+Every file also records `scar.export` (self-built, toolkit version, source, generator, and the build's
+name and the source's eval fingerprint) in its Parquet metadata, so `scar eval --scar-root SCaR-eval`
+names each task as the build did.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ import pyarrow.parquet as pq
 import yaml
 
 import scar
+from evaluators.tasks.catalog import ALL_TASKS, custom_scar_task
+from scar.build_identity import IDENTITY_NAME, current_identity
 from scar.errors import ScarError
 from scar.export import names
 from scar.export.build_folder import Build, BuiltSource
@@ -37,7 +41,7 @@ from scar.export.outdir import finish, real_folder
 from scar.export.session import IMAGE_COLUMNS, ExportResult, start
 from scar.export.progress import progress_bar
 from scar.schema import OFFICIAL_TRAIN_COLUMNS
-from scar.tempfiles import atomic_write_bytes, temp_path
+from scar.tempfiles import atomic_write_bytes, atomic_write_json, temp_path
 
 LAYOUT = "official"
 ROW_GROUP = 10_000
@@ -56,18 +60,20 @@ def _file_name(source: str, split: str) -> str:
 def planned_files(build: Build) -> list[str]:
     files = [f"{_folder(split)}/{_file_name(s.name, split)}" for s in build.sources for split in s.shards]
     has_train = any("train" in s.shards for s in build.sources)
-    return files + [LAYOUT_DOC, EVAL_CONFIG] + ([TRAIN_CONFIG] if has_train else [])
+    return files + [LAYOUT_DOC, EVAL_CONFIG, IDENTITY_NAME] + ([TRAIN_CONFIG] if has_train else [])
 
 
-def _output_schema(shard: Path, split: str, source: BuiltSource) -> pa.Schema:
+def _output_schema(shard: Path, split: str, source: BuiltSource, identity: dict[str, Any]) -> pa.Schema:
     schema = pq.read_schema(shard)
     if split == "train":
         missing = [c for c in OFFICIAL_TRAIN_COLUMNS if c not in schema.names]
         if missing:
             raise ScarError(f"{shard}: no official training column {', '.join(missing)}")
         schema = pa.schema([schema.field(c) for c in OFFICIAL_TRAIN_COLUMNS], metadata=schema.metadata)
+    fingerprint = (identity["sources"].get(source.name) or {}).get("eval_fingerprint")
     marker = {"self_built": True, "toolkit_version": scar.__version__, "source": source.name,
-              "generator": source.generator, "layout": LAYOUT}
+              "generator": source.generator, "layout": LAYOUT,
+              "build": {"name": identity["name"], "eval_fingerprint": fingerprint}}
     return schema.with_metadata({**(schema.metadata or {}), b"scar.export": json.dumps(marker, sort_keys=True).encode()})
 
 
@@ -87,9 +93,9 @@ def _rewrite(table: pa.Table, source: BuiltSource, plan: ImagePlan, shard: Path,
     return table
 
 
-def _write_split(source: BuiltSource, split: str, dest: Path, plan: ImagePlan, advance) -> int:
+def _write_split(source: BuiltSource, split: str, dest: Path, plan: ImagePlan, advance, identity: dict[str, Any]) -> int:
     shards = source.shards[split]
-    schema = _output_schema(shards[0], split, source)
+    schema = _output_schema(shards[0], split, source, identity)
     tmp = temp_path(dest)
     rows = 0
     try:
@@ -135,21 +141,29 @@ def _configs(out: Path, build: Build, result: ExportResult) -> None:
         atomic_write_bytes(out / TRAIN_CONFIG, _yaml(trains))
 
 
-def _layout_doc(build: Build, result: ExportResult) -> str:
+def _task_name(source: str, build_name: str) -> str:
+    """The task `scar eval` scores the source's eval file as: its SCaR task, else `<build name>/<source>`."""
+    info = next((t for t in ALL_TASKS.values() if t.source == source), None)
+    return info.name if info is not None else custom_scar_task(build_name, source).name
+
+
+def _layout_doc(build: Build, result: ExportResult, identity: dict[str, Any]) -> str:
     lines = [
         "# SCaR, official layout (self-built)",
         "",
         "Written by `scar export --layout official` from a `scar build` folder: **not the official release**;",
         "the files are named like it so the official sony/virtue loaders read them unchanged.",
+        f"Build `{identity['name']}` (fingerprint `{identity['fingerprint']}`, in `{IDENTITY_NAME}`).",
         "",
-        "| source | split | file | rows | name |",
-        "|---|---|---|---:|---|",
+        "| source | split | file | rows | name | `scar eval` task |",
+        "|---|---|---|---:|---|---|",
     ]
     for s in build.sources:
         for split in s.shards:
             rel = f"{_folder(split)}/{_file_name(s.name, split)}"
             kind = "the release's name" if names.is_official(s.name) else "no official counterpart: named after the source"
-            lines.append(f"| `{s.name}` | {split} | `{rel}` | {result.files[rel]:,} | {kind} |")
+            task = f"`{_task_name(s.name, identity['name'])}`" if split == "eval" else ""
+            lines.append(f"| `{s.name}` | {split} | `{rel}` | {result.files[rel]:,} | {kind} | {task} |")
     images = ("every row's image is under `images/`: `qry_image_path` is `<source>/<path in the build>`"
               if result.images_mode != NONE else
               "images were not exported (`--no-images`): `images/<source>/` must hold each source's images root "
@@ -167,7 +181,10 @@ def _layout_doc(build: Build, result: ExportResult) -> str:
         "That loader maps batches of 2048 rows and drops each file's last partial batch, so it trains on",
         "`rows // 2048 * 2048` rows of a file.",
         "",
-        "`scar eval --scar-root SCaR-eval --scar-images images` scores the files named like the release;",
+        "With this toolkit, from this folder: `scar eval --model MODEL --scar-root SCaR-eval --scar-images images --tasks built`",
+        "scores every eval file, each under the task name in the table above: the name the build itself is scored",
+        "under, so results of the build and of this export share a task (the rows, and their fingerprint, are",
+        "the same). `--tasks` also takes one task name, a source name or a file stem (`SCAR_<DS>_val_filtered`).",
         "`scar validate SCaR-eval --images images` checks every eval file.",
         "",
     ]
@@ -179,6 +196,7 @@ def export_official(build_dir: Path, out: Path, images_mode: str = LINK, images_
     build, previous, result, plan = start(build_dir, out, LAYOUT, images_mode, images_override, planned_files,
                                           official_names=True)
     total = build.total_rows()
+    identity = current_identity(build_dir)
     with progress_bar(progress) as bar:
         task = bar.add_task("rows", total=total)
         for source in build.sources:
@@ -186,13 +204,14 @@ def export_official(build_dir: Path, out: Path, images_mode: str = LINK, images_
                 rel = f"{_folder(split)}/{_file_name(source.name, split)}"
                 real_folder(out, _folder(split))
                 result.files[rel] = _write_split(source, split, out / rel, plan,
-                                                 lambda n: bar.advance(task, n))
+                                                 lambda n: bar.advance(task, n), identity)
         if images_mode != NONE:
             task = bar.add_task("images", total=len(plan.files))
             result.images = place_images(plan, real_folder(out, IMAGES_FOLDER), images_mode, lambda n: bar.advance(task, n))
     result.pruned = prune(out / IMAGES_FOLDER, plan) if images_mode != NONE else 0
     _configs(out, build, result)
-    atomic_write_bytes(out / LAYOUT_DOC, _layout_doc(build, result).encode("utf-8"))
+    atomic_write_bytes(out / LAYOUT_DOC, _layout_doc(build, result, identity).encode("utf-8"))
+    atomic_write_json(out / IDENTITY_NAME, identity)
     summary = result.summary()
     finish(out, LAYOUT, build_dir, planned_files(build), previous, summary)
     return result

@@ -1,19 +1,23 @@
 """`scar leaderboard`: measured results + published numbers -> Markdown tables, CSV/JSON and a plot.
 
 Outputs in `--out`: scar.md, mmeb.md, mmeb_tasks.md, scar.png, leaderboard.csv, leaderboard.json.
+`--ci` adds 95% confidence intervals (scar.leaderboard.ci); results of different data under one task
+name are split into columns and warned about (scar.leaderboard.data_split).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from scar.errors import ScarError
+from scar.leaderboard.ci import attach_ci, render_ci
 from scar.leaderboard.export import write_exports
-from scar.leaderboard.measured import load_measured
+from scar.leaderboard.measured import load_measured, load_measured_with_warnings
 from scar.leaderboard.model import Row
 from scar.leaderboard.plot import write_scar_plot
-from scar.leaderboard.render import render_mmeb_tasks, render_summary, table_rows
+from scar.leaderboard.render import escape, render_mmeb_tasks, render_summary, table_rows
 from scar.leaderboard.reported import DEFAULT_PATH, load_reported
 
 DEFAULT_OUT = Path("leaderboards-out")
@@ -39,24 +43,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--reported", type=Path, default=DEFAULT_PATH, metavar="PATH", help="published numbers file (default: %(default)s)"
     )
+    parser.add_argument("--ci", action="store_true",
+                        help="add 95%% bootstrap confidence intervals of the measured rows (seeded: the same every time)")
+
+
+def _warnings_section(warnings: list[tuple[str, str]], benchmark: str) -> str:
+    mine = [text for bench, text in warnings if bench == benchmark]
+    if not mine:
+        return ""
+    return "## Data warnings\n\n" + "\n".join(f"- {escape(text)}." for text in mine) + "\n"
+
+
+def _with_sections(text: str, *sections: str) -> str:
+    extra = [s for s in sections if s]
+    return text if not extra else text + "\n" + "\n".join(extra)
 
 
 def build_leaderboard(
-    results_dirs: list[Path], out: Path, include_reported: bool = False, reported_path: Path = DEFAULT_PATH
+    results_dirs: list[Path], out: Path, include_reported: bool = False, reported_path: Path = DEFAULT_PATH,
+    ci: bool = False,
 ) -> list[Path]:
-    """Read, render and write every output; returns the files written."""
-    rows: list[Row] = load_measured(results_dirs)
+    """Read, render and write every output; returns the files written. Warnings (results of different data
+    under one task name) go to stderr and into the tables."""
+    rows, warnings = load_measured_with_warnings(results_dirs)
+    for _, warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if include_reported:
         rows += load_reported(reported_path)
     if not rows:
         where = ", ".join(map(str, results_dirs)) or "no --results given"
         raise ScarError(f"no results to tabulate ({where}); pass --results DIR or --include-reported")
     ordered = table_rows(rows)
+    if ci:
+        attach_ci(ordered)
     documents = {
-        "scar.md": render_summary(ordered, "scar"),
-        "mmeb.md": render_summary(ordered, "mmeb"),
-        "mmeb_tasks.md": render_mmeb_tasks(ordered),
+        f"{bench}.md": _with_sections(render_summary(ordered, bench), render_ci(ordered, bench) if ci else "",
+                                      _warnings_section(warnings, bench))
+        for bench in ("scar", "mmeb")
     }
+    documents["mmeb_tasks.md"] = render_mmeb_tasks(ordered)
     try:
         out.mkdir(parents=True, exist_ok=True)
         written = []
@@ -71,6 +96,6 @@ def build_leaderboard(
 
 
 def run(args: argparse.Namespace) -> int:
-    written = build_leaderboard(list(args.results), args.out, args.include_reported, args.reported)
+    written = build_leaderboard(list(args.results), args.out, args.include_reported, args.reported, ci=args.ci)
     print(f"leaderboards written to {args.out}/: {', '.join(p.name for p in written)}")
     return 0

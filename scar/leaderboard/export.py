@@ -45,7 +45,7 @@ def _round(value: float | None) -> float | None:
 
 def row_record(row: Row) -> dict[str, Any]:
     order = {name: i for i, name in enumerate(value_columns())}
-    return {
+    record = {
         "benchmark": row.benchmark,
         "kind": row.kind,
         "model": row.model,
@@ -65,6 +65,10 @@ def row_record(row: Row) -> dict[str, Any]:
         "recomputed_overall": _round(row.recomputed_overall),
         "values": {k: _round(row.values[k]) for k in sorted(row.values, key=lambda k: order.get(k, len(order)))},
     }
+    if row.ci:  # only with `scar leaderboard --ci`
+        record["ci95"] = {k: [_round(low), _round(high)]
+                          for k, (low, high) in sorted(row.ci.items(), key=lambda kv: order.get(kv[0], len(order)))}
+    return record
 
 
 def to_json(rows: Sequence[Row]) -> str:

@@ -3,7 +3,9 @@
 
 One row per (model, protocol, tie rule, subsample limit): mixing a `fixed`-protocol, strict-tie or
 subsampled run into a full official row would make its averages meaningless. Result files written
-before the protocol was recorded read as protocol "unrecorded".
+before the protocol was recorded read as protocol "unrecorded". Results of different data under one
+task name become separate columns with a warning (scar.leaderboard.data_split). A `scar build` or
+`scar export` folder given as results is refused in one line.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from evaluators.tasks.catalog import averaged, lookup
 from evaluators.results import LATEST_KEY
 from scar.errors import InputFileError, ScarError
 from scar.leaderboard.aggregate import aggregates
+from scar.leaderboard.data_split import split_by_data
+from scar.leaderboard.result_data import data_fields, refuse_data_folder
 from scar.leaderboard.model import MEASURED, UNRECORDED_PROTOCOL, Row
 
 RESULT_SCHEMA = "scar-result/1"
@@ -37,12 +41,16 @@ class Result:
     limit: int | None
     protocol: str = UNRECORDED_PROTOCOL
     data: str = UNRECORDED_PROTOCOL  # data_provenance kind
+    ties: tuple[float, float] | None = None  # flagged by `scar eval`: (% queries tied at the top, expected P@1 %)
+    data_id: str | None = None  # which data set (scar.leaderboard.result_data)
+    counts: tuple[int, int] | None = None  # (num_correct, num_pred), for --ci
 
 
 def result_files(results_dir: Path) -> list[Path]:
     """The per-task JSON files of a results directory (or of one model's directory), sorted."""
     if not results_dir.is_dir():
         raise ScarError(f"results directory not found: {results_dir}")
+    refuse_data_folder(results_dir)
     files = results_dir.rglob("*.json")
     return sorted(p for p in files if p.is_file() and p.name != "summary.json" and not p.name.startswith("."))
 
@@ -89,7 +97,14 @@ def read_result(path: Path) -> Result | None:
     provenance = doc.get("data_provenance")
     data = provenance.get("kind") if isinstance(provenance, dict) else None
     data = data if isinstance(data, str) and data else UNRECORDED_PROTOCOL
-    return Result(path, info.benchmark, task, model, 100.0 * float(score), tie_rule, limit, protocol, data)
+    return Result(path, info.benchmark, task, model, 100.0 * float(score), tie_rule, limit, protocol, data, _ties(doc),
+                  **data_fields(doc))
+
+
+def _ties(doc: dict) -> tuple[float, float] | None:
+    rate, expected = doc.get("tie_rate_top"), doc.get("expected_precision@1")
+    fractions = all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1 for v in (rate, expected))
+    return (100.0 * rate, 100.0 * expected) if doc.get("ties_flagged") is True and fractions else None
 
 
 def display_name(model: str) -> str:
@@ -103,7 +118,13 @@ def display_name(model: str) -> str:
 
 
 def load_measured(results_dirs: list[Path]) -> list[Row]:
+    return load_measured_with_warnings(results_dirs)[0]
+
+
+def load_measured_with_warnings(results_dirs: list[Path]) -> tuple[list[Row], list[tuple[str, str]]]:
+    """The measured rows, and a (benchmark, warning) per task name that holds results of different data (split apart)."""
     results = [r for d in results_dirs for p in result_files(Path(d)) if (r := read_result(p)) is not None]
+    results, warnings = split_by_data(results)
     by_row: dict[tuple[str, str, str, int | None, str], dict[str, Result]] = {}
     for res in results:
         key = (res.benchmark, res.model, res.tie_rule, res.limit, res.protocol)
@@ -115,7 +136,7 @@ def load_measured(results_dirs: list[Path]) -> list[Row]:
                 f"({res.score:.2f} vs {other.score:.2f}); pass only one of them"
             )
         tasks.setdefault(res.task, res)
-    return [_row(key, tasks) for key, tasks in sorted(by_row.items(), key=lambda kv: _sort_key(kv[0]))]
+    return [_row(key, tasks) for key, tasks in sorted(by_row.items(), key=lambda kv: _sort_key(kv[0]))], warnings
 
 
 def _sort_key(key: tuple[str, str, str, int | None, str]) -> tuple[str, str, str, int, str]:
@@ -156,4 +177,8 @@ def _row(key: tuple[str, str, str, int | None, str], tasks: dict[str, Result]) -
         protocol=protocol,
         data=_least_official(r.data for r in tasks.values()),
         files=sorted(str(r.path) for r in tasks.values()),
+        counts={t: r.counts for t, r in sorted(tasks.items()) if r.counts is not None},
+        tie_notes={t: f"{name} on {t}: ties at the top in {r.ties[0]:.1f}% of queries; expected P@1 {r.ties[1]:.1f} "
+                      "(ties broken at random; the official rule counts a tie with the gold as a hit)"
+                   for t, r in sorted(tasks.items()) if r.ties is not None},
     )

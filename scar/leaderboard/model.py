@@ -12,6 +12,7 @@ from evaluators.tasks.catalog import (
     MMEB,
     MMEB_EXTRA_TASKS,
     MMEB_META_TASKS,
+    MMEB_SAMPLE_PREFIX,
     SCAR,
     SCAR_EXTRA_TASKS,
     averaged,
@@ -40,9 +41,17 @@ EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
 SUMMARY_COLUMNS: dict[str, tuple[str, ...]] = {SCAR: SCAR_COLUMNS, MMEB: MMEB_COLUMNS}
 
 
+SPLIT_MARK = "@"  # `<task>@<data>`: one of several data sets under one task name (scar.leaderboard.data_split)
+
+
+def is_extra_column(name: str) -> bool:
+    """A `<build>/<source>` task, a task of the offline MMEB sample, or a task split by its data."""
+    return is_custom_name(name) or name.startswith(MMEB_SAMPLE_PREFIX) or SPLIT_MARK in name
+
+
 def extra_columns(rows: "Iterable[Row]", benchmark: str) -> tuple[str, ...]:
-    """The benchmark's never-averaged catalog tasks, then any `<build>/<source>` task the rows hold."""
-    custom = sorted({name for r in rows if r.benchmark == benchmark for name in r.values if is_custom_name(name)})
+    """The benchmark's never-averaged catalog tasks, then any `<build>/<source>`, sample or split task the rows hold."""
+    custom = sorted({name for r in rows if r.benchmark == benchmark for name in r.values if is_extra_column(name)})
     return (*EXTRA_COLUMNS[benchmark], *custom)
 
 # Flags a row can carry; each has a footnote in the tables.
@@ -71,6 +80,9 @@ class Row:
     protocol: str | None = None  # measured: "official" | "fixed" | "unrecorded" (results older than the switch)
     data: str | None = None  # measured: "official" | "self-built" | "modified" | "unrecorded" (its least official task)
     files: list[str] = field(default_factory=list)  # measured: the result files read
+    counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # measured: task -> (num_correct, num_pred)
+    ci: dict[str, tuple[float, float]] = field(default_factory=dict)  # `--ci`: column -> 95% interval, percent
+    tie_notes: dict[str, str] = field(default_factory=dict)  # measured: task -> footnote of a tie-flagged cell
 
     @property
     def label(self) -> str:

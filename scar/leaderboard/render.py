@@ -92,6 +92,10 @@ def _labels(rows: Sequence[Row]) -> list[str]:
     return labels
 
 
+_SYNTHETIC_NOTE = ("Scored on the offline MMEB sample (`--tasks mmeb-sample`): generated pictures and texts, a smoke test "
+                   "of the pipeline that measures nothing about a model; never bold.")
+
+
 def _source_cell(row: Row, notes: Footnotes) -> str:
     if row.kind == REPORTED:
         assert row.source is not None
@@ -117,6 +121,8 @@ def _source_cell(row: Row, notes: Footnotes) -> str:
             "Files named like the official release but with other rows or columns: not comparable with "
             "published numbers, never bold."
         )
+    elif row.data == "synthetic":
+        cell += ", synthetic data" + notes.ref(_SYNTHETIC_NOTE)
     elif row.data not in (None, "official", "subsample"):
         cell += ", data unrecorded" + notes.ref("Result files that do not record where their data came from; never bold.")
     if row.tie_rule != "official":
@@ -132,8 +138,9 @@ def _source_cell(row: Row, notes: Footnotes) -> str:
 
 
 def _competes(row: Row, column: str) -> bool:
-    """May this cell be bold? Official protocol, not a subsample, not an Overall its source averaged another way."""
-    if not row.comparable or column not in row.values:
+    """May this cell be bold? Official protocol, not a subsample, not an Overall its source averaged another way,
+    not a task whose ties at the top were flagged (†)."""
+    if not row.comparable or column not in row.values or column in row.tie_notes:
         return False
     return not (column == OVERALL and FLAG_AVERAGED_DIFFERENTLY in row.flags)
 
@@ -165,7 +172,8 @@ def _table(
             text = fmt(row.values[column])
             if _competes(row, column) and text == best[column]:
                 text = f"**{text}**"
-            cells.append(text + cell_note(row, column))
+            tie = "†" + notes.ref(row.tie_notes[column]) if column in row.tie_notes else ""
+            cells.append(text + tie + cell_note(row, column))
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 

@@ -39,10 +39,9 @@ from typing import Any
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from tests.fixtures_sources import write_py2_pickle
 from tests.realistic.layouts import PERSON, PERSON_ASPECT, Layout, Placed, T, _place_thing, make_layout
 from tests.realistic.vocab import COCO_IDS, COCOSTUFF_IDS
-from tests.realistic.writers import _coco_document, _image, _json, _ref_sentences, _stuff_names, _things
+from tests.realistic.writers import _coco_document, _image, _json, _stuff_names, write_refer_files
 
 PEOPLE_ONLY, PEOPLE_SMALL, FEW = 0.26, 0.12, 0.32
 CLOSE_UP = 0.12  # of the people-only and people-and-small-object pictures
@@ -174,29 +173,7 @@ def write_refer_with_stuff(root: Path, dataset: str, n_images: int, seed: int = 
     for lay, name in zip(lays, names):
         _image(root / "images" / name, lay.width, lay.height)
     doc = _coco_document(lays, names, ids[0], 3_000_000)
-    refs: list[dict[str, Any]] = []
-    ann_ids = iter(a["id"] for a in doc["annotations"])
-    split_names = ("train", "val", "testA", "testB") if dataset != "refcocog" else ("train", "val", "test")
-    sent_id = 0
-    for lay, image_id in zip(lays, ids):
-        u = float(rng.random())
-        split = "train" if u < 0.7 else split_names[1 + int((u - 0.7) / 0.3 * (len(split_names) - 1))]
-        for index, o in _things(lay):
-            ann_id = next(ann_ids)
-            if (split == "testA" and o.cat != "person") or (split == "testB" and o.cat == "person"):
-                continue
-            if rng.random() < 0.35 or o.box[2] - o.box[0] < 12:  # refer keeps the larger, nameable objects
-                continue
-            sents = _ref_sentences(dataset, lay, index, rng)
-            refs.append({
-                "ref_id": len(refs), "ann_id": ann_id, "image_id": image_id, "category_id": COCO_IDS[o.cat], "split": split,
-                "file_name": f"COCO_train2014_{image_id:012d}_{ann_id}.jpg", "sent_ids": list(range(sent_id, sent_id + len(sents))),
-                "sentences": [{"sent": s, "raw": s, "tokens": s.split(), "sent_id": sent_id + i} for i, s in enumerate(sents)],
-            })  # fmt: skip
-            sent_id += len(sents)
-    folder = root / dataset
-    _json(folder / "instances.json", doc)
-    write_py2_pickle(folder / ("refs(umd).p" if dataset == "refcocog" else "refs(unc).p"), refs)
+    write_refer_files(root, dataset, lays, ids, doc, rng)
     stuff = _json(root / "stuff" / "stuff_train2017.json", stuff_document(lays, [f"{i:012d}.jpg" for i in ids], ids, rng))
     return root, root / "images", stuff
 

@@ -119,20 +119,16 @@ def _ref_sentences(dataset: str, lay: Layout, index: int, rng: np.random.Generat
     return list(dict.fromkeys(s.strip() for s in out if s.strip()))
 
 
-def write_refer(root: Path, dataset: str, n_images: int, seed: int = 0) -> tuple[Path, Path, int]:
-    """(refer root, images dir, refs written) for refcoco / refcoco+ (refs(unc).p) or refcocog (refs(umd).p)."""
-    rng = np.random.default_rng(seed + 11)
-    lays = layouts(n_images, seed * 7 + 3)
-    names = [f"COCO_train2014_{5000 + k:012d}.jpg" for k in range(n_images)]
-    for lay, name in zip(lays, names):
-        _image(root / "images" / name, lay.width, lay.height)
-    doc = _coco_document(lays, names, 5000, 70_000)
+def write_refer_files(
+    root: Path, dataset: str, lays: list[Layout], ids: list[int], doc: dict[str, Any], rng: np.random.Generator
+) -> int:
+    """The refer release's instances.json and refs pickle for pictures `lays` with image ids `ids`
+    (their COCO document `doc`) under root/<dataset>; returns how many refs were written."""
     refs: list[dict[str, Any]] = []
     ann_ids = iter(a["id"] for a in doc["annotations"])
     split_names = ("train", "val", "testA", "testB") if dataset != "refcocog" else ("train", "val", "test")
     sent_id = 0
-    for k, lay in enumerate(lays):
-        image_id = 5000 + k
+    for lay, image_id in zip(lays, ids):
         u = float(rng.random())
         split = "train" if u < 0.7 else split_names[1 + int((u - 0.7) / 0.3 * (len(split_names) - 1))]
         for index, o in _things(lay):
@@ -151,7 +147,19 @@ def write_refer(root: Path, dataset: str, n_images: int, seed: int = 0) -> tuple
     folder = root / dataset
     _json(folder / "instances.json", doc)
     write_py2_pickle(folder / ("refs(umd).p" if dataset == "refcocog" else "refs(unc).p"), refs)
-    return root, root / "images", len(refs)
+    return len(refs)
+
+
+def write_refer(root: Path, dataset: str, n_images: int, seed: int = 0) -> tuple[Path, Path, int]:
+    """(refer root, images dir, refs written) for refcoco / refcoco+ (refs(unc).p) or refcocog (refs(umd).p)."""
+    rng = np.random.default_rng(seed + 11)
+    lays = layouts(n_images, seed * 7 + 3)
+    names = [f"COCO_train2014_{5000 + k:012d}.jpg" for k in range(n_images)]
+    for lay, name in zip(lays, names):
+        _image(root / "images" / name, lay.width, lay.height)
+    doc = _coco_document(lays, names, 5000, 70_000)
+    n_refs = write_refer_files(root, dataset, lays, [5000 + k for k in range(n_images)], doc, rng)
+    return root, root / "images", n_refs
 
 
 # ---------------------------------------------------------------- Visual Genome
