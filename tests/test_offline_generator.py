@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 import json
 from pathlib import Path
 
@@ -446,3 +447,20 @@ def test_scene_table_names_known_categories():
             assert gen.taxonomy.lookup.get(category) is not None, (name, category)
         for other in scene.get("near", []):
             assert other in data["scenes"], (name, other)
+
+
+def test_colour_only_from_the_words_before_the_first_mention():
+    from scar.generate.offline.draws import Draws
+    from scar.generate.offline.objects import modifiers
+
+    def mods(texts: tuple[str, ...]) -> set[str]:
+        e = entity("cup", (10, 150, 60, 50))
+        e = replace(e, texts=texts, attributes=())
+        found: set[str] = set()
+        for k in range(40):  # colour is used with some probability: collect over draws
+            found |= set(modifiers(e, "cup", None, Draws(0, f"{k}")))
+        return found
+
+    assert mods(("cup next to the white cup",)) == set()
+    assert mods(("the big red cup on the left",)) == {"big", "red"}
+    assert mods(("cup on the white table",)) == set()

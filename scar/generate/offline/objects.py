@@ -41,14 +41,18 @@ def modifiers(entity: Entity, noun: str, concept: Concept | None, d: Draws) -> t
         noun_head = head(noun)
         for text in entity.texts:
             words = text.lower().replace(",", " ").split()
-            for i, word in enumerate(words):
-                if word != noun_head:
-                    continue
-                for b in words[max(0, i - 3) : i]:
-                    if b in COLOUR_WORDS and colour is None:
-                        colour = "grey" if b == "gray" else b
-                    elif b in SIZE_WORDS and size is None:
-                        size = b
+            if noun_head not in words:
+                continue
+            # only the words right before the first mention describe this thing: in "cup next to the white
+            # cup" the white one is another cup
+            i = words.index(noun_head) - 1
+            while i >= 0 and (words[i] in COLOUR_WORDS or words[i] in SIZE_WORDS):
+                b = words[i]
+                if b in COLOUR_WORDS and colour is None:
+                    colour = "grey" if b == "gray" else b
+                elif b in SIZE_WORDS and size is None:
+                    size = b
+                i -= 1
     out = []
     r_size, r_colour = d.next(), d.next()
     if size and r_size < P_SIZE:
