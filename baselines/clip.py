@@ -31,11 +31,18 @@ fusion at `eval_clip.py:102,130`, `eval_siglip.py:103`; OpenCLIP's unmasked `enc
             pooled on padding that depends on the batch (the official batches come from a hash-ordered
             set, which no run can reproduce): each text is encoded at its own length, as if alone.
             OpenCLIP (`OpenCLIPCollator`, open_clip's `encode_text`): no padding mask, causal attention,
-            pooled at the end-of-text token; the same here through transformers.
+            pooled at the end-of-text token; the same here through transformers. Its texts are cleaned
+            as open_clip's SimpleTokenizer cleans them before the (same) BPE: `ftfy.fix_text`, HTML
+            entities unescaped twice, whitespace collapsed, lower case (`open_clip_text`), which the
+            transformers tokenizer does not do (curly quotes, `&amp;`, ligatures, mojibake).
   fixed     `<|image_1|>` removed and whitespace trimmed; the tokenizer's own attention mask; SigLIP
             padded to the fixed 64 tokens it was trained with.
 Images: the official protocol resizes with PIL (the image processor's PIL backend), as transformers
 4.x did; fixed takes transformers' default (torchvision) backend. The two differ by ~5e-4.
+OpenCLIP's official protocol runs open_clip's eval transform instead (`OpenClipTransform`): the picture
+in its file's mode (the collator converts only L to RGB), shortest side resized with PIL bicubic, a
+centre crop whose offset is rounded (transformers floors it: a one-pixel shift when the margin is
+3 mod 4), then RGB (after the resize: RGBA/LA resize premultiplied, P resizes nearest-neighbour).
 Either way an embedding does not depend on what else is in the batch.
 """
 
@@ -47,8 +54,9 @@ from typing import Any, Sequence
 
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
-from evaluators.regions import apply_region, check_variant, prepare
+from evaluators.regions import apply_region, check_variant, load_image, prepare
 from evaluators.hub import require_hub_model
 from evaluators.protocol import IMAGE_TOKEN, OFFICIAL_PROTOCOL, EmbedderInfo, Item, check_protocol
 from evaluators.registry import ModelSpec
@@ -77,6 +85,60 @@ def query_text(text: str) -> str:
 def official_text(text: str) -> str:
     """The text the official collator tokenizes: exactly as stored, image token included."""
     return text
+
+
+def open_clip_text(text: str) -> str:
+    """The text open_clip's SimpleTokenizer (default `clean="lower"`) turns into BPE tokens: ftfy.fix_text,
+    HTML entities unescaped twice, whitespace collapsed, lower case; the image token kept."""
+    import html
+
+    try:
+        import ftfy
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise ScarError("the official OpenCLIP protocol cleans texts with ftfy, as open_clip does: "
+                        "pip install ftfy") from None
+    text = html.unescape(html.unescape(ftfy.fix_text(text))).strip()
+    return " ".join(text.split()).lower()
+
+
+def load_in_file_mode(path: str) -> Image.Image:
+    """The picture in its file's own mode (L made RGB, as VLM2Vec's OpenCLIPCollator does), for
+    open_clip's transform, which resizes before it converts to RGB."""
+    try:
+        with Image.open(path) as image:
+            return image.convert("RGB") if image.mode == "L" else image.copy()
+    except Exception:  # noqa: BLE001 - the project's loader reports it (missing file, unreadable image)
+        return load_image(path)
+
+
+def picture(item: Item, variant: str | None, file_mode: bool) -> tuple[Image.Image | None, str]:
+    """`evaluators.regions.prepare`, except that with `file_mode` and no region variant the image keeps its
+    file's mode (the region variants draw on RGB images)."""
+    if file_mode and variant is None and item.image:
+        return load_in_file_mode(str(item.image)), item.text
+    return prepare(item, variant)
+
+
+@dataclass
+class OpenClipTransform:
+    """open_clip's eval transform (`image_transform`, resize mode "shortest", bicubic) with the image
+    processor's call signature: Resize(size) on the PIL image, CenterCrop(size) (offset
+    `round((h - size) / 2)`), convert("RGB"), ToTensor, Normalize(mean, std); torchvision's own functions."""
+
+    size: int
+    image_mean: tuple[float, ...]
+    image_std: tuple[float, ...]
+
+    def __call__(self, images: list, return_tensors: str = "pt", **_: Any) -> dict[str, torch.Tensor]:
+        from torchvision.transforms import InterpolationMode
+        from torchvision.transforms import functional as TF
+
+        out = []
+        for image in images:
+            image = TF.resize(image, self.size, interpolation=InterpolationMode.BICUBIC)
+            image = TF.center_crop(image, [self.size, self.size])
+            out.append(TF.normalize(TF.to_tensor(image.convert("RGB")), list(self.image_mean), list(self.image_std)))
+        return {"pixel_values": torch.stack(out)}
 
 
 def pooled(output: Any) -> torch.Tensor:
@@ -108,9 +170,10 @@ class ClipPicturePipeline:
     variant: str | None
     image_processor: Any
     resize: dict
+    file_mode: bool = False
 
     def __call__(self, item: Item) -> torch.Tensor:
-        image, _ = prepare(item, self.variant)
+        image, _ = picture(item, self.variant, self.file_mode)
         return self.image_processor(images=[image], return_tensors="pt", **self.resize)["pixel_values"]
 
 
@@ -144,7 +207,9 @@ class DualEncoderEmbedder(UsesImageWorkers):
         self.image_size = image_size
         self.protocol = check_protocol(protocol)
         self.official = self.protocol == OFFICIAL_PROTOCOL
-        self.text_of = official_text if self.official else query_text
+        openclip = self.official and info.family == "openclip"
+        self.text_of = (open_clip_text if openclip else official_text) if self.official else query_text
+        self.file_mode = openclip  # open_clip's transform takes the picture in its file's mode
         self.interpolate = image_size != int(model.config.vision_config.image_size)
         self.device = torch.device(info.device)
         self.dtype = torch_dtype(info.dtype)
@@ -183,7 +248,7 @@ class DualEncoderEmbedder(UsesImageWorkers):
         def show(row: int) -> tuple[object | None, str]:
             item = items[row]
             if decode[row]:
-                return prepare(item, self.variant)
+                return picture(item, self.variant, self.file_mode)
             return apply_region(None, item.text, item, self.variant)
 
         pixels = None
@@ -191,7 +256,8 @@ class DualEncoderEmbedder(UsesImageWorkers):
             shown = [apply_region(None, item.text, item, self.variant) for item in items]
             decoded = [row for row in range(len(items)) if decode[row]]
             if decoded:
-                pipeline = ClipPicturePipeline(self.variant, self.processor.image_processor, self._resize_kwargs())
+                pipeline = ClipPicturePipeline(self.variant, self.processor.image_processor, self._resize_kwargs(),
+                                               self.file_mode)
                 pixels = torch.cat(self.workers.map(pipeline, [items[row] for row in decoded]))
             has_image = [item.image is not None for item in items]
         else:
@@ -385,6 +451,10 @@ def load(
     padding, max_length = text_settings(spec.family, model, protocol)
     native_size = int(model.config.vision_config.image_size)
     image_size = int(image_size or native_size)
+    if spec.family == "openclip" and protocol == OFFICIAL_PROTOCOL:  # eval_openclip.py preprocesses with open_clip
+        image_processor = processor.image_processor
+        processor.image_processor = OpenClipTransform(image_size, tuple(image_processor.image_mean),
+                                                      tuple(image_processor.image_std))
     name = spec.name + (f"+{variant}" if variant else "")
     info = EmbedderInfo(
         name=name,
@@ -399,6 +469,8 @@ def load(
             "image_size": image_size,
             "text_padding": padding,
             "max_length": max_length,
+            # open_clip's text cleaning and image transform (OpenCLIP, official): also a new cache fingerprint
+            **({"preprocess": "open_clip"} if spec.family == "openclip" and protocol == OFFICIAL_PROTOCOL else {}),
         },
         protocol=protocol,
     )
