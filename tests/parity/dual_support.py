@@ -98,3 +98,26 @@ class Family:
 
 def encode_with(embedder, batch_size: int = 16):
     return lambda items: embedder.encode(items, batch_size=batch_size).numpy().astype(np.float64)
+
+
+# The checks both families' tests make against their official run (`Family.run_scar_eval`).
+
+
+def check_picks_and_counts(family: Family, official_run, task: str) -> None:
+    report, results = official_run
+    expected = family.golden()["tasks"][task]
+    assert results[task]["protocol"] == "official" and results[task]["num_correct"] == expected["num_correct"]
+    assert report[task]["num_correct"] == expected["num_correct"]  # the cache agrees with the result file
+    assert report[task]["picks"] == expected["picks"], f"{task}: top-1 picks differ from the official script"
+
+
+def check_embeddings(official_run, task: str, tolerance: float) -> None:
+    diff = official_run[0][task]["max_abs_diff"]
+    assert diff <= tolerance, f"{task}: max|d| {diff:.2e} > {tolerance:g}"
+
+
+def check_fixed_protocol_differs(family: Family, tmp_path, tolerance: float) -> None:
+    report, results = family.run_scar_eval(tmp_path, "--protocol", "fixed")
+    assert all(r["protocol"] == "fixed" for r in results.values())
+    assert all(report[t]["max_abs_diff"] > 100 * tolerance for t in report)  # every task has texts
+    assert any(report[t]["picks"] != family.golden()["tasks"][t]["picks"] for t in report)

@@ -41,7 +41,7 @@ from pycocotools import mask as mask_utils
 
 from tests.realistic.layouts import PERSON, PERSON_ASPECT, Layout, Placed, T, _place_thing, make_layout
 from tests.realistic.vocab import COCO_IDS, COCOSTUFF_IDS
-from tests.realistic.writers import _coco_document, _image, _json, _stuff_names, write_refer_files
+from tests.realistic.writers import _coco_document, _image, _json, stuff_regions, write_refer_files
 
 PEOPLE_ONLY, PEOPLE_SMALL, FEW = 0.26, 0.12, 0.32
 CLOSE_UP = 0.12  # of the people-only and people-and-small-object pictures
@@ -126,14 +126,7 @@ def stuff_document(lays: list[Layout], names: list[str], ids: list[int], rng: np
     ann_id = 10_000_000
     for lay, name, image_id in zip(lays, names, ids):
         images.append({"id": image_id, "file_name": name, "width": lay.width, "height": lay.height})
-        labels = lay.label_map()
-        by_class: dict[str, np.ndarray] = {}
-        for i, cls in _stuff_names(lay, rng).items():
-            region = labels == i + 1
-            by_class[cls] = by_class[cls] | region if cls in by_class else region
-        things = np.isin(labels, [i + 1 for i, o in enumerate(lay.objects) if not o.stuff])
-        if things.any():
-            by_class["other"] = things
+        by_class = stuff_regions(lay, rng)
         for cls in sorted(by_class):
             region = by_class[cls]
             if region.sum() < 16:

@@ -245,6 +245,19 @@ def _stuff_names(lay: Layout, rng: np.random.Generator) -> dict[int, str]:
     return out
 
 
+def stuff_regions(lay: Layout, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """COCO-Stuff class name -> its pixels in the picture, "other" over the things (as the stuff files have it)."""
+    labels = lay.label_map()
+    by_class: dict[str, np.ndarray] = {}
+    for i, cls in _stuff_names(lay, rng).items():
+        region = labels == i + 1
+        by_class[cls] = by_class[cls] | region if cls in by_class else region
+    things = np.isin(labels, [i + 1 for i, o in enumerate(lay.objects) if not o.stuff])
+    if things.any():
+        by_class["other"] = things
+    return by_class
+
+
 def write_cocostuff(root: Path, n_train: int, n_val: int, seed: int = 0) -> tuple[list[Path], Path]:
     """([stuff_train, instances_train, stuff_val, instances_val] JSONs, images dir)."""
     rng = np.random.default_rng(seed + 17)
@@ -260,15 +273,7 @@ def write_cocostuff(root: Path, n_train: int, n_val: int, seed: int = 0) -> tupl
             image_id = first + k
             _image(root / "images" / split / name, lay.width, lay.height)
             images.append({"id": image_id, "file_name": name, "width": lay.width, "height": lay.height})
-            labels = lay.label_map()
-            by_class: dict[str, np.ndarray] = {}
-            for i, cls in _stuff_names(lay, rng).items():
-                region = labels == i + 1
-                by_class[cls] = by_class[cls] | region if cls in by_class else region
-            things = np.isin(labels, [i + 1 for i, o in enumerate(lay.objects) if not o.stuff])
-            if things.any():
-                by_class["other"] = things
-            for cls, region in by_class.items():
+            for cls, region in stuff_regions(lay, rng).items():
                 if region.sum() < 16:
                     continue
                 rle = mask_utils.encode(np.asfortranarray(region.astype(np.uint8)))
