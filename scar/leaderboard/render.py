@@ -20,13 +20,7 @@ from scar.leaderboard.model import (
     SUMMARY_COLUMNS,
     Row,
 )
-
-DASH = "–"
-_MD_SPECIAL = "\\`*_[]<>|"
-
-
-def escape(text: str) -> str:
-    return "".join("\\" + c if c in _MD_SPECIAL else c for c in text)
+from scar.leaderboard.text import DASH, escape
 
 
 def fmt(value: float) -> str:

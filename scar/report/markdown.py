@@ -8,15 +8,9 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from evaluators.bootstrap import LEVEL, RESAMPLES, SEED
+from scar.leaderboard.text import DASH, escape
 from scar.report.collect import TaskReport
 from scar.schema import NEG_TYPES
-
-DASH = "–"
-_MD_SPECIAL = "\\`*_[]<>|"
-
-
-def escape(text: str) -> str:
-    return "".join("\\" + c if c in _MD_SPECIAL else c for c in text)
 
 
 def _pct(value: float) -> str:
