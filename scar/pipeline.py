@@ -45,8 +45,8 @@ from scar.manifests import build_manifest, check_manifest, record_declared_terms
 from scar.record_ids import UniqueIds
 from scar.schema import Entity, Rejected, RejectionLog
 from scar.shards import DEFAULT_ROW_GROUP_SIZE, ShardStats, ShardWriter, numeric_delta, shard_name, sidecar_path
-from scar.sources import SourceOptions, finds_own_images, make_source
-from scar.sources.base import FIXABLE_REASONS, Record
+from scar.sources import FIXABLE_REASONS, SourceOptions, finds_own_images, make_source
+from scar.sources.base import Record
 from scar.stats_card import write_stats_and_card
 from scar.tempfiles import atomic_write_json, remove_stale_temporaries
 from scar.workers import BatchOutcome, generate_batch, generate_in_worker, worker_pool
@@ -231,7 +231,7 @@ def _build_shard(
         raise
     stats.generator_usage = numeric_delta(generator.stats(), before)
     stats.seconds = time.perf_counter() - started
-    if stats.samples == 0 and any(key.partition(": ")[2] in FIXABLE_REASONS for key in stats.rejections.counts):
+    if stats.samples == 0 and not FIXABLE_REASONS.isdisjoint(stats.rejections.reasons()):
         writer.abort()  # not done: the records failed for a reason the user can fix
         stats.unfinished = True
         return stats

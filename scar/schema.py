@@ -341,6 +341,10 @@ class RejectionLog:
     example_regions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     max_examples: int = 5
 
+    def reasons(self) -> set[str]:
+        """The bare reasons counted (keys are "<source>: <reason>")."""
+        return {key.partition(": ")[2] for key in self.counts}
+
     def add(self, rej: Rejected) -> None:
         key = f"{rej.source}: {rej.reason}"
         self.counts[key] = self.counts.get(key, 0) + 1

@@ -40,7 +40,7 @@ class ShardStats:
     scene_methods: Counter = field(default_factory=Counter)  # how the golds' scenes were inferred (offline generator)
     generator_usage: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
-    unfinished: bool = False  # left unwritten (see pipeline.FIXABLE_REASONS); not part of the sidecar
+    unfinished: bool = False  # left unwritten (see scar.sources.images.FIXABLE_REASONS); not part of the sidecar
 
     def to_dict(self) -> dict[str, Any]:
         return {

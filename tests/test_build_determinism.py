@@ -177,7 +177,6 @@ def test_a_rerun_with_corrected_images_after_a_failure_works(tmp_path: Path) -> 
 
 def test_fixable_reasons_name_the_loaders_reasons() -> None:
     from scar.sources import images
-    from scar.sources.base import FIXABLE_REASONS
 
-    named = {images.MISSING, images.EMPTY, images.UNREADABLE, images.SIZE_MISMATCH, images.AMBIGUOUS, "missing image folder"}
-    assert named == FIXABLE_REASONS
+    named = {images.MISSING, images.EMPTY, images.UNREADABLE, images.SIZE_MISMATCH, images.AMBIGUOUS, images.MISSING_FOLDER}
+    assert named == images.FIXABLE_REASONS

@@ -6,6 +6,7 @@ import importlib
 
 from scar.errors import ScarError
 from scar.sources.base import Record, Source, SourceOptions, add_source_arguments, options_from_args
+from scar.sources.images import FIXABLE_REASONS
 
 # name -> "module:factory". Modules are imported on first use so a missing optional file
 # format never slows the CLI down.

@@ -31,7 +31,7 @@ from scar.schema import Rejected, Split
 from scar.sources.base import Record, SourceOptions
 from scar.sources.emit import ImageMeta, emit_image
 from scar.sources.files import relative_posix, require_dir
-from scar.sources.images import ESCAPES_ROOT, ImageFiles, check_images_option, name_problem
+from scar.sources.images import ESCAPES_ROOT, MISSING_FOLDER, ImageFiles, check_images_option, name_problem
 from scar.sources.labelmaps import label_candidates, read_png
 from scar.sources.map_stats import map_stats
 from scar.sources.safe_pickle import load_pickle
@@ -244,7 +244,7 @@ class Ade20kSource:
             seen_stems.add(stem)
             directory = self._folder(folder)
             if directory is None:
-                yield Rejected(self.name, record, "missing image folder", file=str(self.index_path), detail=folder)
+                yield Rejected(self.name, record, MISSING_FOLDER, file=str(self.index_path), detail=folder)
                 continue
             rel = relative_posix(directory / filename, self.images_root)
             if rel is None:

@@ -71,11 +71,3 @@ def options_from_args(args: argparse.Namespace) -> SourceOptions:
         seed=args.seed,
     )
 
-
-# Rejection reasons the user fixes outside the annotations (copy the images, point --images elsewhere):
-# a shard that kept nothing and lost records for one of them is left unfinished, so a rerun after the
-# fix builds it (scar.pipeline). The names are those of scar.sources.images and the ADE20K loader.
-FIXABLE_REASONS = frozenset({
-    "missing image file", "empty image file", "unreadable image", "image size disagrees with annotation",
-    "image file name ambiguous under images root", "missing image folder",
-})  # fmt: skip

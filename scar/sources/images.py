@@ -41,6 +41,10 @@ EMPTY = "empty image file"
 UNREADABLE = "unreadable image"
 SIZE_MISMATCH = "image size disagrees with annotation"
 AMBIGUOUS = "image file name ambiguous under images root"
+MISSING_FOLDER = "missing image folder"  # ADE20K: a release folder the index names is absent
+# Reasons the user fixes outside the annotations (copy the images, point --images elsewhere): a shard
+# that kept nothing and lost records for one of them is left unfinished, so a rerun after the fix builds it.
+FIXABLE_REASONS = frozenset({MISSING, EMPTY, UNREADABLE, SIZE_MISMATCH, AMBIGUOUS, MISSING_FOLDER})
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 

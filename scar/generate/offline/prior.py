@@ -75,11 +75,7 @@ class Prior:
                 keyed.append(sorted(counted))
                 instances.append(counted)
         if keyed:
-            inside: dict[str, int] = {}
-            relevant = {k: taxonomy.related.get(k, frozenset()) & objects.keys() | {k} for k in {k for ks in keyed for k in ks}}
-            for ks in keyed:
-                for k in set().union(*(relevant[k] for k in ks)) if ks else ():
-                    inside[k] = inside.get(k, 0) + 1
+            inside = _pictures_holding(taxonomy, objects, keyed)
             n_images = len(keyed)
             objects = {k: v / max(1.0 - inside.get(k, 0) / n_images, MIN_AVAILABILITY) for k, v in objects.items()}
         by_scene: dict[str, float] = {}
@@ -146,15 +142,11 @@ class Prior:
             if len(members) < MIN_SCENE_IMAGES:
                 continue
             counts: dict[str, float] = {}
-            inside: dict[str, int] = {}
             for i in members:
-                here: set[str] = set()
                 for k in keyed[i]:
                     if k in objects:
                         counts[k] = counts.get(k, 0.0) + instances[i][k]
-                    here |= taxonomy.related.get(k, frozenset()) & objects.keys() | {k}
-                for r in here:  # integer counts: the order of the set does not matter
-                    inside[r] = inside.get(r, 0) + 1
+            inside = _pictures_holding(taxonomy, objects, [keyed[i] for i in members])
             total = sum(counts[k] for k in sorted(counts)) or 1.0
             n = len(members)
             # shrunk towards the build-wide shares of the things this scene shows, so that a scene seen in
@@ -187,3 +179,19 @@ class Prior:
             SideOdds(sides["log_prior"], dict(sides["llr"])) if sides else None,
             {k: dict(v) for k, v in (state.get("objects_by_scene") or {}).items()},
         )
+
+
+def _pictures_holding(taxonomy: Taxonomy, objects: Mapping[str, float], keyed: Iterable[Sequence[str]]) -> dict[str, int]:
+    """Per concept of `objects` (or of a picture), in how many pictures it cannot be a swap: the picture
+    shows it or something that may be the same thing. Integer counts: set order does not matter."""
+    inside: dict[str, int] = {}
+    relevant: dict[str, frozenset[str]] = {}
+    for keys in keyed:
+        held: set[str] = set()
+        for k in keys:
+            if k not in relevant:
+                relevant[k] = frozenset(taxonomy.related.get(k, frozenset()) & objects.keys() | {k})
+            held |= relevant[k]
+        for k in held:
+            inside[k] = inside.get(k, 0) + 1
+    return inside
