@@ -122,25 +122,20 @@ class OfflineGenerator:
             if with_parts:  # a part is plausible wherever what it belongs to is (hands wherever people are)
                 plausible |= {k for k, c in self.taxonomy.concepts.items() if c.whole and self.taxonomy.wholes(k) & plausible}
             by_scene = self.prior.objects_by_scene.get(scene_key(scene) or "") if self.prior is not None else None
-            if by_scene:
-                # what golds show in pictures of this very scene; the rest of the scene table's things a
-                # hundredth, so a scene with few kinds of gold still leaves room for three swaps
-                weights_of = dict(by_scene)
+            if self.prior is not None:
+                if by_scene:  # what golds show in pictures of this very scene
+                    weights_of = dict(by_scene)
+                else:
+                    # the build's own gold distribution, restricted to what the scene table places there;
+                    # when it places too few of them, the rest count a tenth
+                    shares = self.prior.objects
+                    inside = sum(1 for k in shares if k in plausible)
+                    off = 0.0 if inside >= MIN_PLAUSIBLE else 0.1
+                    weights_of = {k: v * (1.0 if k in plausible else off) for k, v in shares.items()}
+                # the scene table's other things come last, a hundredth of the rarest gold (a small
+                # vocabulary still leaves room for three swaps)
                 last = 0.01 * min((v for v in weights_of.values() if v > 0), default=1.0)
                 for k in sorted(plausible):
-                    weights_of.setdefault(k, last)
-                keys = sorted(weights_of)
-                weights = [weights_of[k] for k in keys]
-            elif self.prior is not None:
-                # the build's own gold distribution, restricted to what the scene table places there;
-                # when it places too few of them, the rest count a tenth; things the build never shows
-                # come last (a small vocabulary still leaves room for three swaps)
-                shares = self.prior.objects
-                inside = sum(1 for k in shares if k in plausible)
-                off = 0.0 if inside >= MIN_PLAUSIBLE else 0.1
-                weights_of = {k: v * (1.0 if k in plausible else off) for k, v in shares.items()}
-                last = 0.01 * min((v for v in weights_of.values() if v > 0), default=1.0)
-                for k in plausible:
                     weights_of.setdefault(k, last)
                 keys = sorted(weights_of)
                 weights = [weights_of[k] for k in keys]
