@@ -144,6 +144,34 @@ def generator_prior(generator: Generator, source: Any, split: str) -> dict[str, 
     return prior
 
 
+CALIBRATION_ENTITIES = 2000  # the split's first entities, whose golds the generator may learn from
+
+
+def _calibrated(records: Iterable[Record], generator: Generator, known: dict[str, Any]) -> Iterator[Record]:
+    """Yield the records; before the first, let a generator that can (`calibrate`) learn from the golds
+    of the split's first CALIBRATION_ENTITIES entities, whatever --limit, shard or resume point this
+    run has, so that every process of a build draws from the same prior."""
+    iterator = iter(records)
+    calibrate = getattr(generator, "calibrate", None)
+    if calibrate is None:
+        yield from iterator
+        return
+    head: list[Record] = []
+    entities: list[Entity] = []
+    for record in iterator:
+        head.append(record)
+        if isinstance(record, Entity):
+            entities.append(record)
+            if len(entities) >= CALIBRATION_ENTITIES:
+                break
+    if entities and known.get("prior") is not None:
+        state = calibrate(entities)
+        if state is not None:
+            known["prior"] = state
+    yield from head
+    yield from iterator
+
+
 def _after_first(records: Iterable[Record], action: Callable[[], None]) -> Iterator[Record]:
     """Yield the records, running `action` once the first has arrived (the loader has parsed its files)."""
     iterator = iter(records)
@@ -299,7 +327,7 @@ def build(config: BuildConfig, generator: Generator) -> BuildResult:
                     known["prior"] = generator_prior(generator, source, split)
                     record_declared_terms(source, split, source_dir)
 
-                records_in = _after_first(unique.filter(source.iter_records(split)), loaded)
+                records_in = _calibrated(_after_first(unique.filter(source.iter_records(split)), loaded), generator, known)
                 numbered = _numbered(records_in, config.shard_size, config.limit)
                 for chunk_index, group in groupby(numbered, key=itemgetter(0)):
                     result.chunks_seen += 1

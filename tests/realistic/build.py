@@ -27,7 +27,8 @@ def source_options(name: str, raw: Path, scale: float, seed: int = 0) -> SourceO
         files, images = writers.write_coco(folder, n(160), n(60), seed)
         return SourceOptions(annotations=tuple(files), images=images)
     if name in ("refcoco", "refcoco+", "refcocog"):
-        root, images, _ = writers.write_refer(folder, name, n(260), seed)
+        # RefCOCO+'s split keeps fewer pictures for eval: more of them give it 200+ eval rows like the rest
+        root, images, _ = writers.write_refer(folder, name, n(340 if name == "refcoco+" else 260), seed)
         return SourceOptions(root=root, images=images)
     if name == "vg":
         root, images = writers.write_visual_genome(folder, n(160), seed)

@@ -6,12 +6,14 @@ build can run it in worker processes, in any order, and get the same rows.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from scar import filters
+from scar.generate.offline.calibration import Keyed, Tally, kind_part
 from scar.generate.offline.draws import Draws
 from scar.generate.offline.objects import Objects, modifiers
 from scar.generate.offline.picture import PictureBuilder
@@ -25,7 +27,11 @@ from scar.schema import NEGATIVES_PER_TYPE, CaptionParts, Entity, GeneratorInfo,
 
 NAME, MODEL, PROMPT_VERSION = "offline", "rules-v2", "offline-2"
 P_FRAME = 0.12  # use a frame relation although an anchor exists, for variety (things only)
+CALIBRATION_ROUNDS = 3  # generate-and-correct passes over the split's first entities (see calibrate)
 MIN_PLAUSIBLE = 8  # prior categories the scene table places in the scene before others are admitted
+
+
+_CALIBRATED: dict[str, dict[str, Any]] = {}  # calibration key -> calibrated prior state (see calibrate)
 
 
 class Reject(Exception):
@@ -49,11 +55,14 @@ class OfflineGenerator:
         self.region_kind: RegionKind = region_kind
         self.info = GeneratorInfo(name=NAME, model=MODEL, prompt_version=PROMPT_VERSION, seed=self.seed)
         self.taxonomy = taxonomy or default_taxonomy()
+        self._taxonomy_key = "default" if taxonomy is None else f"custom-{id(taxonomy)}"
         self.scenes = default_scenes() if taxonomy is None else SceneTable.load(self.taxonomy)
         self.pictures = PictureBuilder(self.taxonomy)
         self.relations = Relations(self.pictures)
         self.objects = Objects(self.pictures)
         self._pools: dict[tuple[str, ...], SwapPool] = {}
+        self._scaled_pools: dict[tuple[int, str], tuple[SwapPool, SwapPool]] = {}
+        self._scene_weights: Mapping[str, float] | None = None
         self._nouns: dict[str, tuple[str, str]] = {}
         self.prior: Prior | None = None
         self._prior_key: str | None = None
@@ -78,7 +87,13 @@ class OfflineGenerator:
             return
         self._prior_key = key
         self._pools.clear()
+        self._scaled_pools.clear()
         self.prior = Prior.from_state(state) if state else None
+        self._scene_weights = None
+        if self.prior is not None:
+            factors = self.prior.factors
+            scenes = self.prior.scenes
+            self._scene_weights = {s: w * factors.of("scene", s) for s, w in sorted(scenes.items())} if factors else scenes
         self._scene_cache.clear()
 
     # ------------------------------------------------------------ protocol
@@ -170,7 +185,65 @@ class OfflineGenerator:
             raise Reject(found)
         return found
 
+    def calibrate(self, entities: Sequence[Entity], rounds: int = CALIBRATION_ROUNDS) -> dict[str, Any] | None:
+        """The prior in use, corrected so that swaps are as common as golds: generate `entities` (the
+        split's first ones, the same in every process), compare how often each thing, anchor and
+        scene is a gold's and a swap's, scale its swap weight by the ratio, `rounds` times (see
+        calibration.py). None without a prior. Run by the pipeline in the main process; the state
+        reaches the workers like any prior."""
+        if self.prior is None:
+            return None
+        state = self.prior.to_state()
+        # builds of the same entities in one process (tests, the demo) calibrate once; the key holds
+        # everything the result depends on, the entities' whole content included
+        key = hashlib.sha256(
+            repr((state["digest"], self.seed, self.p_frame, self.region_kind, self._taxonomy_key, rounds, entities)).encode()
+        ).hexdigest()
+        found = _CALIBRATED.get(key)
+        if found is not None:
+            self.use_prior(found)
+            return found
+        for _ in range(rounds):
+            tally = Tally()
+            for entity in entities:
+                try:
+                    self._compose(entity, tally)
+                except Reject:
+                    continue
+            assert self.prior is not None
+            before = self.prior.factors
+            # the golds' own shares are learnt once, before any is thinned
+            shares = before.object_shares if before is not None else tally.object_shares()
+            state = self.prior.with_factors(tally.factors(before.by_part if before else None), shares).to_state()
+            self.use_prior(state)
+        if len(_CALIBRATED) >= 16:
+            _CALIBRATED.pop(next(iter(_CALIBRATED)))
+        _CALIBRATED[key] = state
+        return state
+
+    def _scaled(self, pool: SwapPool, part: str) -> SwapPool:
+        """`pool` with the calibrated factors of one part (object or anchor), cached."""
+        factors = self.prior.factors if self.prior is not None else None
+        if factors is None or not factors.by_part.get(part):
+            return pool
+        found = self._scaled_pools.get((id(pool), part))
+        if found is not None and found[0] is pool:
+            return found[1]
+        if len(self._scaled_pools) > 4096:
+            self._scaled_pools.clear()
+        scaled = pool.scaled(lambda key: factors.of(part, key))
+        self._scaled_pools[(id(pool), part)] = (pool, scaled)
+        return scaled
+
+    def _part(self, part: str, kind: str) -> str:
+        """The factors object or anchor swaps beside a relation of this kind are drawn with: the kind's own, if any."""
+        factors = self.prior.factors if self.prior is not None else None
+        return kind_part(part, kind) if factors is not None and kind_part(part, kind) in factors.by_part else part
+
     def _build(self, entity: Entity) -> Sample:
+        return self._compose(entity)
+
+    def _compose(self, entity: Entity, tally: Tally | None = None) -> Sample:
         d = Draws(self.seed, entity.id)
         pic = self.pictures.build(entity)
         noun, det = self._noun(entity.category)
@@ -186,16 +259,28 @@ class OfflineGenerator:
         rel_texts: list[str] = []
         obj_texts: list[str] = []
         failure = "too few relation swaps: no true relation with 3 false ones"
-        for option in self.relations.options(pic, noun, absent, self.p_frame, d):
+        rel_keys: list[str | None] = []
+        obj_keys: list[str | None] = []
+        factors = self.prior.factors if self.prior is not None else None
+        object_key = pic.concept.key if pic.concept else None
+        thin = d.next() if factors is not None else 0.0  # one draw per entity: a thinned gold skips every such relation
+
+        def anchor_pool(kind: str) -> SwapPool:
+            return self._scaled(absent, self._part("anchor", kind))
+
+        for option in self.relations.options(pic, noun, anchor_pool, self.p_frame, d):
+            if factors is not None and thin >= factors.keep_chance(option.kind, object_key):
+                failure = "relation names its object: thinned"
+                continue
             candidate = CaptionParts(obj, option.text, scene_np if option.framed else f"{scene_prep} {scene_np}")
             try:
-                rel_texts = self._take(candidate, "relation", option.swaps, "relation swaps")
+                rel_texts = self._take(candidate, "relation", option.swaps, "relation swaps", rel_keys)
             except Reject:
                 continue
             relation = option.kind if option.framed else (option.kind, option.anchor)
-            swaps = self.objects.swaps(pic, relation, mods, absent, d)
+            swaps = self.objects.swaps(pic, relation, mods, self._scaled(absent, self._part("object", option.kind)), d)
             try:
-                obj_texts = self._take(candidate, "object", swaps, f"object swaps for {entity.category!r}")
+                obj_texts = self._take(candidate, "object", swaps, f"object swaps for {entity.category!r}", obj_keys)
             except Reject as why:
                 failure = str(why)  # another relation may leave room for object swaps
                 continue
@@ -204,13 +289,20 @@ class OfflineGenerator:
         if gold is None or choice is None:
             raise Reject(failure)
         object_key = pic.concept.key if pic.concept else None
-        scene_phrases = (np_ if choice.framed else f"{prep} {np_}" for prep, np_ in self.scenes.swaps(
-            scene, object_key, d, self.prior.scenes if self.prior else None))
-        scene_texts = self._take(gold, "scene", scene_phrases, "scene swaps")
+        scene_phrases = (Keyed(np_ if choice.framed else f"{prep} {np_}", key) for prep, np_, key in self.scenes.swaps(
+            scene, object_key, d, self._scene_weights))
+        scene_keys: list[str | None] = []
+        scene_texts = self._take(gold, "scene", scene_phrases, "scene swaps", scene_keys)
         negatives = tuple(obj_texts + rel_texts + scene_texts)
         problems = filters.candidate_problems(gold.text, negatives)
         if problems:
             raise Reject(f"unfair candidates: {problems[0]}")
+        if tally is not None:
+            anchor = self.pictures.info(choice.anchor.category).key if choice.anchor is not None else None
+            for part, gold_key, keys in (("object", object_key, obj_keys), ("anchor", anchor, rel_keys)):
+                tally.add(part, gold_key, keys)
+                tally.add(kind_part(part, choice.kind), gold_key, keys)
+            tally.add("scene", scene_key(scene), scene_keys)
         return Sample(
             entity=entity,
             gold=gold,
@@ -223,12 +315,17 @@ class OfflineGenerator:
         )
 
     @staticmethod
-    def _take(gold: CaptionParts, part: str, values: Iterable[str | Group], what: str) -> list[str]:
-        """The first 3 values that make a distinct negative of fair length, as full caption texts.
+    def _take(
+        gold: CaptionParts, part: str, values: Iterable[str | Group], what: str, keys: list[str | None] | None = None
+    ) -> list[str]:
+        """The first 3 values that make a distinct negative of fair length, as full caption texts; the
+        keys of what they name (calibration.Keyed values) go to `keys`, replacing what it held.
 
         A value may be a tuple of alternative wordings of one meaning: at most one of them is used.
         Only `part` changes, so distinctness and length are decided on the part alone.
         """
+        if keys is not None:
+            keys.clear()
         gold_value = getattr(gold, part)
         gold_len = len(gold_value)
         tolerance = max(filters.LENGTH_ABS_TOL, filters.LENGTH_REL_TOL * len(gold.text))
@@ -243,6 +340,8 @@ class OfflineGenerator:
                     continue
                 taken.add(low)
                 texts.append(prefix + value + suffix)
+                if keys is not None:
+                    keys.append(getattr(value, "key", None))
                 break
             if len(texts) == NEGATIVES_PER_TYPE:
                 return texts

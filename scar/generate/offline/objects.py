@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Iterator, Sequence
 
+from scar.generate.offline.calibration import Keyed
 from scar.generate.offline.draws import Draws, WeightedPool
 from scar.generate.offline.geometry import Item, frame_holds, holds, kind_suits
 from scar.generate.offline.picture import Picture, PictureBuilder
@@ -111,7 +112,7 @@ class Objects:
             if anchor is not None and not kind_suits(kind, c.role, anchor.role):  # type: ignore[arg-type]
                 continue
             if takes_colours(c, mods) and (c.key not in present or self._false_for_all(pic, c, relation)):
-                yield self.phrase(c, mods)
+                yield Keyed(self.phrase(c, mods), c.key)
 
     def whole_present(self, pic: Picture, c: Concept) -> bool:
         """A part whose whole is in the picture may be there unannotated (a man's hand): no absent swap."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 from scar.generate.offline.draws import WeightedPool
 from scar.generate.taxonomy import Concept
@@ -16,16 +16,25 @@ class SwapPool:
     """Concepts with sampling weights (the build's gold distribution, see prior.py), prepared once per
     scene: a plain weighted pool for anchors, and one per layout class for object swaps."""
 
-    def __init__(self, concepts: Sequence[Concept], weights: Sequence[float]) -> None:
+    def __init__(
+        self, concepts: Sequence[Concept], weights: Sequence[float], factor: Callable[[str], float] | None = None
+    ) -> None:
         self.concepts = tuple(concepts)
-        self.weights = tuple(weights)
-        self.share = {c.key: w for c, w in zip(self.concepts, self.weights)}
-        self.floor = min((w for w in self.weights if w > 0), default=1.0)
+        self.base = tuple(weights)
+        self.factor = factor
+        self.weights = tuple(w * factor(c.key) for c, w in zip(self.concepts, self.base)) if factor else self.base
+        self.share = {c.key: w for c, w in zip(self.concepts, self.base)}
+        self.floor = min((w for w in self.base if w > 0), default=1.0)
         self.plain = WeightedPool(self.concepts, self.weights)
         self._by_class: dict[str, WeightedPool] = {}
 
     def weight(self, key: str) -> float:
-        return max(self.share.get(key, 0.0), self.floor)
+        w = max(self.share.get(key, 0.0), self.floor)
+        return w * self.factor(key) if self.factor else w
+
+    def scaled(self, factor: Callable[[str], float]) -> "SwapPool":
+        """The same things, each weight times its factor (calibration.py)."""
+        return SwapPool(self.concepts, self.base, factor)
 
     def for_class(self, role_class: str) -> WeightedPool:
         pool = self._by_class.get(role_class)

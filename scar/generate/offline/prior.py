@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping, Sequence
 
+from scar.generate.offline.calibration import SwapFactors
 from scar.generate.offline.scenes import NEUTRAL, NEUTRAL_NAMES, NoSceneEvidence, SceneChoice, SceneTable, SideOdds
 from scar.generate.taxonomy import Taxonomy
 from scar.generate.words import norm_name
@@ -40,6 +41,8 @@ class Prior:
     sides: SideOdds | None = None  # how the build's pictures say each category leans indoor or outdoor
     # scene key -> concept key -> sampling weight: what golds show in pictures of that scene (see scene_key)
     objects_by_scene: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    # per part, how much likelier each swap must be drawn than the above say (calibration.py)
+    factors: SwapFactors | None = None
 
     @staticmethod
     def build(
@@ -160,12 +163,19 @@ class Prior:
             }  # fmt: skip
         return out
 
+    def with_factors(
+        self, factors: Mapping[str, Mapping[str, float]], object_shares: Mapping[str, Mapping[str, tuple[float, float]]]
+    ) -> "Prior":
+        return replace(self, factors=SwapFactors(factors, object_shares))
+
     def to_state(self) -> dict[str, Any]:
         state: dict[str, Any] = {"objects": dict(self.objects), "scenes": dict(self.scenes)}
         if self.sides is not None:
             state["sides"] = {"log_prior": self.sides.log_prior, "llr": dict(self.sides.llr)}
         if self.objects_by_scene:
             state["objects_by_scene"] = {k: dict(v) for k, v in self.objects_by_scene.items()}
+        if self.factors is not None:
+            state["factors"] = self.factors.to_state()
         # workers compare priors by this digest instead of re-serialising the whole state per batch
         state["digest"] = hashlib.sha256(json.dumps(state, sort_keys=True).encode("utf-8")).hexdigest()
         return state
@@ -178,6 +188,7 @@ class Prior:
             dict(state["scenes"]),
             SideOdds(sides["log_prior"], dict(sides["llr"])) if sides else None,
             {k: dict(v) for k, v in (state.get("objects_by_scene") or {}).items()},
+            SwapFactors.from_state(state.get("factors")),
         )
 
 

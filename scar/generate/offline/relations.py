@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
+from scar.generate.offline.calibration import Keyed
 from scar.generate.offline.draws import Draws, WeightedPool
 from scar.generate.offline.geometry import OPPOSITE, Item, clear_kinds, contains, frame_holds, frame_kind, holds, kind_suits
 from scar.generate.offline.picture import Picture, PictureBuilder
@@ -103,7 +104,11 @@ class Relations:
             name = c.display if c else " ".join(item_or_concept.category.lower().replace("_", " ").split())
         return f"the other {name}" if name == noun else f"the {name}"
 
-    def options(self, pic: Picture, noun: str, absent: SwapPool, p_frame: float, d: Draws) -> Iterator[RelationChoice]:
+    def options(
+        self, pic: Picture, noun: str, anchor_pool: Callable[[str], SwapPool], p_frame: float, d: Draws
+    ) -> Iterator[RelationChoice]:
+        """Gold relations in preference order, each with its lazy swaps; `anchor_pool(kind)`: the things a swap
+        about another anchor is drawn from, with their weights, for a relation of that kind."""
         e = pic.entity
         anchors = []
         tiny = 0.002 * pic.width * pic.height
@@ -134,7 +139,7 @@ class Relations:
         if frame_first or not options:
             yield self._frame(pic, d)
         for _, _, kind, it in options:
-            yield self._neighbour(pic, kind, it, noun, absent, d)
+            yield self._neighbour(pic, kind, it, noun, anchor_pool(kind), d)
         if options and not frame_first:
             yield self._frame(pic, d)
 
@@ -148,33 +153,35 @@ class Relations:
         e = pic.entity
         opposite = OPPOSITE.get(kind)
         if opposite and mirrored(kind, e, anchor) and not holds(opposite, e, anchor):
-            yield self._group(opposite, e.role, anchor.role, self.anchor_phrase(anchor, noun), d)
+            yield self._group(opposite, e.role, anchor.role, self.anchor_phrase(anchor, noun), d, self.pictures.info(anchor.category).key)
         # never a thing of the entity's own kind: golds do not name one ("the other person", see options)
         skip = self.pictures.info(anchor.category).related | self.pictures.info(e.category).related
-        pool = pic.memo.get(("anchors", anchor.category))
+        memo_key = ("anchors", anchor.category, kind)  # the weights depend on the kind (calibration.py)
+        pool = pic.memo.get(memo_key)
         if pool is None:
             concepts = self.pictures.taxonomy.concepts
             anchor_is_part = bool(getattr(self.pictures.concept(anchor.category), "whole", ()))
             # golds seldom name a part as the anchor (small and inside its whole): swaps do not either
             keys = [k for k in pic.by_key if k not in skip and (anchor_is_part or not (k in concepts and concepts[k].whole))]
-            pool = pic.memo[("anchors", anchor.category)] = WeightedPool(keys, [absent.weight(k) for k in keys])
-        # as often as golds name each kind of anchor; lazily: holds() runs only for anchors offered
-        for key in pool.order(d):  # type: ignore[attr-defined]
-            it = pic.by_key[key][0]
-            same = pic.instances_of(self.pictures.related(key))
-            for k in (kind, opposite if opposite and mirrored(kind, e, it) else None):
-                if k and kind_suits(k, e.role, it.role) and not any(holds(k, e, inst) for inst in same):
-                    yield self._group(k, e.role, it.role, self.anchor_phrase(it, noun), d)
+            pool = pic.memo[memo_key] = WeightedPool(keys, [absent.weight(k) for k in keys])
+        # things in the picture (keys) and things it lacks (concepts) in one weighted draw, as often as
+        # golds name each kind of anchor; lazily: holds() runs only for anchors offered
         taxonomy = self.pictures.taxonomy
-        for c in absent.plain.order(d):
-            if c.key not in pic.blocked and kind_suits(kind, e.role, c.role) and not (c.whole and taxonomy.wholes(c.key) & pic.present):
-                yield self._group(kind, e.role, c.role, self.anchor_phrase(c, noun), d)
+        for item in absent.plain.order(d, first=pool):  # type: ignore[arg-type]
+            if isinstance(item, str):
+                it = pic.by_key[item][0]
+                same = pic.instances_of(self.pictures.related(item))
+                for k in (kind, opposite if opposite and mirrored(kind, e, it) else None):
+                    if k and kind_suits(k, e.role, it.role) and not any(holds(k, e, inst) for inst in same):
+                        yield self._group(k, e.role, it.role, self.anchor_phrase(it, noun), d, item)
+            elif item.key not in pic.blocked and kind_suits(kind, e.role, item.role) and not (item.whole and taxonomy.wholes(item.key) & pic.present):
+                yield self._group(kind, e.role, item.role, self.anchor_phrase(item, noun), d, item.key)
 
     @staticmethod
-    def _group(kind: str, e_role: str, n_role: str, anchor: str, d: Draws) -> Group:
+    def _group(kind: str, e_role: str, n_role: str, anchor: str, d: Draws, anchor_key: str | None) -> Group:
         options = wordings(kind, e_role, n_role)
         start = int(d.next() * len(options)) % len(options)
-        return tuple(f"{w} {anchor}" for w in options[start:] + options[:start])
+        return tuple(Keyed(f"{w} {anchor}", anchor_key) for w in options[start:] + options[:start])
 
     def _frame(self, pic: Picture, d: Draws) -> RelationChoice:
         box, w, h = pic.entity.box, pic.width, pic.height

@@ -283,22 +283,22 @@ class SceneTable:
 
     def swaps(
         self, choice: SceneChoice, object_key: str | None, d: Draws, weights: Mapping[str, float] | None = None
-    ) -> Iterator[tuple[str, str]]:
-        """(preposition, noun phrase) of scenes the picture cannot be, plausible ones for the object first.
+    ) -> Iterator[tuple[str, str, str]]:
+        """(preposition, noun phrase, scene key) of scenes the picture cannot be, plausible ones for the object first.
 
         With `weights` (how often golds will show each scene, or neutral phrase "<indoor>"/"<outdoor>",
         in this build; see prior.py) swaps are drawn as often as golds show them."""
         groups, neutral = self._swap_groups(choice, object_key, weights)
         if weights is None:
             if neutral and (choice.name is None or d.next() < P_FALLBACK_SWAP):
-                yield self.neutral_phrase(neutral)
+                yield (*self.neutral_phrase(neutral), neutral)
             for group in groups:
                 for s in d.walk(group.items):
-                    yield self.phrase(s, self.scenes[s].indoor)
+                    yield (*self.phrase(s, self.scenes[s].indoor), s)
             return
         for group in groups:
             for s in proportional_sample(group, NEGATIVES_PER_TYPE, d):
-                yield self.neutral_phrase(s) if s in NEUTRAL_NAMES else self.phrase(s, self.scenes[s].indoor)
+                yield (*(self.neutral_phrase(s) if s in NEUTRAL_NAMES else self.phrase(s, self.scenes[s].indoor)), s)
 
     def _swap_groups(
         self, choice: SceneChoice, object_key: str | None, weights: Mapping[str, float] | None
