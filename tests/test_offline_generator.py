@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from scar.core.schema import Entity, Neighbour, Region, Rejected, Sample
 from scar.generate import make_generator
 from scar.generate.offline import OfflineGenerator
 from scar.generate.rules import RELATION_CLASSES, relation_class
-from scar.schema import Entity, Neighbour, Region, Rejected, Sample
 from scar.sources.base import SourceOptions
 from scar.sources.demo import DemoSource
 from tests.geometry_oracle import gold_relation_problem

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-from scar.errors import ScarError
+from scar.core.errors import ScarError
 from scar.generate.base import Generator
 
 # name -> (module, summary). Each module provides add_arguments(parser) and from_args(args) -> Generator.

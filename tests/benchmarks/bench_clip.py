@@ -44,7 +44,7 @@ def build(name: str, tiny_dir: Path, device: str, dtype: str):
     from transformers import AutoProcessor, CLIPConfig, CLIPModel, SiglipConfig, SiglipModel
 
     from baselines.clip import DualEncoderEmbedder, text_settings, torch_dtype
-    from evaluators.protocol import EmbedderInfo
+    from evaluators.models.protocol import EmbedderInfo
 
     spec = FULL_SIZE[name]
     if spec["family"] == "clip":
@@ -80,7 +80,7 @@ def timed(embedder, items, batch_size: int, device: str) -> float:
 
 def main() -> None:
     from baselines.tiny import ensure_tiny_models
-    from evaluators.protocol import Item
+    from evaluators.models.protocol import Item
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from evaluators.cache import EmbeddingCache
-from evaluators.registry import load_embedder
+from evaluators.models.registry import load_embedder
 from evaluators.tasks.catalog import ALL_TASKS
 from evaluators.tasks.mmeb import load_mmeb_task
 from scar.cli import main

@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from evaluators.protocol import Item
-from evaluators.qwen2vl import first_call_positions
-from evaluators.registry import load_embedder
+from evaluators.models.protocol import Item
+from evaluators.models.qwen2vl import first_call_positions
+from evaluators.models.registry import load_embedder
 from evaluators.tasks.scar import official_query_text
 from tests.parity import cases
 from tests.parity.support import (DATA, TOLERANCE, image_path, load_golden, max_abs_diff, resized_image_digests,
@@ -111,7 +111,7 @@ def sam_normalised_once(embedder, monkeypatch):
 
 def prompts_scaled_to_sam(embedder, monkeypatch):
     """Boxes scaled to SAM's frame, box and point used together (the fixed branch of `build_prompt`)."""
-    import evaluators.virtue as virtue
+    import evaluators.models.virtue as virtue
 
     original = virtue.build_prompt
     monkeypatch.setattr(virtue, "build_prompt", lambda item, size, sam_size, protocol, *rest:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from baselines.vlm2vec import V1_MAX_PIXELS, V1_MIN_PIXELS
-from evaluators.protocol import Item
-from evaluators.registry import load_embedder
+from evaluators.models.protocol import Item
+from evaluators.models.registry import load_embedder
 from tests.parity import cases
 from tests.parity.support import (DATA, TOLERANCE, image_path, load_golden, max_abs_diff, resized_image_digests,
                                   torchvision_image_processor)

@@ -190,8 +190,10 @@ def picture_stats(lays: list[Layout]) -> dict[str, float]:
 def keep_rates(root: Path, n_images: int, seed: int = 0, workers: int = 1) -> dict[str, dict[str, Any]]:
     """Build coco and refcoco with and without --stuff: {"coco": {"without": ..., "with": ...}, ...},
     each {"entities", "samples", "keep", "scene_methods", "rejections"}."""
+    from scar.build.config import BuildConfig
+    from scar.build.pipeline import build
     from scar.generate.offline import OfflineGenerator
-    from scar.pipeline import BuildConfig, build
+    from scar.sources import resolve_source
     from scar.sources.base import SourceOptions
 
     instances, stuff, images = write_coco_with_stuff(root / "raw" / "coco", n_images * 3 // 4, n_images // 4, seed)
@@ -205,7 +207,7 @@ def keep_rates(root: Path, n_images: int, seed: int = 0, workers: int = 1) -> di
     for name, opts in options.items():
         for mode in ("without", "with"):
             folder = root / f"build-{name}-{mode}"
-            config = BuildConfig(source=name, out=folder, source_options=replace(opts, stuff=stuff_of[name] if mode == "with" else ()),
+            config = BuildConfig(source=resolve_source(name), out=folder, source_options=replace(opts, stuff=stuff_of[name] if mode == "with" else ()),
                                  seed=seed, progress=False, workers=workers, audit=False)  # fmt: skip
             build(config, OfflineGenerator(seed=seed))
             splits = json.loads((folder / "stats.json").read_text())["sources"][name]["splits"]
