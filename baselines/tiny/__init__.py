@@ -28,6 +28,14 @@ TINY_PATCH = 8
 TINY_HIDDEN = 32
 TINY_PROJECTION = 16
 TINY_TEXT_POSITIONS = 64
+TINY_VISION = {  # the vision tower both tiny CLIP and tiny SigLIP share
+    "hidden_size": TINY_HIDDEN,
+    "intermediate_size": 2 * TINY_HIDDEN,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "image_size": TINY_IMAGE_SIZE,
+    "patch_size": TINY_PATCH,
+}
 
 # A few CLIP-style merges so that common words are more than single letters.
 CLIP_MERGES = [("t", "h"), ("th", "e</w>"), ("a", "n"), ("an", "d</w>"), ("o", "n</w>"), ("i", "n"), ("e", "r</w>"), ("o", "f</w>")]
@@ -79,14 +87,7 @@ def write_tiny_clip(directory: Path, seed: int = TINY_SEED) -> Path:
             "eos_token_id": vocab["<|endoftext|>"],
             "pad_token_id": vocab["<|endoftext|>"],
         },
-        vision_config={
-            "hidden_size": TINY_HIDDEN,
-            "intermediate_size": 2 * TINY_HIDDEN,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 4,
-            "image_size": TINY_IMAGE_SIZE,
-            "patch_size": TINY_PATCH,
-        },
+        vision_config=dict(TINY_VISION),
         projection_dim=TINY_PROJECTION,
     )
     model = _seeded_init(CLIPModel, config, seed)
@@ -142,14 +143,7 @@ def write_tiny_siglip(directory: Path, seed: int = TINY_SEED) -> Path:
             "bos_token_id": tokenizer.eos_token_id,  # SigLIP has no start token
             "eos_token_id": tokenizer.eos_token_id,
         },
-        vision_config={
-            "hidden_size": TINY_HIDDEN,
-            "intermediate_size": 2 * TINY_HIDDEN,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 4,
-            "image_size": TINY_IMAGE_SIZE,
-            "patch_size": TINY_PATCH,
-        },
+        vision_config=dict(TINY_VISION),
     )
     model = _seeded_init(SiglipModel, config, seed)
     image_processor = SiglipImageProcessor(size={"height": TINY_IMAGE_SIZE, "width": TINY_IMAGE_SIZE})
