@@ -176,10 +176,11 @@ def load_embedder(
 
 
 def load_resolved(
-    spec: ModelSpec, variant: str | None, device: str = "cpu", dtype: str | None = None, **options: Any
+    spec: ModelSpec, variant: str | None, /, device: str = "cpu", dtype: str | None = None, **options: Any
 ) -> Embedder:
     """Build the embedder of what `resolve` returned: a command resolves the model name once, up front
-    (a bad name fails before any task loads), and loads that same spec here."""
+    (a bad name fails before any task loads), and loads that same spec here. `spec` and `variant` are
+    positional-only, so loader options of those names reach the clash check below, as before."""
     dtype = dtype or default_dtype(device)
     registered = _MODELS.get(spec.name) is spec or is_factory_spec(spec.hf_id)
     options = {key: value for key, value in options.items() if value is not None}
