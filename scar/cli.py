@@ -242,11 +242,10 @@ def _delegate(
     p = sub.add_parser(name, help=help_text)
     if wanted != name:
         return
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
+    from scar.core.optional import optional_module
+
+    mod = optional_module(module)
+    if mod is None:
         missing = f"`scar {name}` is not available in this installation ({module} is missing)"
         p.set_defaults(func=lambda _args: (_ for _ in ()).throw(ScarError(missing)))
         return

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import scar.sources
-import scar.build.stats as stats_card
+import scar.build.stats as build_stats
 from scar.build.config import BuildConfig
 from scar.build.pipeline import build
 from scar.check.validate import stats_mismatches, validate
@@ -128,7 +128,7 @@ def test_stats_json_is_never_overwritten_by_an_older_sum(tmp_path: Path, monkeyp
     build(config(0), SeededGenerator(0))  # images written once, so the two threads below only read them
     for p in (out / "synthetic").glob("*-0000[13579]*"):
         p.unlink()  # worker 1's chunks: not built yet
-    real_collect = stats_card.collect_stats
+    real_collect = build_stats.collect_stats
     b_done = threading.Event()
 
     def slow_collect(root, images_root=None):
@@ -137,7 +137,7 @@ def test_stats_json_is_never_overwritten_by_an_older_sum(tmp_path: Path, monkeyp
             b_done.wait(timeout=1.5)  # B writes meanwhile, unless the lock makes it wait for A
         return stats
 
-    monkeypatch.setattr(stats_card, "collect_stats", slow_collect)
+    monkeypatch.setattr(build_stats, "collect_stats", slow_collect)
     a = threading.Thread(target=build, args=(config(0), SeededGenerator(0)), name="A")
     a.start()
     time.sleep(0.3)  # A holds its (older) sum

@@ -28,6 +28,13 @@ TINY_PATCH = 8
 TINY_HIDDEN = 32
 TINY_PROJECTION = 16
 TINY_TEXT_POSITIONS = 64
+TINY_TEXT_TOWER = {  # the text tower's shape, shared by tiny CLIP and tiny SigLIP (each adds its vocabulary)
+    "hidden_size": TINY_HIDDEN,
+    "intermediate_size": 2 * TINY_HIDDEN,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "max_position_embeddings": TINY_TEXT_POSITIONS,
+}
 TINY_VISION = {  # the vision tower both tiny CLIP and tiny SigLIP share
     "hidden_size": TINY_HIDDEN,
     "intermediate_size": 2 * TINY_HIDDEN,
@@ -78,11 +85,7 @@ def write_tiny_clip(directory: Path, seed: int = TINY_SEED) -> Path:
     config = CLIPConfig(
         text_config={
             "vocab_size": len(vocab),
-            "hidden_size": TINY_HIDDEN,
-            "intermediate_size": 2 * TINY_HIDDEN,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 4,
-            "max_position_embeddings": TINY_TEXT_POSITIONS,
+            **TINY_TEXT_TOWER,
             "bos_token_id": vocab["<|startoftext|>"],
             "eos_token_id": vocab["<|endoftext|>"],
             "pad_token_id": vocab["<|endoftext|>"],
@@ -134,11 +137,7 @@ def write_tiny_siglip(directory: Path, seed: int = TINY_SEED) -> Path:
     config = SiglipConfig(
         text_config={
             "vocab_size": len(tokenizer),
-            "hidden_size": TINY_HIDDEN,
-            "intermediate_size": 2 * TINY_HIDDEN,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 4,
-            "max_position_embeddings": TINY_TEXT_POSITIONS,
+            **TINY_TEXT_TOWER,
             "pad_token_id": tokenizer.pad_token_id,
             "bos_token_id": tokenizer.eos_token_id,  # SigLIP has no start token
             "eos_token_id": tokenizer.eos_token_id,

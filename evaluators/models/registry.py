@@ -31,6 +31,7 @@ from evaluators.models.protocol import FOLDER_HASH, Embedder, EmbedderInfo
 from evaluators.models.regions import REGION_VARIANTS
 from evaluators.models.spec import ModelSpec
 from scar.core.errors import ScarError
+from scar.core.optional import optional_module
 
 __all__ = [
     "REGION_VARIANTS",
@@ -92,11 +93,8 @@ def _load_registrations() -> None:
     for module in REGISTRATIONS:
         if module in _READ:
             continue
-        try:
-            table = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+        table = optional_module(module)
+        if table is None:
             continue
         _READ.add(module)
         for family, loader in table.FAMILIES.items():
