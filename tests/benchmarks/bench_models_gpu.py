@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
@@ -37,6 +36,7 @@ from evaluators.models.qwen2vl import Qwen2VLEmbedder  # noqa: E402
 from evaluators.models.virtue import VIRTUE_MAX_PIXELS, VIRTUE_MIN_PIXELS, VirtueEmbedder  # noqa: E402
 from evaluators.models.virtue_sam import SAM_CONFIG, Connector, SegmentationStream  # noqa: E402
 from evaluators.tasks.catalog import MMEB_TASKS, SCAR_TASKS  # noqa: E402
+from tests.benchmarks.timing import time_encode  # noqa: E402
 
 QWEN2VL_DIMS = {  # from the public Qwen2-VL-{2B,7B}-Instruct config.json files
     "2b": dict(text=dict(vocab_size=151936, hidden_size=1536, intermediate_size=8960, num_hidden_layers=28,
@@ -136,18 +136,6 @@ def count_flops(embedder: Qwen2VLEmbedder, items: list[Item], batch_size: int) -
     return counter.get_total_flops() / min(batch_size, len(items))
 
 
-def time_kind(embedder: Qwen2VLEmbedder, items: list[Item], batch_size: int, device: str, warm: bool = True) -> float:
-    if warm:
-        embedder.encode(items[:batch_size], batch_size)  # warm-up
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    embedder.encode(items, batch_size)
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
-
-
 def workload(mmeb_root: Path | None = None, scar_root: Path | None = None, per_task: bool = False
              ) -> tuple[dict[str, int], str]:
     """What a full SCaR + MMEB evaluation encodes, by kind, and where the counts come from.
@@ -222,7 +210,7 @@ def measure(model: str, args: argparse.Namespace, device: str, dtype: torch.dtyp
             repeat = kind == "image_repeat"
             if repeat:  # the pictures of "image", encoded just before: cached
                 embedder.encode(kinds["image"], batch)
-            seconds = time_kind(embedder, items, batch, device, warm=not repeat)
+            seconds = time_encode(embedder, items, batch, device, warm=not repeat)
             tokens = count_tokens(embedder, items)
             flops = count_flops(embedder, items, batch)
             rates[kind] = n / seconds

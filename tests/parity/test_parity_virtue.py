@@ -13,11 +13,10 @@ import torch
 
 from evaluators.models.protocol import Item
 from evaluators.models.qwen2vl import first_call_positions
-from evaluators.models.registry import load_embedder
 from evaluators.tasks.scar import official_query_text
 from tests.parity import cases
-from tests.parity.support import (DATA, TOLERANCE, image_path, load_golden, max_abs_diff, resized_image_digests,
-                                  torchvision_image_processor)
+from tests.parity.support import (DATA, TOLERANCE, image_path, load_golden, max_abs_diff, protocol_fixtures,
+                                  resized_image_digests, torchvision_image_processor)
 
 CKPT = DATA / "virtue" / "ckpt"
 
@@ -42,16 +41,7 @@ def diff_to_official(embedder, case: str) -> float:
     return max_abs_diff(got, golden()["cases"][case][golden()["reference"]])
 
 
-@pytest.fixture(scope="module")
-def official():
-    embedder = load_embedder(str(CKPT), family="virtue")  # no protocol given: the default must be official
-    assert embedder.info.protocol == "official"
-    return embedder
-
-
-@pytest.fixture(scope="module")
-def fixed():
-    return load_embedder(str(CKPT), family="virtue", protocol="fixed")
+official, fixed = protocol_fixtures(CKPT, "virtue")
 
 
 def test_golden_data_is_from_the_pinned_official_code():

@@ -11,10 +11,9 @@ import pytest
 
 from baselines.vlm2vec import V1_MAX_PIXELS, V1_MIN_PIXELS
 from evaluators.models.protocol import Item
-from evaluators.models.registry import load_embedder
 from tests.parity import cases
-from tests.parity.support import (DATA, TOLERANCE, image_path, load_golden, max_abs_diff, resized_image_digests,
-                                  torchvision_image_processor)
+from tests.parity.support import (DATA, TOLERANCE, image_path, load_golden, max_abs_diff, protocol_fixtures,
+                                  resized_image_digests, torchvision_image_processor)
 
 CKPT = DATA / "vlm2vec" / "ckpt"
 IMAGE_CASES = [case for case, names in cases.VLM2VEC_CASES.items()
@@ -40,16 +39,7 @@ def diffs_to_official(embedder, case: str) -> dict[str, float]:
     return {ref: max_abs_diff(got, golden()["cases"][case][ref]) for ref in ("first", "later")}
 
 
-@pytest.fixture(scope="module")
-def official():
-    embedder = load_embedder(str(CKPT), family="vlm2vec")  # no protocol given: the default must be official
-    assert embedder.info.protocol == "official"
-    return embedder
-
-
-@pytest.fixture(scope="module")
-def fixed():
-    return load_embedder(str(CKPT), family="vlm2vec", protocol="fixed")
+official, fixed = protocol_fixtures(CKPT, "vlm2vec")
 
 
 def test_golden_data_is_from_the_pinned_official_code():
