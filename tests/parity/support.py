@@ -88,3 +88,17 @@ def protocol_fixtures(ckpt: Path, family: str):
         return load_embedder(str(ckpt), family=family, protocol="fixed")
 
     return official, fixed
+
+
+def fixed_branch(embedder, monkeypatch, method: str) -> None:
+    """One quirk off: the embedder's `method` runs its fixed-protocol branch, everything else stays official."""
+    original = getattr(type(embedder), method)
+
+    def patched(self, *args):
+        self.protocol = "fixed"
+        try:
+            return original(self, *args)
+        finally:
+            self.protocol = "official"
+
+    monkeypatch.setattr(type(embedder), method, patched)

@@ -15,7 +15,7 @@ from evaluators.models.protocol import Item
 from evaluators.models.qwen2vl import first_call_positions
 from evaluators.tasks.scar import official_query_text
 from tests.parity import cases
-from tests.parity.support import (DATA, TOLERANCE, image_path, load_golden, max_abs_diff, protocol_fixtures,
+from tests.parity.support import (DATA, TOLERANCE, fixed_branch, image_path, load_golden, max_abs_diff, protocol_fixtures,
                                   resized_image_digests, torchvision_image_processor)
 
 CKPT = DATA / "virtue" / "ckpt"
@@ -86,16 +86,7 @@ def first_call_position_ids(embedder, monkeypatch):
 
 def sam_normalised_once(embedder, monkeypatch):
     """SAM sees the [0, 1] image normalised once (the fixed branch of `sam_pixels`)."""
-    original = type(embedder).sam_pixels
-
-    def sam_pixels(self, enc):
-        self.protocol = "fixed"
-        try:
-            return original(self, enc)
-        finally:
-            self.protocol = "official"
-
-    monkeypatch.setattr(type(embedder), "sam_pixels", sam_pixels)
+    fixed_branch(embedder, monkeypatch, "sam_pixels")
     return lambda: None
 
 

@@ -12,7 +12,7 @@ import pytest
 from baselines.vlm2vec import V1_MAX_PIXELS, V1_MIN_PIXELS
 from evaluators.models.protocol import Item
 from tests.parity import cases
-from tests.parity.support import (DATA, TOLERANCE, image_path, load_golden, max_abs_diff, protocol_fixtures,
+from tests.parity.support import (DATA, TOLERANCE, fixed_branch, image_path, load_golden, max_abs_diff, protocol_fixtures,
                                   resized_image_digests, torchvision_image_processor)
 
 CKPT = DATA / "vlm2vec" / "ckpt"
@@ -69,16 +69,7 @@ def test_text_only_rows_are_the_same_under_both_protocols(fixed):
 
 def mrope_position_ids(embedder, monkeypatch):
     """Qwen2-VL's M-RoPE ids (the fixed branch of `position_ids`) instead of the official 1-D ones."""
-    original = type(embedder).position_ids
-
-    def position_ids(self, enc):
-        self.protocol = "fixed"
-        try:
-            return original(self, enc)
-        finally:
-            self.protocol = "official"
-
-    monkeypatch.setattr(type(embedder), "position_ids", position_ids)
+    fixed_branch(embedder, monkeypatch, "position_ids")
 
 
 def v1_pixel_limits(embedder, monkeypatch):
