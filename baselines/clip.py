@@ -14,9 +14,9 @@ Fusion rules:
            image and text features; scores are cosines);
   - "mean" the mean of the L2-normalised image and text embeddings (each modality weighs the same);
   - "image" the image embedding alone, the instruction text ignored.
-The region variant (crop / circle / boxtext) is applied by evaluators.regions before any of this.
+The region variant (crop / circle / boxtext) is applied by evaluators.models.regions before any of this.
 Every output row is L2-normalised, float32, on CPU.
-The image tower's output is kept per picture (`evaluators.vision_cache`, option `image_cache_mb`, 0
+The image tower's output is kept per picture (`evaluators.models.vision_cache`, option `image_cache_mb`, 0
 disables it) and reused for every later item showing it: a picture under several instructions is
 decoded and encoded once, with exactly the numbers of that first encode.
 
@@ -56,13 +56,13 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from evaluators.regions import apply_region, check_variant, load_image, prepare
-from evaluators.hub import require_hub_model
-from evaluators.protocol import IMAGE_TOKEN, OFFICIAL_PROTOCOL, EmbedderInfo, Item, check_protocol
-from evaluators.registry import ModelSpec
-from evaluators.preprocess import ImageWorkers, UsesImageWorkers, worker_count
-from evaluators.vision_cache import FeatureCache, picture_key
-from scar.errors import ScarError
+from evaluators.models.hub import require_hub_model
+from evaluators.models.preprocess import ImageWorkers, UsesImageWorkers, worker_count
+from evaluators.models.protocol import IMAGE_TOKEN, OFFICIAL_PROTOCOL, EmbedderInfo, Item, check_protocol
+from evaluators.models.regions import apply_region, check_variant, load_image, prepare
+from evaluators.models.spec import ModelSpec
+from evaluators.models.vision_cache import FeatureCache, picture_key
+from scar.core.errors import ScarError
 
 FUSIONS = ("sum", "mean", "image")
 OFFICIAL_MAX_TEXT_TOKENS = 77  # --max_len of the VLM2Vec v1 baseline evaluations
@@ -112,7 +112,7 @@ def load_in_file_mode(path: str) -> Image.Image:
 
 
 def picture(item: Item, variant: str | None, file_mode: bool) -> tuple[Image.Image | None, str]:
-    """`evaluators.regions.prepare`, except that with `file_mode` and no region variant the image keeps its
+    """`evaluators.models.regions.prepare`, except that with `file_mode` and no region variant the image keeps its
     file's mode (the region variants draw on RGB images)."""
     if file_mode and variant is None and item.image:
         return load_in_file_mode(str(item.image)), item.text
@@ -164,7 +164,7 @@ class PreparedBatch:
 
 @dataclass
 class ClipPicturePipeline:
-    """One picture's CPU work, picklable for `evaluators.preprocess` workers: decode, region variant,
+    """One picture's CPU work, picklable for `evaluators.models.preprocess` workers: decode, region variant,
     image processor -> pixel_values (1, 3, H, W)."""
 
     variant: str | None
@@ -413,7 +413,7 @@ def load(
     preprocess_workers: int | str = "auto",
     **options: Any,
 ) -> DualEncoderEmbedder:
-    """Registry loader for the clip / openclip / siglip families (see evaluators.registry).
+    """Registry loader for the clip / openclip / siglip families (see evaluators.models.registry).
 
     `image_size` resizes images to that many pixels (square) instead of the checkpoint's own size,
     interpolating the position embeddings; None keeps the checkpoint's. Any other option (a typo,

@@ -1,19 +1,19 @@
 """VLM2Vec on Qwen2-VL (TIGER-AI-Lab/VLM2Vec branch v1, 28fdbdd: the code that trained and scored the
-Qwen2-VL checkpoints): the shared Qwen2-VL core (`evaluators.qwen2vl`) with VLM2Vec's loading defaults.
+Qwen2-VL checkpoints): the shared Qwen2-VL core (`evaluators.models.qwen2vl`) with VLM2Vec's loading defaults.
 
 Pixel limits per protocol:
   official  the checkpoint processor's own (`AutoProcessor.from_pretrained(model)` at v1 `eval.py:45`:
             Qwen2-VL-Instruct's preprocessor config, 3136 .. 12845056 pixels, so a 1344x1344 image keeps
             2304 image tokens; the 256*28*28 / 1280*28*28 limits v1's `load_processor` passes do not
             take effect there: `src/model_utils.py:72`), PIL resizing (after the 1344x1344 PIL resize of
-            `src/dataset.py:134-141`), 1-D position ids (see `evaluators.qwen2vl`);
+            `src/dataset.py:134-141`), 1-D position ids (see `evaluators.models.qwen2vl`);
   fixed     the limits v1 meant to set, 256*28*28 .. 1280*28*28 (a 1344x1344 image -> 980x980, 1225
             tokens), transformers' default resizing, Qwen2-VL's M-RoPE.
 `min_pixels` / `max_pixels` options override either; `vision_cache_mb` bounds the vision tower's
-per-picture cache (`evaluators.qwen2vl`; 0 disables it; the embeddings are the same either way);
-`preprocess_workers` ("auto", or a count) the processes preparing images (`evaluators.preprocess`).
+per-picture cache (`evaluators.models.qwen2vl`; 0 disables it; the embeddings are the same either way);
+`preprocess_workers` ("auto", or a count) the processes preparing images (`evaluators.models.preprocess`).
 Checkpoints: full Qwen2-VL weights, or the hub's LoRA/DoRA adapter folders merged into `base_model`
-(`evaluators.qwen2vl_load`). Registered (torch-free) in `baselines.models`.
+(`evaluators.models.qwen2vl_load`). Registered (torch-free) in `baselines.models`.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from evaluators.checkpoints import display_name, torch_dtype
-from evaluators.hub import require_hub_model
-from evaluators.protocol import OFFICIAL_PROTOCOL, EmbedderInfo, check_protocol
-from evaluators.qwen2vl import QWEN_IMAGE_TOKEN, Qwen2VLEmbedder, resize_for_resolution
-from evaluators.qwen2vl_load import load_qwen2vl, merge_adapter
-from evaluators.registry import ModelSpec
-from evaluators.vision_cache import DEFAULT_BUDGET_MB
-from scar.errors import ScarError
+from evaluators.models.checkpoints import display_name, torch_dtype
+from evaluators.models.hub import require_hub_model
+from evaluators.models.protocol import OFFICIAL_PROTOCOL, EmbedderInfo, check_protocol
+from evaluators.models.qwen2vl import QWEN_IMAGE_TOKEN, Qwen2VLEmbedder, resize_for_resolution
+from evaluators.models.qwen2vl_load import load_qwen2vl, merge_adapter
+from evaluators.models.spec import ModelSpec
+from evaluators.models.vision_cache import DEFAULT_BUDGET_MB
+from scar.core.errors import ScarError
 
 V1_MIN_PIXELS = 256 * 28 * 28
 V1_MAX_PIXELS = 1280 * 28 * 28

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from evaluators.bootstrap import precision_ci, settings
-from scar.schema import NEG_TYPES
+from scar.core.schema import NEG_TYPES
 
 if TYPE_CHECKING:
     from evaluators.scoring import TaskScore

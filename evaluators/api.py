@@ -5,7 +5,7 @@ on SCaR / MMEB tasks, and register your own embedder class under a name, without
     out = scar.evaluate("clip-vit-l-14+crop", tasks="scar", scar_root="build/", out="results/")
     out.records["RefCOCO+"]["precision@1"], out.summary["scar"]["overall"]
 
-    class MyEmbedder:                      # the protocol of evaluators/protocol.py
+    class MyEmbedder:                      # the protocol of evaluators/models/protocol.py
         name = "my-model"
         revision = "v1"                    # optional: else a hash of this class's source file
         def encode(self, items, batch_size): ...   # (n, d) L2-normalised torch tensor
@@ -13,13 +13,12 @@ on SCaR / MMEB tasks, and register your own embedder class under a name, without
     scar.evaluate("my-model", tasks="RefCOCO+", scar_root="build/")   # `scar eval --model my-model` alike
 
 `scar eval` runs the same code (`run_loaded`), so both write the same result files. How a factory is
-called and how a custom model's identity (fingerprint) is made: evaluators/custom.py.
+called and how a custom model's identity (fingerprint) is made: evaluators/models/custom.py.
 """
 
 from __future__ import annotations
 
 import json
-import platform
 import sys
 import time
 from dataclasses import dataclass, field
@@ -28,23 +27,22 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-import scar
 from evaluators.analysis import annotate
-from evaluators.custom import CUSTOM_FAMILY, factory_loader, finish_info
 from evaluators.distributed import DistContext
-from evaluators.hub import check_device
-from evaluators.identity import run_id
-from evaluators.metrics import OFFICIAL, STRICT, TIE_WARN_RATE, tie_warning, ties_flagged
-from evaluators.protocol import Embedder
-from evaluators.registry import ModelSpec, load_embedder, register
-from evaluators.results import check_no_other_run, run_dir, write_summary, write_task_result
 from evaluators.encoding import EncodeStats
+from evaluators.identity import run_id
+from evaluators.metrics import OFFICIAL, STRICT, TIE_WARN_RATE, tie_warning
+from evaluators.models.custom import CUSTOM_FAMILY, factory_loader, finish_info
+from evaluators.models.hub import check_device
+from evaluators.models.protocol import Embedder
+from evaluators.models.registry import load_embedder, register
+from evaluators.models.spec import ModelSpec
+from evaluators.results import check_no_other_run, result_record, run_dir, write_summary, write_task_result
 from evaluators.runner import evaluate as run_tasks
 from evaluators.scoring import TaskScore
 from evaluators.task_selection import load_tasks, select_tasks
 from evaluators.tasks.base import LoadedTask
-from evaluators.tasks.catalog import is_custom_name
-from scar.errors import ScarError
+from scar.core.errors import ScarError
 
 
 @dataclass
@@ -57,65 +55,6 @@ class EvaluationOutput:
     run_dir: Path | None
     stats: EncodeStats
     scores: list[TaskScore] = field(default_factory=list, repr=False)
-
-
-def _hardware(device: str) -> str:
-    if device.startswith("cuda") and torch.cuda.is_available():
-        index = torch.device(device).index or 0
-        return torch.cuda.get_device_name(index)
-    return f"{platform.processor() or platform.machine()} CPU"
-
-
-def result_record(
-    score: TaskScore, embedder: Any, tie_rule: str, wall: float, limit: int | None, stats: EncodeStats, world: int,
-    n_tasks: int, run: str, tie_threshold: float = TIE_WARN_RATE,
-) -> dict[str, Any]:
-    info = embedder.info
-    task = score.task.info
-    return {
-        "schema": "scar-result/1",
-        "run_id": run,
-        "benchmark": task.benchmark,
-        "task": task.name,
-        "meta_task": task.meta_task,
-        "custom_task": is_custom_name(task.name),
-        "ind": task.ind,
-        "model": info.name,
-        "model_id": info.model_id,
-        "revision": info.revision,
-        "family": info.family,
-        "protocol": info.protocol,
-        **score.summary.as_dict(),
-        "tie_rule": tie_rule,
-        "ties_flagged": ties_flagged(score.summary, tie_threshold),
-        "tie_threshold": tie_threshold,
-        "tie_comparison": "exact (float32 scores as computed)",
-        "dataset_fingerprint": score.task.fingerprint,
-        "data_provenance": score.task.provenance,
-        "toolkit_version": scar.__version__,
-        "device": info.device,
-        "dtype": info.dtype,
-        "wall_seconds": round(wall, 3),  # the whole run's wall time, shared by its tasks
-        "limit": limit,
-        # extras (not read by the leaderboard)
-        "num_skipped": sum(score.skipped.values()),
-        "skipped": score.skipped,
-        "expected_num_queries": task.num_queries,
-        "files": list(score.task.files),
-        "hardware": _hardware(info.device),
-        "world_size": world,
-        "model_fingerprint": info.fingerprint,
-        "fingerprint_from": info.fingerprint_from,
-        "model_options": json.loads(json.dumps(info.options, sort_keys=True, default=str)),
-        "batching": stats.batching,
-        "run": {
-            "tasks": n_tasks,
-            "unique_items": stats.unique,
-            "item_references": stats.references,
-            "cached_items": stats.cached,
-            "encoded_items": stats.encoded,
-        },
-    }
 
 
 def run_loaded(
@@ -178,7 +117,7 @@ def _as_embedder(model: Any, device: str, dtype: str | None, family: str | None,
 def with_info(embedder: Any, *, name: str | None = None, family: str = CUSTOM_FAMILY, device: str = "cpu",
               dtype: str = "float32") -> Embedder:
     """Give an embedder object its results' model identity (a default `info` when it has none; its
-    revision, else its source hash, in the fingerprint: evaluators.custom.finish_info)."""
+    revision, else its source hash, in the fingerprint: evaluators.models.custom.finish_info)."""
     return finish_info(embedder, name=name, family=family, device=device, dtype=dtype)
 
 
@@ -234,7 +173,7 @@ def register_embedder(name: str, factory: Callable[..., Any], *, family: str = C
 
     `factory(device=..., dtype=..., region_variant=..., **options)` returns an embedder (a class works);
     options come from `evaluate(..., key=value)` or `--model-option key=value`, and it is given only the
-    arguments it takes (evaluators/custom.py). An embedder without `info` gets one naming it `name` (plus
+    arguments it takes (evaluators/models/custom.py). An embedder without `info` gets one naming it `name` (plus
     its region variant). `revision` versions it; without one, its source files' hash does."""
     register(ModelSpec(name=name, family=family, hf_id=name, revision=revision,
                        loader=factory_loader(factory, name, family), default_region=default_region,

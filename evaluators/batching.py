@@ -2,13 +2,13 @@
 
 `plan_batches`: for models whose embeddings do not depend on their batch, image items by image size,
 largest first, the items showing one picture one after the other (so an image tower's output is
-computed once and reused, `evaluators.vision_cache`), then text-only items, longest first, so a batch
+computed once and reused, `evaluators.models.vision_cache`), then text-only items, longest first, so a batch
 holds texts of similar length (little padding), `TEXT_BATCH_FACTOR` times as many per batch as image
 items (a text costs a small fraction of an image: bigger batches, fewer calls).
 
 `reference_batches`: the reference code's own batches, for models whose embeddings depend on their batch.
 
-An official VIRTUE embedding depends on the longest row of its batch (see `evaluators.virtue`), so it
+An official VIRTUE embedding depends on the longest row of its batch (see `evaluators.models.virtue`), so it
 can only be reproduced by encoding the batches the official eval encodes: per task, queries in dataset
 order (every row, repeats included), then the task's distinct candidates in first-seen order
 (`generate_cand_dataset`), `batch_size` at a time, queries and candidates never mixed. An embedding
@@ -25,9 +25,9 @@ from typing import Iterable, Sequence
 
 from PIL import Image
 
-from evaluators.protocol import Item
+from evaluators.models.protocol import Item
+from evaluators.models.vision_cache import file_digest
 from evaluators.tasks.base import LoadedTask
-from evaluators.vision_cache import file_digest
 
 TEXT_BATCH_FACTOR = 8  # text-only batches hold this many times --batch-size items
 

@@ -28,7 +28,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from scar.errors import ScarError
+from scar.core.errors import ScarError
 
 log = logging.getLogger("evaluators.cache")
 

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evaluators.metrics import OFFICIAL, STRICT, TIE_WARN_RATE
-from evaluators.protocol import PROTOCOLS
+from evaluators.models.protocol import PROTOCOLS
 from evaluators.tasks.catalog import ALL_TASKS
 from evaluators.tasks.provenance import OFFICIAL as OFFICIAL_DATA
 from evaluators.tasks.provenance import SUBSAMPLE, describe
 from evaluators.tasks.scar import SCAR_PROMPTS
-from scar.errors import ScarError
+from scar.core.errors import ScarError
 
 if TYPE_CHECKING:  # `scar tasks` and `scar --help` must not import torch: the model stack loads in run_eval
     from evaluators.encoding import EncodeStats
@@ -101,9 +101,9 @@ def run_eval(args: argparse.Namespace) -> int:
 
     from evaluators import distributed
     from evaluators.api import run_loaded
-    from evaluators.custom import include
-    from evaluators.hub import check_device, quiet_hf_libraries
-    from evaluators.registry import load_embedder, resolve
+    from evaluators.models.custom import include
+    from evaluators.models.hub import check_device, quiet_hf_libraries
+    from evaluators.models.registry import load_resolved, resolve
     from evaluators.task_selection import load_tasks, select_tasks
 
     requested = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -117,7 +117,8 @@ def run_eval(args: argparse.Namespace) -> int:
             raise ScarError(f"--tie-threshold is a fraction in [0, 1], got {args.tie_threshold}")
         for path in args.include:
             include(path)
-        resolve(args.model, args.family)  # a bad model spec fails before any task loads
+        # the one lookup of the model name: a bad one fails before any task loads, and this spec is loaded below
+        spec, variant = resolve(args.model, args.family)
         check_device(ctx.device_for(requested))
         progress = not args.no_progress and ctx.is_main and sys.stderr.isatty()  # no bar noise in logs and pipes
         quiet_hf_libraries(progress)
@@ -143,7 +144,7 @@ def run_eval(args: argparse.Namespace) -> int:
         loader_kwargs: dict[str, Any] = {"device": ctx.device_for(requested), **model_options(args)}
         if args.dtype is not None:
             loader_kwargs["dtype"] = args.dtype
-        embedder = load_embedder(args.model, family=args.family, **loader_kwargs)
+        embedder = load_resolved(spec, variant, **loader_kwargs)
         result = run_loaded(embedder, tasks, Path(args.out), tie_rule=tie_rule, limit=args.limit,
                             batch_size=args.batch_size, ctx=ctx, skip_bad=args.skip_bad, progress=progress,
                             overwrite=args.overwrite, cache_dir=args.cache_dir, started=started,

@@ -17,10 +17,10 @@ from evaluators import distributed
 from evaluators.batching import Batch, image_pixels, plan_batches
 from evaluators.cache import EmbeddingCache
 from evaluators.distributed import DistContext
-from evaluators.protocol import Embedder, Item, is_staged
+from evaluators.models.protocol import Embedder, Item, is_staged
+from evaluators.models.vision_cache import file_digest
 from evaluators.tasks.base import LoadedTask
-from evaluators.vision_cache import file_digest
-from scar.errors import InputFileError, ScarError
+from scar.core.errors import InputFileError, ScarError
 
 # ---------------------------------------------------------------- unique items and their cost
 

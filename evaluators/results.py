@@ -17,13 +17,20 @@ tasks are not all present is null and the absent tasks are listed: never a mean 
 from __future__ import annotations
 
 import json
+import platform
 import re
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from evaluators.tasks.catalog import ALL_TASKS, MMEB, MMEB_META_TASKS, SCAR, averaged
-from scar.errors import ScarError
-from scar.tempfiles import atomic_write_bytes, atomic_write_json
+from evaluators.metrics import TIE_WARN_RATE, ties_flagged
+from evaluators.tasks.catalog import ALL_TASKS, MMEB, MMEB_META_TASKS, SCAR, averaged, is_custom_name
+from scar.core.errors import ScarError
+from scar.core.tempfiles import atomic_write_bytes, atomic_write_json
+from scar.core.version import __version__
+
+if TYPE_CHECKING:
+    from evaluators.encoding import EncodeStats
+    from evaluators.scoring import TaskScore
 
 RESULT_SCHEMA = "scar-result/1"
 SUMMARY_SCHEMA = "scar-summary/1"
@@ -37,6 +44,67 @@ RESULT_KEYS = (
 )  # fmt: skip
 LATEST_KEY = "latest_of"  # in a mirror of the latest run: the run id it copies
 PREDICTIONS_SUFFIX = ".predictions.jsonl"
+
+
+def _hardware(device: str) -> str:
+    import torch  # only here: the readers of results (leaderboard, report) never load torch
+
+    if device.startswith("cuda") and torch.cuda.is_available():
+        index = torch.device(device).index or 0
+        return torch.cuda.get_device_name(index)
+    return f"{platform.processor() or platform.machine()} CPU"
+
+
+def result_record(
+    score: TaskScore, embedder: Any, tie_rule: str, wall: float, limit: int | None, stats: EncodeStats, world: int,
+    n_tasks: int, run: str, tie_threshold: float = TIE_WARN_RATE,
+) -> dict[str, Any]:
+    info = embedder.info
+    task = score.task.info
+    return {
+        "schema": RESULT_SCHEMA,
+        "run_id": run,
+        "benchmark": task.benchmark,
+        "task": task.name,
+        "meta_task": task.meta_task,
+        "custom_task": is_custom_name(task.name),
+        "ind": task.ind,
+        "model": info.name,
+        "model_id": info.model_id,
+        "revision": info.revision,
+        "family": info.family,
+        "protocol": info.protocol,
+        **score.summary.as_dict(),
+        "tie_rule": tie_rule,
+        "ties_flagged": ties_flagged(score.summary, tie_threshold),
+        "tie_threshold": tie_threshold,
+        "tie_comparison": "exact (float32 scores as computed)",
+        "dataset_fingerprint": score.task.fingerprint,
+        "data_provenance": score.task.provenance,
+        "toolkit_version": __version__,
+        "device": info.device,
+        "dtype": info.dtype,
+        "wall_seconds": round(wall, 3),  # the whole run's wall time, shared by its tasks
+        "limit": limit,
+        # extras (not read by the leaderboard)
+        "num_skipped": sum(score.skipped.values()),
+        "skipped": score.skipped,
+        "expected_num_queries": task.num_queries,
+        "files": list(score.task.files),
+        "hardware": _hardware(info.device),
+        "world_size": world,
+        "model_fingerprint": info.fingerprint,
+        "fingerprint_from": info.fingerprint_from,
+        "model_options": json.loads(json.dumps(info.options, sort_keys=True, default=str)),
+        "batching": stats.batching,
+        "run": {
+            "tasks": n_tasks,
+            "unique_items": stats.unique,
+            "item_references": stats.references,
+            "cached_items": stats.cached,
+            "encoded_items": stats.encoded,
+        },
+    }
 
 
 def slug(name: str) -> str:
@@ -61,7 +129,7 @@ def predictions_path(result: Path) -> Path:
 
 
 def write_json_atomic(path: Path, obj: Any) -> None:
-    """Temporary name, fsync, rename (scar.tempfiles): a reader never sees half a file."""
+    """Temporary name, fsync, rename (scar.core.tempfiles): a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(path, obj)
 

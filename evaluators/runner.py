@@ -23,7 +23,7 @@ from evaluators.cache import EmbeddingCache
 from evaluators.distributed import DistContext
 from evaluators.encoding import EncodeStats, encode_missing, encode_reference_batches, order_by_cost, unique_items
 from evaluators.metrics import OFFICIAL
-from evaluators.protocol import Embedder, is_batch_dependent
+from evaluators.models.protocol import Embedder, is_batch_dependent
 from evaluators.scoring import TaskScore, score_task
 from evaluators.tasks.base import LoadedTask
 

@@ -9,7 +9,7 @@ import numpy as np
 from evaluators.batching import TaskKeys
 from evaluators.cache import EmbeddingCache
 from evaluators.metrics import RankOutcome, RankSummary, rank_outcome, summarize
-from evaluators.protocol import Item
+from evaluators.models.protocol import Item
 from evaluators.tasks.base import LoadedTask, Query
 
 

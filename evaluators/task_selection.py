@@ -7,7 +7,7 @@ from typing import Sequence
 
 from tqdm.auto import tqdm
 
-from evaluators.hub import require_hub_dataset
+from evaluators.models.hub import require_hub_dataset
 from evaluators.tasks.base import LoadedTask
 from evaluators.tasks.catalog import (
     ALL_TASKS,
@@ -23,7 +23,7 @@ from evaluators.tasks.layout import inspect_root
 from evaluators.tasks.mmeb import HUB_DATASET, check_layout, load_mmeb_task, missing_tasks
 from evaluators.tasks.mmeb_sample import ensure_sample
 from evaluators.tasks.scar import load_scar_task
-from scar.errors import ScarError
+from scar.core.errors import ScarError
 
 BUILT = "built"  # every source of the `--scar-root` build
 HUB_REMEDY = "--mmeb-root DIR (a local TIGER-Lab/MMEB-eval copy), or try --tasks mmeb-sample (an offline sample)"
@@ -33,7 +33,7 @@ def select_tasks(spec: str, scar_root: Path | None = None) -> list[TaskInfo]:
     """`scar`, `mmeb`, `all` (= both averaged sets), `built` (every source of the --scar-root build),
     `mmeb-sample` (the offline MMEB sample) or comma-separated task names (case-insensitive). A source of
     the build with no task of its own (coco, refcoco, ...) is the task `<build name>/<source>`, the name
-    the build recorded (scar.build_identity); it may also be named by its source, or in an official-layout
+    the build recorded (scar.publish.build_identity); it may also be named by its source, or in an official-layout
     folder by its file stem."""
     chosen: list[TaskInfo] = []
     by_lower = {name.lower(): info for name, info in ALL_TASKS.items()}

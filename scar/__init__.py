@@ -6,7 +6,8 @@ The Python API (`evaluators.api`) is importable from here without loading torch 
 
 from typing import Any
 
-__version__ = "0.1.0"
+from scar.core.version import __version__
+
 _API = ("evaluate", "register_embedder", "EvaluationOutput")
 
 
@@ -16,3 +17,6 @@ def __getattr__(name: str) -> Any:
 
         return getattr(api, name)
     raise AttributeError(f"module 'scar' has no attribute {name!r}")
+
+
+__all__ = ["__version__", *_API]

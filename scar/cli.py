@@ -14,7 +14,7 @@ import traceback
 from pathlib import Path
 from typing import Callable, NoReturn, Sequence
 
-from scar.errors import ScarError
+from scar.core.errors import ScarError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -43,7 +43,7 @@ def ensure_writable_dir(path: Path) -> None:
 
 
 def _add_build(sub: argparse._SubParsersAction) -> None:
-    from scar.argtypes import non_negative_int, positive_int
+    from scar.core.argtypes import non_negative_int, positive_int
     from scar.generate import add_generator_arguments
     from scar.sources import add_source_arguments
 
@@ -97,19 +97,19 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
 def _run_build(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from scar.build.config import DEFAULT_SHARD_SIZE, BuildConfig
+    from scar.build.pipeline import build
     from scar.generate import make_generator
-    from scar.pipeline import DEFAULT_SHARD_SIZE, BuildConfig, build
-    from scar.sources import available, check_options, options_from_args
+    from scar.sources import options_from_args, resolve_source
 
     if args.finalize:
         return _finalize(args)
     if not args.source:
         raise ScarError("scar build needs --source (see `scar sources`), or --finalize")
-    if args.source not in available():
-        raise ScarError(f"unknown source {args.source!r}; available: {', '.join(available())}")
+    source = resolve_source(args.source)  # the one lookup of the name: the build is given the resolved source
     if args.shard_index >= args.num_shards:
         raise ScarError(f"--shard-index must be in [0, {args.num_shards}), got {args.shard_index}")
-    check_options(args.source, options_from_args(args))
+    source.check_options(options_from_args(args))
     review_rejects: dict[str, str] = {}
     if args.exclude is not None:
         from scar.browse.review import read_review, rejected_ids
@@ -124,7 +124,7 @@ def _run_build(args: argparse.Namespace) -> int:
     ensure_writable_dir(args.out)
     generator = make_generator(args)
     config = BuildConfig(
-        source=args.source,
+        source=source,
         out=args.out,
         source_options=options_from_args(args),
         splits=("train", "eval") if args.split == "all" else (args.split,),
@@ -166,8 +166,8 @@ def _run_build(args: argparse.Namespace) -> int:
 
 
 def _finalize(args: argparse.Namespace) -> int:
-    from scar.manifests import MANIFEST_NAME
-    from scar.stats_card import write_stats_and_card
+    from scar.build.manifests import MANIFEST_NAME
+    from scar.build.stats import write_stats_and_card
 
     if not any(args.out.glob(f"*/{MANIFEST_NAME}")):
         raise ScarError(f"{args.out}: no scar build found (no <source>/{MANIFEST_NAME})")
@@ -202,7 +202,7 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
 def _run_validate(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from scar.validate import print_report, validate
+    from scar.check.validate import print_report, validate
 
     report = validate(args.path, args.images, decode=args.decode)
     print_report(report, Console())
@@ -212,7 +212,7 @@ def _run_validate(args: argparse.Namespace) -> int:
 def _add_info(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("info", help="summarise a built directory")
     p.add_argument("path", type=Path)
-    p.set_defaults(func=lambda args: (importlib.import_module("scar.info").print_summary(args.path), EXIT_OK)[1])
+    p.set_defaults(func=lambda args: (importlib.import_module("scar.check.info").print_summary(args.path), EXIT_OK)[1])
 
 
 def _add_sources(sub: argparse._SubParsersAction) -> None:
@@ -242,11 +242,10 @@ def _delegate(
     p = sub.add_parser(name, help=help_text)
     if wanted != name:
         return
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
+    from scar.core.optional import optional_module
+
+    mod = optional_module(module)
+    if mod is None:
         missing = f"`scar {name}` is not available in this installation ({module} is missing)"
         p.set_defaults(func=lambda _args: (_ for _ in ()).throw(ScarError(missing)))
         return
@@ -257,7 +256,7 @@ def _delegate(
 
 def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     parser = OneLineParser(prog="scar", description="SCaR: build the benchmark, evaluate models, publish leaderboards.")
-    parser.add_argument("--version", action="version", version=f"scar-bench {importlib.import_module('scar').__version__}")
+    parser.add_argument("--version", action="version", version=f"scar-bench {importlib.import_module('scar.core.version').__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser)
     _add_build(sub)
     _add_validate(sub)
@@ -266,12 +265,12 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     _delegate(sub, "demo", "build, evaluate and tabulate the embedded demo end to end", "scar.demo_job", "add_arguments", "run", wanted)
     _delegate(sub, "eval", "evaluate a model on SCaR and/or MMEB tasks", "evaluators.cli", "add_eval_arguments", "run_eval", wanted)
     _delegate(sub, "tasks", "list the evaluation tasks", "evaluators.cli", "add_tasks_arguments", "run_tasks", wanted)
-    _delegate(sub, "models", "list the registered models", "baselines.listing", "add_models_arguments", "run_models", wanted)
+    _delegate(sub, "models", "list the registered models", "evaluators.models.listing", "add_models_arguments", "run_models", wanted)
     _delegate(sub, "browse", "a static HTML site to look at and review samples", "scar.browse.cli", "add_arguments", "run", wanted)
     _delegate(sub, "audit", "blind baselines: can a text-only model pass this benchmark?", "scar.audit.cli", "add_arguments", "run", wanted)
     _delegate(sub, "export", "a build in the official file layout, or as a hub dataset folder", "scar.export.cli", "add_arguments", "run", wanted)
-    _delegate(sub, "leaderboard", "render results to Markdown tables and a plot", "scar.leaderboard", "add_arguments", "run", wanted)
-    _delegate(sub, "report", "error analysis of results: what beat the gold, confidence intervals", "scar.report", "add_arguments", "run", wanted)
+    _delegate(sub, "leaderboard", "render results to Markdown tables and a plot", "evaluators.leaderboard", "add_arguments", "run", wanted)
+    _delegate(sub, "report", "error analysis of results: what beat the gold, confidence intervals", "evaluators.report", "add_arguments", "run", wanted)
     return parser
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from scar.errors import ScarError
+from scar.core.errors import ScarError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from scar.argtypes import positive_int
+    from scar.core.argtypes import positive_int
 
     parser.add_argument("--out", type=Path, default=Path("demo-out"), help="output directory (default demo-out)")
     parser.add_argument("--seed", type=int, default=0)

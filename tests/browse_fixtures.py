@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow.parquet as pq
 from PIL import Image
 
-from scar.schema import CaptionParts, Entity, GeneratorInfo, Region, Sample, mask_to_rle, rows_to_table
+from scar.core.schema import CaptionParts, Entity, GeneratorInfo, Region, Sample, mask_to_rle, rows_to_table
 
 IMAGE_SIZE = (400, 300)  # width, height
 GREY = (128, 128, 128)

@@ -30,7 +30,7 @@ def pytest_unconfigure(config) -> None:  # noqa: ANN001 - pytest hook
 def test_model_registered() -> Iterator[str]:
     """The hash embedder (tests/eval_fixtures.py) registered as its TEST_MODEL for one test, then removed,
     so other tests see the registry as shipped. Use with `pytestmark = pytest.mark.usefixtures(...)`."""
-    from evaluators import registry
+    from evaluators.models import registry
     from tests.eval_fixtures import TEST_MODEL, register_test_model
 
     register_test_model()

@@ -20,8 +20,8 @@ import pyarrow.parquet as pq
 import torch
 from PIL import Image
 
-from evaluators.protocol import EmbedderInfo, Item
-from evaluators.registry import ModelSpec, register
+from evaluators.models.protocol import EmbedderInfo, Item
+from evaluators.models.registry import ModelSpec, register
 
 TEST_MODEL = "test-hash"
 DIM = 32

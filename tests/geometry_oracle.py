@@ -9,9 +9,9 @@ relations read the entity's centre in the picture. Relations that make no sense 
 
 from __future__ import annotations
 
+from scar.core.schema import Sample, xywh_to_xyxy
 from scar.generate.rules import relation_class
 from scar.generate.taxonomy import default_taxonomy
-from scar.schema import Sample, xywh_to_xyxy
 
 Box = tuple[float, float, float, float]
 GROUND = {"ground"}

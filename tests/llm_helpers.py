@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from scar.core.schema import Entity, Neighbour, Region
 from scar.generate.llm import LLMConfig, LLMGenerator
-from scar.schema import Entity, Neighbour, Region
 
 SECRET = "sk-test-SECRETVALUE-0123456789abcdef"
 

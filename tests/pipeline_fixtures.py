@@ -8,9 +8,9 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 from PIL import Image
 
-from scar.errors import BudgetExhausted
-from scar.schema import CaptionParts, Entity, GeneratorInfo, Region, Rejected, Sample, mask_to_rle
-from scar.seeding import rng_for
+from scar.core.errors import BudgetExhausted
+from scar.core.schema import CaptionParts, Entity, GeneratorInfo, Region, Rejected, Sample, mask_to_rle
+from scar.core.seeding import rng_for
 from scar.sources.base import SourceOptions
 
 W, H = 64, 48

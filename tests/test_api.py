@@ -9,13 +9,13 @@ import pytest
 import torch
 
 import scar
-from scar.errors import ScarError
-from evaluators.protocol import Item
+from evaluators.models.protocol import Item
+from scar.core.errors import ScarError
 from tests.eval_fixtures import mmeb_fixture, scar_fixture
 
 
 class BagOfHashes:
-    """A user's embedder, written against evaluators/protocol.py only: no `info`, no package edits."""
+    """A user's embedder, written against evaluators/models/protocol.py only: no `info`, no package edits."""
 
     name = "bag-of-hashes"
 
@@ -46,7 +46,7 @@ def test_evaluate_an_embedder_object_returns_and_writes_results(tmp_path):
 
 
 def test_register_a_class_and_evaluate_it_by_name(tmp_path):
-    from evaluators import registry
+    from evaluators.models import registry
 
     scar.register_embedder("bag-of-hashes", BagOfHashes, family="bag")
     try:

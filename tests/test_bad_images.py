@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from scar.cli import main
-from scar.schema import Entity, Rejected
+from scar.core.schema import Entity, Rejected
 from scar.sources import SourceOptions, make_source
 from tests.fixtures_sources import write_image, write_json
 

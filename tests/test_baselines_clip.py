@@ -8,11 +8,11 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from evaluators.regions import draw_circle
 from baselines.tiny import ensure_tiny_models
-from evaluators.protocol import Item
-from evaluators.registry import load_embedder
-from scar.errors import ScarError
+from evaluators.models.protocol import Item
+from evaluators.models.regions import draw_circle
+from evaluators.models.registry import load_embedder
+from scar.core.errors import ScarError
 
 FAMILIES = {"tiny-clip": "clip", "tiny-siglip": "siglip"}
 

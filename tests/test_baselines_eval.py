@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from baselines.tiny import ensure_tiny_models
-from evaluators.protocol import Item
-from evaluators.registry import load_embedder
+from evaluators.models.protocol import Item
+from evaluators.models.registry import load_embedder
 from evaluators.runner import evaluate
 from evaluators.tasks.base import LoadedTask, Query
 from evaluators.tasks.catalog import task

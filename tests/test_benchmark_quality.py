@@ -15,9 +15,9 @@ import pytest
 
 from scar.audit import audit_path
 from scar.audit.core import P_AT_1_LIMIT, WIN_RATE_LIMIT
+from scar.build.pipeline import CALIBRATION_ENTITIES, generator_prior
+from scar.core.schema import Entity, Sample
 from scar.generate.offline import OfflineGenerator
-from scar.pipeline import CALIBRATION_ENTITIES, generator_prior
-from scar.schema import Entity, Sample
 from scar.sources import make_source
 from tests.geometry_oracle import gold_relation_problem
 from tests.realistic.build import SOURCE_OF, SOURCES, build_source, source_options

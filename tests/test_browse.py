@@ -17,7 +17,7 @@ from scar.browse.review import parse_review, read_review, rejected_ids, review_d
 from scar.browse.server import make_server
 from scar.browse.site import SiteOptions, build_site
 from scar.cli import main
-from scar.errors import ScarError
+from scar.core.errors import ScarError
 from tests.browse_fixtures import IMAGE_SIZE, write_synthetic_build
 
 

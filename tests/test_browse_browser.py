@@ -22,7 +22,7 @@ from PIL import Image
 from scar.browse.server import make_server
 from scar.browse.site import SiteOptions, build_site
 from scar.cli import main
-from scar.schema import rle_to_mask
+from scar.core.schema import rle_to_mask
 from tests.browse_fixtures import CATEGORIES, IMAGE_SIZE, write_synthetic_build
 
 CHROMIUM_FLAGS = [

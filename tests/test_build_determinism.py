@@ -17,8 +17,8 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from scar.errors import ScarError
-from scar.manifests import MANIFEST_NAME, check_manifest
+from scar.build.manifests import MANIFEST_NAME, check_manifest
+from scar.core.errors import ScarError
 from tests.realistic import writers
 
 REPO = Path(__file__).resolve().parents[1]

@@ -15,12 +15,14 @@ import pyarrow.parquet as pq
 import pytest
 
 import scar.sources
-import scar.stats_card as stats_card
+import scar.build.stats as build_stats
+from scar.build.config import BuildConfig
+from scar.build.pipeline import build
+from scar.check.validate import stats_mismatches, validate
 from scar.cli import main
-from scar.pipeline import BuildConfig, build
+from scar.core.tempfiles import remove_stale_temporaries, temp_path
+from scar.sources import resolve_source
 from scar.sources.base import SourceOptions
-from scar.tempfiles import remove_stale_temporaries, temp_path
-from scar.validate import stats_mismatches, validate
 from tests.benchmarks.synthetic_coco import write_images, write_synthetic_coco
 from tests.pipeline_fixtures import SeededGenerator
 
@@ -110,7 +112,7 @@ def test_temporaries_of_dead_writers_are_removed_on_the_next_run(tmp_path: Path)
     for p in stale + live:
         p.write_bytes(b"partial")
     opts = SourceOptions(images=out / "images", extra={"images": 4})
-    build(BuildConfig(source="synthetic", out=out, source_options=opts, progress=False, shard_size=8), SeededGenerator(0))
+    build(BuildConfig(source=resolve_source("synthetic"), out=out, source_options=opts, progress=False, shard_size=8), SeededGenerator(0))
     assert not any(p.exists() for p in stale)
     assert all(p.exists() for p in live)  # a live writer's, and another host's (its processes are not visible here)
     assert remove_stale_temporaries([source_dir]) == []
@@ -121,12 +123,12 @@ def test_stats_json_is_never_overwritten_by_an_older_sum(tmp_path: Path, monkeyp
     Without a lock A's older sum would land last; with it, the last writer has summed everything."""
     out = tmp_path / "out"
     opts = SourceOptions(images=out / "images", extra={"images": 20})
-    config = lambda index: BuildConfig(source="synthetic", out=out, source_options=opts, progress=False,  # noqa: E731
+    config = lambda index: BuildConfig(source=resolve_source("synthetic"), out=out, source_options=opts, progress=False,  # noqa: E731
                                        shard_size=6, num_shards=2, shard_index=index)  # fmt: skip
     build(config(0), SeededGenerator(0))  # images written once, so the two threads below only read them
     for p in (out / "synthetic").glob("*-0000[13579]*"):
         p.unlink()  # worker 1's chunks: not built yet
-    real_collect = stats_card.collect_stats
+    real_collect = build_stats.collect_stats
     b_done = threading.Event()
 
     def slow_collect(root, images_root=None):
@@ -135,7 +137,7 @@ def test_stats_json_is_never_overwritten_by_an_older_sum(tmp_path: Path, monkeyp
             b_done.wait(timeout=1.5)  # B writes meanwhile, unless the lock makes it wait for A
         return stats
 
-    monkeypatch.setattr(stats_card, "collect_stats", slow_collect)
+    monkeypatch.setattr(build_stats, "collect_stats", slow_collect)
     a = threading.Thread(target=build, args=(config(0), SeededGenerator(0)), name="A")
     a.start()
     time.sleep(0.3)  # A holds its (older) sum
@@ -168,7 +170,7 @@ def test_parallel_workers_leave_stats_equal_to_the_shards(tmp_path: Path) -> Non
 def test_finalize_recomputes_stats_and_card(tmp_path: Path, capsys) -> None:
     out = tmp_path / "out"
     opts = SourceOptions(images=out / "images", extra={"images": 4})
-    build(BuildConfig(source="synthetic", out=out, source_options=opts, progress=False, shard_size=8), SeededGenerator(0))
+    build(BuildConfig(source=resolve_source("synthetic"), out=out, source_options=opts, progress=False, shard_size=8), SeededGenerator(0))
     good = json.loads((out / "stats.json").read_text())
     (out / "stats.json").write_text(json.dumps({"sources": {}}))
     (out / "dataset_card.md").unlink()

@@ -11,9 +11,9 @@ from typing import Iterator
 
 import pytest
 
-from evaluators import registry
-from evaluators.protocol import Item
-from evaluators.regions import prepare
+from evaluators.models import registry
+from evaluators.models.protocol import Item
+from evaluators.models.regions import prepare
 from scar.cli import main as scar_main
 from tests.eval_fixtures import scar_fixture, write_image
 
@@ -21,7 +21,7 @@ USER_MODEL = '''
 import numpy as np
 import torch
 
-from evaluators.regions import prepare
+from evaluators.models.regions import prepare
 
 
 class HistBow:
@@ -153,8 +153,8 @@ def test_a_loader_option_named_variant_reaches_the_factory(in_process):
 
 
 def test_a_builtin_loader_refuses_a_variant_option_in_one_line():
-    from evaluators.registry import load_embedder
-    from scar.errors import ScarError
+    from evaluators.models.registry import load_embedder
+    from scar.core.errors import ScarError
 
     with pytest.raises(ScarError, match="option 'variant' clashes with the loader's own 'variant' argument"):
         load_embedder("clip-vit-l-14", device="cpu", variant="crop")

@@ -11,8 +11,8 @@ from PIL import Image
 from pycocotools import mask as mask_utils
 from scipy import ndimage
 
-from scar.errors import ScarError
-from scar.schema import Entity, Rejected, rle_area, rle_to_mask
+from scar.core.errors import ScarError
+from scar.core.schema import Entity, Rejected, rle_area, rle_to_mask
 from scar.sources import make_source
 from scar.sources.base import SourceOptions
 from scar.sources.demo import DEFAULT_IMAGES, MIN_VISIBLE_FRACTION, DemoSource, render_image

@@ -9,10 +9,11 @@ from typing import Iterator
 import pyarrow.parquet as pq
 
 import scar.sources
+from scar.build.config import BuildConfig
+from scar.build.pipeline import build
 from scar.cli import main
-from scar.pipeline import BuildConfig, build
-from scar.schema import Entity, Rejected
-from scar.sources import SourceOptions, make_source
+from scar.core.schema import Entity, Rejected
+from scar.sources import SourceOptions, make_source, resolve_source
 from tests.fixtures_sources import _py2, _Py2Pickler, _ref, write_image, write_json, write_refer, write_visual_genome
 from tests.pipeline_fixtures import SeededGenerator, SyntheticSource
 
@@ -108,13 +109,13 @@ scar.sources.register("repeating", "tests.test_duplicate_ids:RepeatingSource", "
 def test_build_rejects_any_repeated_row_id(tmp_path: Path) -> None:
     out = tmp_path / "out"
     opts = SourceOptions(images=out / "images", extra={"images": 4})
-    build(BuildConfig(source="repeating", out=out, source_options=opts, progress=False, shard_size=5), SeededGenerator(0))
+    build(BuildConfig(source=resolve_source("repeating"), out=out, source_options=opts, progress=False, shard_size=5), SeededGenerator(0))
     rows = [r for p in sorted((out / "repeating").glob("*.parquet")) for r in pq.read_table(p).to_pylist()]
     ids = [r["id"] for r in rows]
     assert len(ids) == len(set(ids)) and len(ids) > 0
     stats = json.loads((out / "stats.json").read_text())["sources"]["repeating"]["splits"]
     dupes = sum(s["rejections"]["counts"].get("repeating: duplicate entity id", 0) for s in stats.values())
     assert dupes == 2 * 3 + 1  # image 0's three entities twice (train and eval), and the cross-split repeat
-    from scar.validate import validate
+    from scar.check.validate import validate
 
     assert validate(out).ok

@@ -14,11 +14,11 @@ import pytest
 
 from evaluators.analysis import analyse, annotate, winner, winning_negative, winning_type
 from evaluators.bootstrap import mean_ci, precision_ci, resampled_precisions
+from evaluators.leaderboard import build_leaderboard
 from evaluators.results import predictions_path
 from evaluators.runner import evaluate
 from evaluators.task_selection import load_tasks, select_tasks
 from scar.cli import main
-from scar.leaderboard import build_leaderboard
 from tests.eval_fixtures import HashEmbedder, candidates, scar_row, write_image, write_parquet
 
 REPO = Path(__file__).resolve().parents[1]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from evaluators.cache import CorruptCacheRecord, EmbeddingCache
-from evaluators.protocol import Item
+from evaluators.models.protocol import Item
 
 
 def keys(n, start=0):

@@ -13,11 +13,11 @@ from typing import Iterator
 import pytest
 
 import scar
-from evaluators import registry
-from evaluators.custom import include
-from evaluators.protocol import EmbedderInfo
-from evaluators.registry import ModelSpec, load_embedder, register
-from scar.errors import ScarError
+from evaluators.models import registry
+from evaluators.models.custom import include
+from evaluators.models.protocol import EmbedderInfo
+from evaluators.models.registry import ModelSpec, load_embedder, register
+from scar.core.errors import ScarError
 from tests.eval_fixtures import mmeb_fixture, scar_fixture
 
 USER_MODULE = '''

@@ -9,7 +9,7 @@ import pytest
 
 from evaluators.cli import run_eval
 from evaluators.results import RESULT_KEYS, slug
-from scar.errors import InputFileError
+from scar.core.errors import InputFileError
 from tests.eval_fixtures import TEST_MODEL, eval_args, mmeb_fixture, scar_fixture, write_image
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -217,7 +217,7 @@ def test_staged_embedder_failure_is_still_blamed_on_the_image(tmp_path):
 def test_batch_dependent_models_get_the_reference_batches(tmp_path):
     """A batch-dependent embedder gets, per task, its queries in dataset order, then its distinct candidates
     in first-seen order, `reference_batch_size` at a time, never mixed; a rerun finds every batch cached."""
-    from evaluators.registry import load_embedder
+    from evaluators.models.registry import load_embedder
     from evaluators.runner import evaluate
     from evaluators.task_selection import load_tasks, select_tasks
 
@@ -244,8 +244,8 @@ def test_batch_dependent_models_get_the_reference_batches(tmp_path):
 def test_batches_group_each_picture_and_sort_texts_by_length(tmp_path):
     import shutil
 
-    from evaluators.protocol import Item
     from evaluators.batching import TEXT_BATCH_FACTOR, plan_batches
+    from evaluators.models.protocol import Item
 
     a, b = write_image(tmp_path / "t1" / "a.png", color=(1, 2, 3)), write_image(tmp_path / "t1" / "b.png", color=(9, 9, 9))
     a_copy = tmp_path / "t2" / "a.png"

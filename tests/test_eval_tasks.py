@@ -6,7 +6,7 @@ from evaluators.task_selection import load_tasks, select_tasks
 from evaluators.tasks.catalog import task
 from evaluators.tasks.mmeb import load_mmeb_task
 from evaluators.tasks.scar import load_scar_task, official_query_text
-from scar.errors import InputFileError, ScarError
+from scar.core.errors import InputFileError, ScarError
 from tests.eval_fixtures import (
     SCAR_INSTRUCTION, candidates, mmeb_fixture, mmeb_row, scar_fixture, scar_row, write_image, write_parquet,
 )
@@ -160,7 +160,7 @@ def test_mmeb_hub_path_without_a_root(tmp_path, monkeypatch):
         return [mmeb_row("<|image_1|> q", "v1.png", ["a", "b"], ["", ""])]
 
     monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
-    monkeypatch.setattr("evaluators.hub.hub_reachable", lambda timeout=0: True)  # the hub "answers" (no network in tests)
+    monkeypatch.setattr("evaluators.models.hub.hub_reachable", lambda timeout=0: True)  # the hub "answers" (no network in tests)
     t = load_tasks(select_tasks("VizWiz"), mmeb_images=tmp_path / "imgs")[0]
     assert calls == [("TIGER-Lab/MMEB-eval", "VizWiz", "test")]
     assert t.queries[0].item.image == str(tmp_path / "imgs" / "v1.png") and t.files == ("hf://TIGER-Lab/MMEB-eval/VizWiz",)

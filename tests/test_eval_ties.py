@@ -12,7 +12,7 @@ import torch
 import scar
 from evaluators.cli import run_eval
 from evaluators.metrics import OFFICIAL, STRICT, rank_outcome, summarize
-from evaluators.protocol import Item
+from evaluators.models.protocol import Item
 from scar.cli import main as scar_main
 from tests.eval_fixtures import TEST_MODEL, eval_args, scar_fixture
 

@@ -19,12 +19,12 @@ from PIL import Image
 from evaluators.tasks.catalog import SCAR_TASKS
 from evaluators.tasks.scar import official_query_text
 from scar.cli import main
-from scar.errors import ScarError
+from scar.core.errors import ScarError
+from scar.core.schema import OFFICIAL_EVAL_COLUMNS, OFFICIAL_TRAIN_COLUMNS
 from scar.export import names
 from scar.export.hub import export_hub
 from scar.export.images import COPY, NONE
 from scar.export.official import export_official
-from scar.schema import OFFICIAL_EVAL_COLUMNS, OFFICIAL_TRAIN_COLUMNS
 from tests import official_loaders
 from tests.realistic import writers
 
@@ -139,8 +139,8 @@ def test_official_layout_is_read_unchanged_by_the_official_loaders(two_sources, 
 
 
 def test_an_official_layout_export_is_scored_and_marked_self_built(two_sources, tmp_path):
-    from evaluators import registry
     from evaluators.cli import run_eval
+    from evaluators.models import registry
     from tests.eval_fixtures import TEST_MODEL, eval_args, register_test_model
 
     out = tmp_path / "official"

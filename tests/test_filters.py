@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scar.filters import (
+from scar.core.filters import (
     LENGTH_ABS_TOL,
     DuplicateEntityFilter,
     candidate_problems,
@@ -10,7 +10,7 @@ from scar.filters import (
     length_ok,
     normalise,
 )
-from scar.schema import Entity, Region, Rejected
+from scar.core.schema import Entity, Region, Rejected
 
 GOLD = "a red ball to the left of the umbrella on a sunny beach"  # 55 characters
 

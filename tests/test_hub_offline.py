@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from evaluators import hub
-from evaluators.registry import load_embedder
-from scar.errors import ScarError
+from evaluators.models import hub
+from evaluators.models.registry import load_embedder
+from scar.core.errors import ScarError
 
 
 def test_unreachable_hub_and_uncached_model_fails_fast(monkeypatch, tmp_path):

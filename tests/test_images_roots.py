@@ -12,7 +12,7 @@ import pytest
 
 from evaluators.cli import run_eval
 from scar.cli import main
-from scar.images_roots import images_root, stored_form
+from scar.core.images_roots import images_root, stored_form
 from tests.eval_fixtures import TEST_MODEL, eval_args
 from tests.realistic import writers
 

@@ -1,10 +1,12 @@
-"""The rooms of docs/DESIGN.md and the imports between them.
+"""The rooms of docs/DESIGN.md, their floors, and the imports between them.
 
 The table between the `import-rules` markers in docs/DESIGN.md is the rule: every module of scar/,
 evaluators/ and baselines/ belongs to exactly one room, and imports outside its room only what its row
 allows (at load time, or also inside functions). Every import statement counts, at any depth (inside
 functions, `try`, `if TYPE_CHECKING`), relative or absolute, and so does `importlib.import_module` with a
 literal name. No module imports, or reads as an attribute, a private (`_name`) symbol of another package.
+Each room stands on a floor: an import that leaves its room goes down to a lower floor, never up or
+sideways, and the import graph of every module (all of the imports above) holds no cycle.
 """
 
 from __future__ import annotations
@@ -19,8 +21,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 DESIGN = REPO / "docs" / "DESIGN.md"
 PACKAGES = ("scar", "evaluators", "baselines")
-# Packages other rooms take only the version from (`scar` also holds the lazy Python API facade).
-VERSION_ONLY = ("scar",)
 BEGIN, END = "<!-- import-rules:begin -->", "<!-- import-rules:end -->"
 
 
@@ -30,6 +30,7 @@ BEGIN, END = "<!-- import-rules:begin -->", "<!-- import-rules:end -->"
 @dataclass(frozen=True)
 class Room:
     name: str
+    floor: int  # an import leaving the room goes to a room on a lower floor
     modules: tuple[str, ...]  # patterns: `a.b` that module exactly, `a.b.*` the package and everything in it
     load: tuple[str, ...]  # what it may import from other rooms at load time
     lazy: tuple[str, ...]  # what it may also import inside functions (`*`: anything)
@@ -55,9 +56,9 @@ def parse_rules(text: str) -> list[Room]:
     rooms = []
     for line in table.strip().splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) != 4 or set(cells[1]) <= set("-: ") or cells[0].lower() == "room":
+        if len(cells) != 5 or set(cells[1]) <= set("-: ") or cells[0].lower() == "room":
             continue
-        rooms.append(Room(cells[0], _patterns(cells[1]), _patterns(cells[2]), _patterns(cells[3])))
+        rooms.append(Room(cells[0], int(cells[1]), _patterns(cells[2]), _patterns(cells[3]), _patterns(cells[4])))
     return rooms
 
 
@@ -188,14 +189,12 @@ class _Collector(ast.NodeVisitor):
 class ModuleImports:
     edges: list[Edge]
     private_reads: list[str]  # "<module>:<line> reads <target>.<_name>"
-    package_reads: list[tuple[str, str, int]]  # (package, attribute, line): `scar.__version__`
 
 
 def module_imports(module: str, modules: dict[str, Path]) -> ModuleImports:
     collector = _Collector(module, modules)
     collector.visit(ast.parse(modules[module].read_text("utf-8"), filename=str(modules[module])))
     reads = []
-    package_reads = []
     for dotted, line in collector.attributes:
         head, *rest = dotted.split(".")
         if head not in collector.aliases:
@@ -207,10 +206,8 @@ def module_imports(module: str, modules: dict[str, Path]) -> ModuleImports:
                 continue
             if attr.startswith("_") and not attr.startswith("__") and _package(target, modules) != _package(module, modules):
                 reads.append(f"{module}:{line} reads {target}.{attr}")
-            if modules[target].name == "__init__.py":
-                package_reads.append((target, attr, line))
             break
-    return ModuleImports(collector.edges, reads, package_reads)
+    return ModuleImports(collector.edges, reads)
 
 
 def _package(module: str, modules: dict[str, Path]) -> str:
@@ -232,9 +229,6 @@ def violations(root: Path, rooms: list[Room]) -> list[str]:
         home = homes[0]
         found = module_imports(module, modules)
         problems += found.private_reads
-        for package, attr, line in found.package_reads:
-            if package in VERSION_ONLY and home not in room_of(package, rooms) and attr != "__version__":
-                problems.append(f"{module}:{line} reads {package}.{attr}: other rooms take only __version__ from {package}")
         for edge in found.edges:
             target_rooms = room_of(edge.target, rooms)
             if edge.target not in modules:
@@ -245,8 +239,10 @@ def violations(root: Path, rooms: list[Room]) -> list[str]:
                 problems.append(f"{edge}: a private name of another package")
             if home in target_rooms:
                 continue
-            if edge.target in VERSION_ONLY and edge.name not in (None, "__version__"):
-                problems.append(f"{edge}: other rooms take only __version__ from {edge.target}")
+            upward = [r for r in target_rooms if r.floor >= home.floor]
+            if upward:
+                problems.append(f"{edge}: room {home.name} (floor {home.floor}) imports room {upward[0].name} "
+                                f"(floor {upward[0].floor}): an import leaving a room goes down (docs/DESIGN.md)")
             allowed = home.load + (home.lazy if edge.lazy else ())
             if not any(matches(p, edge.target) for p in allowed):
                 problems.append(f"{edge}: room {home.name} may not import it (docs/DESIGN.md)")
@@ -271,6 +267,67 @@ def unused_allowances(root: Path, rooms: list[Room]) -> list[str]:
     return stale
 
 
+def import_graph(root: Path) -> dict[str, list[str]]:
+    """module -> the project modules it imports: at load time, inside functions, under TYPE_CHECKING and
+    through `importlib.import_module` with a literal name (a package's own submodules included)."""
+    modules = project_modules(root)
+    return {
+        m: sorted({e.target for e in module_imports(m, modules).edges if e.target in modules and e.target != m})
+        for m in modules
+    }
+
+
+def cycles(graph: dict[str, list[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one node (Tarjan), each sorted: every import cycle."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def upward_allowances(rooms: list[Room]) -> list[str]:
+    """Table entries that would let a room import a room on its own floor or above."""
+    problems = []
+    for room in rooms:
+        for pattern in room.load + room.lazy:
+            if pattern == "*":
+                continue
+            for other in rooms:
+                if other is not room and other.floor >= room.floor and any(
+                    matches(pattern, m) or matches(m, pattern.removesuffix(".*")) for m in other.modules
+                ):
+                    problems.append(f"room {room.name} (floor {room.floor}) may import {pattern}, in room {other.name} "
+                                    f"(floor {other.floor})")
+    return problems
+
+
 # ---------------------------------------------------------------- the project
 
 
@@ -282,6 +339,14 @@ def test_the_table_allows_nothing_the_code_does_not_use() -> None:
     assert unused_allowances(REPO, rules()) == []
 
 
+def test_no_import_cycle_between_any_modules() -> None:
+    assert cycles(import_graph(REPO)) == []
+
+
+def test_the_table_lets_no_room_import_its_own_floor_or_above() -> None:
+    assert upward_allowances(rules()) == []
+
+
 def _room(name: str) -> Room:
     found = [r for r in rules() if r.name == name]
     assert found, f"docs/DESIGN.md has no room {name!r}"
@@ -291,16 +356,18 @@ def _room(name: str) -> Room:
 @pytest.mark.parametrize(
     ("room", "forbidden"),
     [
-        ("evaluators", "baselines.clip"),  # models register into the evaluators, never the reverse
+        ("engine", "baselines.clip"),  # models register into the evaluators as data, never the reverse
+        ("registry", "baselines.clip"),
+        ("contract", "baselines.clip"),
         ("sources", "evaluators.runner"),
         ("sources", "baselines.clip"),
         ("sources", "scar.generate.base"),
         ("generate", "evaluators.runner"),
         ("generate", "baselines.clip"),
         ("generate", "scar.sources.coco"),
-        ("core", "scar.pipeline"),
+        ("core", "scar.build.pipeline"),
         ("leaderboard", "evaluators.runner"),  # results files and the catalog only, not the engine
-        ("baselines", "scar.schema"),
+        ("baselines", "scar.core.schema"),
     ],
 )
 def test_the_table_keeps_the_one_way_edges(room: str, forbidden: str) -> None:
@@ -310,11 +377,11 @@ def test_the_table_keeps_the_one_way_edges(room: str, forbidden: str) -> None:
 
 def test_the_commands_import_their_rooms_only_when_run() -> None:
     rule = _room("commands")
-    assert rule.load == ("scar.errors",), "`scar --help` and `scar build` must not load the model stack"
+    assert rule.load == ("scar.core.errors", "scar.core.version"), "`scar --help` and `scar build` must not load the model stack"
     modules = project_modules(REPO)
     for module in ("scar.cli", "scar.demo_job"):
         eager = [e for e in module_imports(module, modules).edges if not e.lazy and room_of(e.target, rules()) != [rule]]
-        assert all(e.target == "scar.errors" for e in eager), eager
+        assert all(e.target == "scar.core.errors" for e in eager), eager
 
 
 # ---------------------------------------------------------------- the checker itself
@@ -333,26 +400,28 @@ def _tree(root: Path, files: dict[str, str]) -> Path:
 
 
 SYNTHETIC = [
-    Room("core", ("scar", "scar.errors", "scar.schema"), (), ()),
-    Room("sources", ("scar.sources.*",), ("scar.errors", "scar.schema"), ()),
-    Room("commands", ("scar.cli",), ("scar.errors",), ("*",)),
-    Room("evaluators", ("evaluators.*",), ("scar", "scar.errors"), ()),
-    Room("baselines", ("baselines.*",), ("evaluators.*", "scar.errors"), ()),
+    Room("core", 0, ("scar.core.*",), (), ()),
+    Room("sources", 1, ("scar.sources.*",), ("scar.core.errors", "scar.core.schema"), ()),
+    Room("evaluators", 1, ("evaluators.*",), ("scar.core.errors",), ()),
+    Room("baselines", 2, ("baselines.*",), ("evaluators.*", "scar.core.errors"), ()),
+    Room("commands", 3, ("scar", "scar.cli"), ("scar.core.errors",), ("*",)),
 ]
 CLEAN = {
-    "scar/errors.py": "class ScarError(Exception): ...\n",
-    "scar/schema.py": "from scar.errors import ScarError\n_ROW = 1\n",
-    "scar/sources/coco.py": "from scar.schema import _ROW\nfrom ..errors import ScarError\n",
-    "scar/cli.py": "from scar.errors import ScarError\ndef run():\n    import baselines.clip\n",
-    "evaluators/registry.py": "import scar\nfrom scar import __version__\n_MODELS = {scar.__version__: 1}\ndef register(): ...\n",
-    "baselines/clip.py": "from evaluators.registry import register\nfrom scar.errors import ScarError\n",
+    "scar/core/errors.py": "class ScarError(Exception): ...\n",
+    "scar/core/schema.py": "from scar.core.errors import ScarError\n_ROW = 1\n",
+    "scar/sources/coco.py": "from scar.core.schema import _ROW\nfrom ..core.errors import ScarError\n",
+    "scar/cli.py": "from scar.core.errors import ScarError\ndef run():\n    import baselines.clip\n",
+    "evaluators/models/registry.py": "from scar.core.errors import ScarError\n_MODELS = {}\ndef register(): ...\n",
+    "baselines/clip.py": "from evaluators.models.registry import register\nfrom scar.core.errors import ScarError\n",
 }
 
 
 def test_a_clean_tree_passes(tmp_path: Path) -> None:
-    # scar.sources.coco takes a private name from scar.schema: caught below, so drop it here
-    files = {**CLEAN, "scar/sources/coco.py": "from scar.schema import Entity\nfrom ..errors import ScarError\n"}
-    assert violations(_tree(tmp_path, files), SYNTHETIC) == []
+    # scar.sources.coco takes a private name from scar.core.schema: caught below, so drop it here
+    files = {**CLEAN, "scar/sources/coco.py": "from scar.core.schema import Entity\nfrom ..core.errors import ScarError\n"}
+    root = _tree(tmp_path, files)
+    assert violations(root, SYNTHETIC) == []
+    assert cycles(import_graph(root)) == []
 
 
 @pytest.mark.parametrize(
@@ -363,27 +432,60 @@ def test_a_clean_tree_passes(tmp_path: Path) -> None:
         ("evaluators/runner.py", "def f():\n    from baselines import clip\n", "imports baselines.clip (lazily)"),
         ("evaluators/tasks/x.py", "from ...baselines import clip\n", "evaluators.tasks.x:1 imports baselines.clip"),
         ("evaluators/x.py", "import importlib\nimportlib.import_module('baselines.clip')\n", "imports baselines.clip"),
-        ("scar/sources/x.py", "from evaluators.registry import register\n", "room sources may not import it"),
+        ("scar/sources/x.py", "from evaluators.models.registry import register\n", "room sources may not import it"),
         ("scar/sources/x.py", "if 1:\n    try:\n        import scar.cli\n    except ImportError: pass\n", "imports scar.cli"),
-        ("scar/cli.py", "import evaluators.registry\n", "scar.cli:1 imports evaluators.registry: room commands"),
-        ("baselines/x.py", "from evaluators.registry import _MODELS\n", "a private name of another package"),
-        ("baselines/x.py", "from evaluators import registry\nregistry._MODELS.clear()\n", "reads evaluators.registry._MODELS"),
-        ("baselines/x.py", "import evaluators.registry\nprint(evaluators.registry._MODELS)\n", "reads evaluators.registry._MODELS"),
-        ("scar/sources/x.py", "from scar.schema import _ROW\n", "imports scar.schema._ROW: a private name"),
+        ("scar/cli.py", "import evaluators.models.registry\n", "scar.cli:1 imports evaluators.models.registry: room commands"),
+        ("baselines/x.py", "from evaluators.models.registry import _MODELS\n", "a private name of another package"),
+        ("baselines/x.py", "from evaluators.models import registry\nregistry._MODELS.clear()\n", "reads evaluators.models.registry._MODELS"),
+        ("baselines/x.py", "import evaluators.models.registry\nprint(evaluators.models.registry._MODELS)\n", "reads evaluators.models.registry._MODELS"),
+        ("scar/sources/x.py", "from scar.core.schema import _ROW\n", "imports scar.core.schema._ROW: a private name"),
         ("scar/stray.py", "", "scar.stray belongs to no room"),
-        ("evaluators/x.py", "import scar\nscar.evaluate()\n", "reads scar.evaluate: other rooms take only __version__"),
-        ("evaluators/x.py", "from scar import evaluate\n", "take only __version__ from scar"),
+        # up a floor, and sideways to a room on the same floor
+        ("evaluators/x.py", "def f():\n    import baselines.clip\n", "room evaluators (floor 1) imports room baselines (floor 2)"),
+        ("scar/sources/x.py", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import evaluators.y\n",
+         "room sources (floor 1) imports room evaluators (floor 1)"),
+        ("scar/core/x.py", "import scar\n", "room core (floor 0) imports room commands (floor 3)"),
     ],
 )
 def test_a_forbidden_import_is_caught(tmp_path: Path, path: str, text: str, expected: str) -> None:
-    found = violations(_tree(tmp_path, {**CLEAN, "scar/sources/coco.py": "", path: text}), SYNTHETIC)
+    found = violations(_tree(tmp_path, {**CLEAN, "scar/sources/coco.py": "", "evaluators/y.py": "", path: text}), SYNTHETIC)
     assert any(expected in v for v in found), found
 
 
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("from scar.sources import b\n", "import scar.sources.a\n"),  # both at load time
+        ("def f():\n    import scar.sources.b\n", "from scar.sources.a import X\nX = 1\n"),  # one inside a function
+        ("import importlib\nimportlib.import_module('scar.sources.b')\n", "import scar.sources.a\n"),  # by a literal name
+        ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from scar.sources.b import Y\n", "import scar.sources.a\n"),
+    ],
+)
+def test_an_import_cycle_is_found_however_it_imports(tmp_path: Path, a: str, b: str) -> None:
+    root = _tree(tmp_path, {**CLEAN, "scar/sources/coco.py": "", "scar/sources/a.py": a, "scar/sources/b.py": b})
+    assert violations(root, SYNTHETIC) == []  # one room: the table allows it, the cycle test does not
+    assert cycles(import_graph(root)) == [["scar.sources.a", "scar.sources.b"]]
+
+
+def test_a_cycle_through_a_package_face_is_found(tmp_path: Path) -> None:
+    files = {**CLEAN, "scar/__init__.py": "def __getattr__(name):\n    from evaluators import api\n",
+             "evaluators/api.py": "import scar\n"}
+    assert cycles(import_graph(_tree(tmp_path, files))) == [["evaluators.api", "scar"]]
+
+
+def test_a_table_entry_up_or_sideways_is_refused() -> None:
+    rooms = [*SYNTHETIC[:2], Room("evaluators", 1, ("evaluators.*",), ("scar.sources.*",), ("baselines.clip",)),
+             *SYNTHETIC[3:]]
+    found = upward_allowances(rooms)
+    assert any("evaluators (floor 1) may import scar.sources.*, in room sources (floor 1)" in p for p in found), found
+    assert any("may import baselines.clip, in room baselines (floor 2)" in p for p in found), found
+    assert upward_allowances(SYNTHETIC) == []
+
+
 def test_the_table_parses_from_markdown() -> None:
-    text = f"""intro\n{BEGIN}\n| room | modules | load | lazy |\n|---|---|---|---|
-| a | `x.*`, `y` | `z` | – |\n| b | `w` | – | `*` |\n{END}\n"""
-    assert parse_rules(text) == [Room("a", ("x.*", "y"), ("z",), ()), Room("b", ("w",), (), ("*",))]
+    text = f"""intro\n{BEGIN}\n| room | floor | modules | load | lazy |\n|---|---|---|---|---|
+| a | 0 | `x.*`, `y` | `z` | – |\n| b | 1 | `w` | – | `*` |\n{END}\n"""
+    assert parse_rules(text) == [Room("a", 0, ("x.*", "y"), ("z",), ()), Room("b", 1, ("w",), (), ("*",))]
     assert matches("x.*", "x") and matches("x.*", "x.y.z") and not matches("x.*", "xy") and not matches("x", "x.y")
 
 

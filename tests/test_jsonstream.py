@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scar.errors import InputFileError
+from scar.core.errors import InputFileError
 from scar.sources.jsonstream import TruncatedJson, iter_json_array
 
 

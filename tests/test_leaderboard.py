@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from evaluators.leaderboard import build_leaderboard, load_measured, load_reported
+from evaluators.leaderboard.measured import display_name
 from evaluators.tasks.catalog import MMEB_TASKS, SCAR_TASKS
 from scar.cli import main
-from scar.errors import ScarError
-from scar.leaderboard import build_leaderboard, load_measured, load_reported
-from scar.leaderboard.measured import display_name
+from scar.core.errors import ScarError
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "golden" / "leaderboard"
@@ -350,7 +350,7 @@ def test_nothing_to_tabulate_and_missing_directory(tmp_path):
 
 
 def test_bad_reported_file_names_the_row(tmp_path):
-    doc = json.loads((REPO / "scar" / "leaderboard" / "reported.json").read_text(encoding="utf-8"))
+    doc = json.loads((REPO / "evaluators" / "leaderboard" / "reported.json").read_text(encoding="utf-8"))
     doc["rows"][3]["values"]["Overall"] = "high"
     path = tmp_path / "reported.json"
     path.write_text(json.dumps(doc), encoding="utf-8")

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from scar.errors import BudgetExhausted, ScarError
+from scar.core.errors import BudgetExhausted, ScarError
+from scar.core.schema import Sample
 from scar.generate.llm.prompts import load_prompts
 from scar.generate.llm.request import SamplingParams
 from scar.generate.llm.usage import Budget, Price, Usage, max_prompt_tokens
-from scar.schema import Sample
 from tests.llm_fake_server import FakeOpenAIServer
 from tests.llm_helpers import entity, generator, root, server  # noqa: F401 (fixtures)
 

@@ -12,9 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from scar.cli import EXIT_OK, main
+from scar.core.schema import Rejected, Sample
 from scar.generate.llm.breaker import ServerDown, server_label
 from scar.generate.llm.client import REQUEST_FAILED
-from scar.schema import Rejected, Sample
 from tests.llm_fake_server import Fault, FakeOpenAIServer
 from tests.llm_helpers import SECRET, entity, generator, root, server  # noqa: F401 (fixtures)
 

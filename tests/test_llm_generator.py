@@ -10,8 +10,8 @@ import pytest
 
 from tests.llm_fake_server import REFUSAL_TEXT, Fault, FakeOpenAIServer
 from tests.llm_helpers import SECRET, entity, generator, root, server  # noqa: F401 (fixtures)
-from scar.errors import BudgetExhausted, ScarError
-from scar.schema import Rejected, Sample
+from scar.core.errors import BudgetExhausted, ScarError
+from scar.core.schema import Rejected, Sample
 
 
 def run(server: FakeOpenAIServer, out: Path, entities, root: Path, **kw):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from scar.errors import ScarError
+from scar.core.errors import ScarError
+from scar.core.schema import Rejected, Sample
 from scar.generate.llm.batch import BatchTransport
-from scar.schema import Rejected, Sample
 from tests.llm_fake_server import Fault, FakeOpenAIServer
 from tests.llm_helpers import SECRET, entity, generator, root, server  # noqa: F401 (fixtures)
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from scar.errors import BudgetExhausted, ScarError
+from scar.core.errors import BudgetExhausted, ScarError
+from scar.core.schema import mask_to_rle
 from scar.generate.llm.cache import ResponseCache
 from scar.generate.llm.client import RetryPolicy, retry_after_seconds
 from scar.generate.llm.images import ImageProblem, image_ref_for, render_marked
@@ -19,7 +20,6 @@ from scar.generate.llm.request import Reply, SamplingParams
 from scar.generate.llm.secrets import Redactor
 from scar.generate.llm.taxonomy import object_swap_allowed
 from scar.generate.llm.usage import Budget, PriceTable, Usage
-from scar.schema import mask_to_rle
 from tests.llm_helpers import entity
 
 

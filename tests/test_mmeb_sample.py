@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from baselines.tiny import ensure_tiny_models
-from evaluators import hub
+from evaluators.leaderboard import build_leaderboard
+from evaluators.models import hub
 from evaluators.task_selection import load_tasks, preflight, select_tasks
 from evaluators.tasks.catalog import MMEB_SAMPLE_TASKS
 from evaluators.tasks.mmeb_sample import MARKER, ensure_sample
 from scar.cli import main
-from scar.errors import ScarError
-from scar.leaderboard import build_leaderboard
+from scar.core.errors import ScarError
 from tests.eval_fixtures import mmeb_fixture
 
 

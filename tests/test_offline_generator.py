@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from scar.core.schema import Entity, Neighbour, Region, Rejected, Sample
 from scar.generate import make_generator
 from scar.generate.offline import OfflineGenerator
 from scar.generate.rules import RELATION_CLASSES, relation_class
-from scar.schema import Entity, Neighbour, Region, Rejected, Sample
 from scar.sources.base import SourceOptions
 from scar.sources.demo import DemoSource
 from tests.geometry_oracle import gold_relation_problem
+from tests.realistic.vocab import COCOSTUFF_NAMES
 
 DATA = Path(__file__).resolve().parent.parent / "scar" / "data"
 
@@ -398,15 +399,7 @@ COCO_THINGS = (
     "potted plant,bed,dining table,toilet,tv,laptop,mouse,remote,keyboard,cell phone,microwave,oven,toaster,sink,"
     "refrigerator,book,clock,vase,scissors,teddy bear,hair drier,toothbrush"
 ).split(",")
-COCO_STUFF = (
-    "banner,blanket,branch,bridge,building-other,bush,cabinet,cage,cardboard,carpet,ceiling-other,ceiling-tile,cloth,"
-    "clothes,clouds,counter,cupboard,curtain,desk-stuff,dirt,door-stuff,fence,floor-marble,floor-other,floor-stone,"
-    "floor-tile,floor-wood,flower,fog,food-other,fruit,furniture-other,grass,gravel,ground-other,hill,house,leaves,"
-    "light,mat,metal,mirror-stuff,moss,mountain,mud,napkin,net,paper,pavement,pillow,plant-other,plastic,platform,"
-    "playingfield,railing,railroad,river,road,rock,roof,rug,salad,sand,sea,shelf,sky-other,skyscraper,snow,solid-other,"
-    "stairs,stone,straw,structural-other,table,tent,textile-other,towel,tree,vegetable,wall-brick,wall-concrete,"
-    "wall-other,wall-panel,wall-stone,wall-tile,wall-wood,water-other,waterdrops,window-blind,window-other,wood"
-).split(",")
+COCO_STUFF = COCOSTUFF_NAMES  # COCO-Stuff 164K stuff classes, ids 92-182 (tests/realistic/vocab.py)
 ADE150 = (
     "wall,building,sky,floor,tree,ceiling,road,bed,windowpane,grass,cabinet,sidewalk,person,earth,door,table,mountain,"
     "plant,curtain,chair,car,water,painting,sofa,shelf,house,sea,mirror,rug,field,armchair,seat,fence,desk,rock,"

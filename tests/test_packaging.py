@@ -32,7 +32,7 @@ def test_wheel_carries_package_data_and_the_leaderboard_runs_from_it(tmp_path):
             shutil.rmtree(ROOT / "build", ignore_errors=True)
     (wheel,) = (tmp_path / "dist").glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"scar/leaderboard/reported.json", "scar/data/taxonomy.json", "scar/generate/prompts/manifest.json",
+    assert {"evaluators/leaderboard/reported.json", "scar/data/taxonomy.json", "scar/generate/prompts/manifest.json",
             "scar/browse/assets/app.js", "scar/browse/assets/index.html"} <= names
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)

@@ -4,13 +4,15 @@ import os
 import pyarrow.parquet as pq
 import pytest
 
-import scar.pipeline as pipeline
-import scar.shards as shards
+import scar.build.pipeline as pipeline
+import scar.build.shards as shards
 import scar.sources
-from scar.errors import ScarError
-from scar.pipeline import BuildConfig, build
+from scar.build.config import BuildConfig
+from scar.build.pipeline import build
+from scar.check.validate import validate
+from scar.core.errors import ScarError
+from scar.sources import resolve_source
 from scar.sources.base import SourceOptions
-from scar.validate import validate
 from tests.pipeline_fixtures import SeededGenerator
 
 scar.sources.register("synthetic", "tests.pipeline_fixtures:SyntheticSource", "test fixture")
@@ -18,7 +20,7 @@ scar.sources.register("synthetic", "tests.pipeline_fixtures:SyntheticSource", "t
 
 def _config(out, seed=0, **kw):
     opts = SourceOptions(images=out / "images", extra={"images": kw.pop("images", 20)})
-    return BuildConfig(source="synthetic", out=out, source_options=opts, seed=seed, progress=False, **kw)
+    return BuildConfig(source=resolve_source("synthetic"), out=out, source_options=opts, seed=seed, progress=False, **kw)
 
 
 def _rows(out):
@@ -178,7 +180,7 @@ def test_a_sources_estimate_becomes_the_progress_total(tmp_path, monkeypatch):
 
 
 def test_coco_and_refer_estimates_bound_what_they_yield(tmp_path):
-    from scar.schema import Entity
+    from scar.core.schema import Entity
     from scar.sources import make_source
     from tests.fixtures_sources import write_coco, write_refer
 
@@ -200,7 +202,7 @@ def test_coco_and_refer_estimates_bound_what_they_yield(tmp_path):
 
 def test_repeated_annotations_of_one_object_are_rejected_not_written_twice(tmp_path):
     opts = SourceOptions(images=tmp_path / "out" / "images", extra={"images": 3, "repeat_first": True})
-    cfg = BuildConfig(source="synthetic", out=tmp_path / "out", source_options=opts, splits=("eval",), progress=False)
+    cfg = BuildConfig(source=resolve_source("synthetic"), out=tmp_path / "out", source_options=opts, splits=("eval",), progress=False)
     build(cfg, SeededGenerator(0))
     ids = [r["id"] for r in _rows(tmp_path / "out")]
     # image 0: objects 0, 1, 2 are kept; their repeats 3, 4, 5 (same category, same box) are not

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from evaluators.cli import run_eval
+from evaluators.leaderboard import build_leaderboard
 from evaluators.tasks.catalog import task
 from evaluators.tasks.scar import load_scar_task
-from scar.leaderboard import build_leaderboard
 from tests.eval_fixtures import (TEST_MODEL, candidates, eval_args, scar_row, write_image,
                                  write_parquet)
 

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 from pycocotools import mask as mask_utils
 
-from evaluators.regions import (
+from evaluators.models.regions import (
     REGION_VARIANTS,
     apply_region,
     circle_width,
@@ -16,8 +16,8 @@ from evaluators.regions import (
     prepare,
     region_box,
 )
-from evaluators.protocol import Item
-from scar.errors import InputFileError, ScarError
+from evaluators.models.protocol import Item
+from scar.core.errors import InputFileError, ScarError
 
 
 def gradient_image(width: int = 120, height: int = 80) -> Image.Image:

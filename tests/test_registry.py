@@ -9,10 +9,10 @@ import types
 
 import pytest
 
-from baselines.listing import add_models_arguments, run_models
-from evaluators import registry
-from evaluators.registry import ModelSpec, load_embedder, models, resolve, split_variant
-from scar.errors import ScarError
+from evaluators.models import registry
+from evaluators.models.listing import add_models_arguments, run_models
+from evaluators.models.registry import ModelSpec, load_embedder, models, resolve, split_variant
+from scar.core.errors import ScarError
 
 
 @pytest.fixture
@@ -149,7 +149,7 @@ def test_scar_models_json_and_family_filter(capsys):
 
 
 def test_local_directory_is_named_by_its_folder_and_gets_its_familys_region(tmp_path):
-    from evaluators.registry import resolve
+    from evaluators.models.registry import resolve
 
     model_dir = tmp_path / "runs" / "my-vlm2vec"
     model_dir.mkdir(parents=True)

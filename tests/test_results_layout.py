@@ -10,7 +10,7 @@ import pytest
 
 from baselines.tiny import ensure_tiny_models
 from evaluators.cli import run_eval
-from scar.errors import ScarError
+from scar.core.errors import ScarError
 from tests.eval_fixtures import eval_args, scar_fixture
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scar.errors import InputFileError
+from scar.core.errors import InputFileError
 from scar.sources.safe_pickle import PickleBomb, PickleLimits, UnsafePickleError, load_pickle
 from tests.fixtures_sources import write_py2_pickle
 

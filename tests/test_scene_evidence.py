@@ -16,14 +16,15 @@ import pyarrow.parquet as pq
 import pytest
 from pycocotools import mask as mask_utils
 
+from scar.build.config import BuildConfig
+from scar.build.pipeline import build, generator_prior
 from scar.cli import main
-from scar.errors import InputFileError, ScarError
+from scar.core.errors import InputFileError, ScarError
+from scar.core.schema import Entity, Rejected, Sample
 from scar.generate.offline import OfflineGenerator
 from scar.generate.offline.generator import default_scenes
 from scar.generate.offline.scenes import BY_CATEGORIES, BY_LABEL, BY_ODDS, BY_SIDE, WITH_CONTEXT
-from scar.pipeline import BuildConfig, build, generator_prior
-from scar.schema import Entity, Rejected, Sample
-from scar.sources import SourceOptions, make_source
+from scar.sources import SourceOptions, make_source, resolve_source
 from scar.sources.stuff import StuffEvidence, name_number
 from tests.fixtures_sources import write_image, write_json
 from tests.realistic import coco_stats
@@ -246,7 +247,7 @@ def test_stats_count_how_each_scene_was_inferred(tmp_path: Path) -> None:
     opts = SourceOptions(annotations=tuple(instances), images=images)
     for mode, options in (("without", opts), ("with", replace(opts, stuff=tuple(stuff)))):
         out = tmp_path / mode
-        build(BuildConfig(source="coco", out=out, source_options=options, seed=0, progress=False, workers=2, shard_size=150,
+        build(BuildConfig(source=resolve_source("coco"), out=out, source_options=options, seed=0, progress=False, workers=2, shard_size=150,
                           audit=False), OfflineGenerator(seed=0))  # fmt: skip
         splits = json.loads((out / "stats.json").read_text())["sources"]["coco"]["splits"]
         for split in splits.values():
@@ -259,7 +260,7 @@ def test_stats_count_how_each_scene_was_inferred(tmp_path: Path) -> None:
             assert manifest["source_options"]["stuff"] == ["stuff_train2017.json", "stuff_val2017.json"]
             # a rerun into the same folder with other evidence would mix rows made two ways
             with pytest.raises(ScarError, match="other settings"):
-                build(BuildConfig(source="coco", out=out, source_options=replace(options, stuff=(stuff[0],)), seed=0,
+                build(BuildConfig(source=resolve_source("coco"), out=out, source_options=replace(options, stuff=(stuff[0],)), seed=0,
                                   progress=False, workers=1, audit=False), OfflineGenerator(seed=0))  # fmt: skip
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from scar.schema import (
+from scar.core.schema import (
     OFFICIAL_EVAL_COLUMNS,
     CaptionParts,
     Entity,

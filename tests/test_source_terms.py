@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from scar.build.config import BuildConfig
+from scar.build.pipeline import build
 from scar.generate.offline import OfflineGenerator
-from scar.pipeline import BuildConfig, build
+from scar.sources import resolve_source
 from scar.sources.base import SourceOptions
 from tests.realistic import writers
 
@@ -20,7 +22,7 @@ def _build(tmp_path: Path, info: dict, licenses: list) -> tuple[str, dict]:
         f.write_text(json.dumps(data))
     out = tmp_path / "out"
     options = SourceOptions(annotations=tuple(files), images=images)
-    build(BuildConfig(source="coco", out=out, source_options=options, progress=False, audit=False), OfflineGenerator(0))
+    build(BuildConfig(source=resolve_source("coco"), out=out, source_options=options, progress=False, audit=False), OfflineGenerator(0))
     return (out / "README.md").read_text("utf-8"), json.loads((out / "stats.json").read_text())
 
 

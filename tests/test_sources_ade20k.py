@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scar.errors import InputFileError, ScarError
-from scar.schema import Entity, Rejected, rle_to_mask
+from scar.core.errors import InputFileError, ScarError
+from scar.core.schema import Entity, Rejected, rle_to_mask
 from scar.sources import SourceOptions, make_source
 from scar.sources.ade20k import decode_ade_seg
 from tests.fixtures_sources import write_ade20k_full, write_ade_challenge

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scar.errors import InputFileError
-from scar.schema import Entity, Rejected, rle_to_mask
+from scar.core.errors import InputFileError
+from scar.core.schema import Entity, Rejected, rle_to_mask
 from scar.sources import SourceOptions, make_source
 from tests.fixtures_sources import write_coco, write_json
 

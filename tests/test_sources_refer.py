@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from scar.errors import InputFileError, ScarError
-from scar.schema import Entity, Rejected, rle_to_mask
+from scar.core.errors import InputFileError, ScarError
+from scar.core.schema import Entity, Rejected, rle_to_mask
 from scar.sources import SourceOptions, make_source
 from tests.fixtures_sources import write_refer
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from scar.errors import InputFileError
-from scar.schema import Entity, Rejected
+from scar.core.errors import InputFileError
+from scar.core.schema import Entity, Rejected
 from scar.sources import SourceOptions, make_source
 from tests.fixtures_sources import write_visual_genome
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from evaluators.leaderboard import build_leaderboard
 from evaluators.task_selection import load_tasks, select_tasks
-from scar.build_identity import IDENTITY_NAME, read_identity, write_identity
 from scar.cli import main
-from scar.errors import ScarError
+from scar.core.errors import ScarError
 from scar.export.hub import export_hub
 from scar.export.official import export_official
-from scar.leaderboard import build_leaderboard
+from scar.publish.build_identity import IDENTITY_NAME, read_identity, write_identity
 from tests.eval_fixtures import TEST_MODEL
 from tests.realistic import writers
 
@@ -36,7 +36,7 @@ def _coco_build(base: Path, seed: int, name: str = "cocob") -> Path:
     argv = ["build", "--source", "coco", *(a for f in files for a in ("--annotations", str(f))), "--images", str(images),
             "--out", str(out), "--no-progress", "--no-audit"]
     assert main(argv) == 0
-    # What the build itself does once `scar.stats_card.write_stats_and_card` calls it (idempotent).
+    # What the build itself does once `scar.build.stats.write_stats_and_card` calls it (idempotent).
     write_identity(out)
     return out
 

@@ -5,9 +5,9 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
+from scar.check.validate import validate
 from scar.cli import main
-from scar.schema import rows_to_table
-from scar.validate import validate
+from scar.core.schema import rows_to_table
 from tests.test_schema import _sample
 
 
@@ -168,15 +168,17 @@ def test_oversized_row_is_reported_without_decoding_its_mask(tmp_path):
 
 def test_stats_json_must_match_the_shards(tmp_path):
     import scar.sources
-    from scar.pipeline import BuildConfig, build
+    from scar.build.config import BuildConfig
+    from scar.build.pipeline import build
+    from scar.build.stats import write_stats_and_card
+    from scar.sources import resolve_source
     from scar.sources.base import SourceOptions
-    from scar.stats_card import write_stats_and_card
     from tests.pipeline_fixtures import SeededGenerator
 
     scar.sources.register("synthetic", "tests.pipeline_fixtures:SyntheticSource", "test fixture")
     out = tmp_path / "out"
     opts = SourceOptions(images=out / "images", extra={"images": 6})
-    build(BuildConfig(source="synthetic", out=out, source_options=opts, progress=False, shard_size=8), SeededGenerator(0))
+    build(BuildConfig(source=resolve_source("synthetic"), out=out, source_options=opts, progress=False, shard_size=8), SeededGenerator(0))
     assert validate(out).ok
     for name in ("train-00001.parquet", "train-00001.stats.json"):
         (out / "synthetic" / name).unlink()  # as if another worker's shard vanished after stats.json

@@ -6,12 +6,12 @@ import torch
 from PIL import Image
 import pytest
 
-from baselines.tiny_qwen2vl import TINY_PIXELS, TINY_SAM_DIM, TINY_SAM_IMAGE_SIZE, connector_state, write_tiny_virtue
-from evaluators.protocol import Item
-from evaluators.registry import load_embedder, models
-from evaluators.virtue import build_prompt, unpatchify
-from evaluators.virtue_sam import load_connector
-from scar.errors import ScarError
+from baselines.tiny.qwen2vl import TINY_PIXELS, TINY_SAM_DIM, TINY_SAM_IMAGE_SIZE, connector_state, write_tiny_virtue
+from evaluators.models.protocol import Item
+from evaluators.models.registry import load_embedder, models
+from evaluators.models.virtue import build_prompt, unpatchify
+from evaluators.models.virtue_sam import load_connector
+from scar.core.errors import ScarError
 
 TINY = {"min_pixels": TINY_PIXELS, "max_pixels": TINY_PIXELS}
 S = TINY_SAM_IMAGE_SIZE
@@ -171,7 +171,7 @@ def test_connector_file_strict_and_clear_errors(ckpt, tmp_path):
 
 
 def test_not_a_virtue_checkpoint(tmp_path):
-    from baselines.tiny_qwen2vl import write_tiny_qwen2vl
+    from baselines.tiny.qwen2vl import write_tiny_qwen2vl
 
     folder = write_tiny_qwen2vl(tmp_path / "plain")
     with pytest.raises(ScarError, match="virtue_sam"):

@@ -10,11 +10,11 @@ import torch
 from PIL import Image
 
 from baselines.tiny import ensure_tiny_models
-from baselines.tiny_qwen2vl import TINY_PIXELS, write_tiny_qwen2vl
-from evaluators import qwen2vl as qwen2vl_module
-from evaluators.protocol import Item
-from evaluators.registry import load_embedder
-from evaluators.vision_cache import FeatureCache, file_digest, picture_key
+from baselines.tiny.qwen2vl import TINY_PIXELS, write_tiny_qwen2vl
+from evaluators.models import qwen2vl as qwen2vl_module
+from evaluators.models.protocol import Item
+from evaluators.models.registry import load_embedder
+from evaluators.models.vision_cache import FeatureCache, file_digest, picture_key
 
 TINY = {"min_pixels": TINY_PIXELS, "max_pixels": TINY_PIXELS}
 
@@ -128,7 +128,7 @@ def test_qwen2vl_picture_evicted_before_its_batch_runs(qwen_dir, pictures):
 
 
 def test_virtue_still_processes_every_image_but_runs_the_tower_once(tmp_path, pictures, monkeypatch):
-    from baselines.tiny_qwen2vl import write_tiny_virtue
+    from baselines.tiny.qwen2vl import write_tiny_virtue
 
     ckpt = write_tiny_virtue(tmp_path / "virtue", seed=0)
     batch = [it for it in items(pictures) if it.image is not None][:3]
@@ -159,7 +159,7 @@ def test_clip_cached_image_features_give_the_same_embeddings(tmp_path, pictures,
 
 
 def test_worker_count_is_zero_on_a_cpu_and_sized_to_the_cores_elsewhere(monkeypatch):
-    from evaluators import preprocess
+    from evaluators.models import preprocess
 
     assert preprocess.worker_count("auto", "cpu") == 0 and preprocess.worker_count(None, "cpu") == 0
     assert preprocess.worker_count(3, "cpu") == 3 and preprocess.worker_count("0", "cuda") == 0

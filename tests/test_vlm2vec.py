@@ -8,10 +8,10 @@ import pytest
 import torch
 from PIL import Image
 
-from baselines.tiny_qwen2vl import TINY_PIXELS, write_tiny_qwen2vl
+from baselines.tiny.qwen2vl import TINY_PIXELS, write_tiny_qwen2vl
 from baselines.vlm2vec import merge_adapter, resize_for_resolution
-from evaluators.protocol import Item
-from evaluators.registry import load_embedder, models
+from evaluators.models.protocol import Item
+from evaluators.models.registry import load_embedder, models
 
 TINY = {"min_pixels": TINY_PIXELS, "max_pixels": TINY_PIXELS}
 
@@ -165,7 +165,7 @@ def test_official_protocol_positions_pixels_and_resizer(ckpt, embedder):
 
 
 def test_long_padded_batches_run_one_row_length_at_a_time_on_a_cpu(ckpt, embedder, monkeypatch):
-    from evaluators import qwen2vl
+    from evaluators.models import qwen2vl
 
     batch = items(ckpt) + [Item(text="<|image_1|> a much longer question about the red picture", image=str(ckpt / "red.png"))]
     padded = embedder.encode(batch, len(batch))

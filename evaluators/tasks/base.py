@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from evaluators.protocol import Item
+from evaluators.models.protocol import Item
 from evaluators.tasks.catalog import TaskInfo
-from scar.errors import InputFileError
+from scar.core.errors import InputFileError
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Query:
 class LoadedTask:
     info: TaskInfo
     queries: list[Query]
-    fingerprint: str  # identifies the task's data: SCaR its rows (scar.build_identity), MMEB its files; + the limit
+    fingerprint: str  # identifies the task's data: SCaR its rows (scar.publish.build_identity), MMEB its files; + the limit
     files: tuple[str, ...] = ()
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> count (only with skip_bad)
     provenance: dict = field(default_factory=dict)  # evaluators.tasks.provenance: official or self-built

@@ -168,7 +168,7 @@ ALL_TASKS: dict[str, TaskInfo] = {
 def custom_scar_task(build: str, source: str) -> TaskInfo:
     """A SCaR-shaped task over the eval split a `scar build` wrote for a source with no task of its own
     (coco, refcoco, any COCO-format set): named `<build name>/<source>` (the name the build recorded,
-    scar.build_identity), read from `<source>/eval-*.parquet` or its official-layout export; never averaged."""
+    scar.publish.build_identity), read from `<source>/eval-*.parquet` or its official-layout export; never averaged."""
     stem = dataset_stem(source)
     return TaskInfo(name=f"{build}/{source}", benchmark=SCAR, num_candidates=10, in_average=False, source=source,
                     files=(official_eval_file(source),) if stem else ())

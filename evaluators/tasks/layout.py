@@ -2,7 +2,7 @@
 
 Two layouts are read:
   build      a `scar build` folder or its hub export: `<root>/<source>/eval-NNNNN.parquet`, the build's
-             name in `<root>/build.json` (scar.build_identity);
+             name in `<root>/build.json` (scar.publish.build_identity);
   official   `scar export --layout official`'s `SCaR-eval/` (or the release itself):
              `<root>/SCAR_<DS>_val_filtered.parquet`, each exported file naming its source and build in
              its Parquet metadata (`scar.export`).
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evaluators.tasks.catalog import OFFICIAL_EVAL_PREFIX, OFFICIAL_EVAL_SUFFIX, OFFICIAL_STEMS
-from scar.build_identity import eval_shards, read_identity
+from scar.publish.build_identity import eval_shards, read_identity
 
 EXPORT_KEY = b"scar.export"  # the marker scar.export.official writes into every file's metadata
 OFFICIAL_FOLDER = "SCaR-eval"

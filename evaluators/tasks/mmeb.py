@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from evaluators.protocol import Item
+from evaluators.models.protocol import Item
 from evaluators.tasks.base import (
     LoadedTask,
     MissingImage,
@@ -22,7 +22,7 @@ from evaluators.tasks.base import (
 )
 from evaluators.tasks.catalog import ALL_TASKS, MMEB, TaskInfo
 from evaluators.tasks.provenance import OFFICIAL, SUBSAMPLE, SYNTHETIC, provenance
-from scar.errors import InputFileError, ScarError
+from scar.core.errors import InputFileError, ScarError
 
 HUB_DATASET = "TIGER-Lab/MMEB-eval"
 SAMPLE_GENERATOR = "evaluators/tasks/mmeb_synth.py"

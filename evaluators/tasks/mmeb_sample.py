@@ -20,7 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from evaluators.tasks.catalog import MMEB_SAMPLE_QUERIES, MMEB_SAMPLE_TASKS
-from scar.errors import ScarError
+from scar.core.errors import ScarError
 
 VERSION = 1  # bump when the generator's output for the sample changes
 PROFILE = "sample"

@@ -11,7 +11,7 @@ Kinds (recorded in every result as `data_provenance`, marked on the leaderboard)
   subsample   a `--limit` run of official data;
   synthetic   generated data (the offline MMEB sample, `--tasks mmeb-sample`): a smoke test, not a benchmark.
 Only `official` rows may sit unmarked beside published numbers. SCaR records also carry
-`content_fingerprint` (scar.build_identity: the rows' ids and candidates, the same for a build, its copies
+`content_fingerprint` (scar.publish.build_identity: the rows' ids and candidates, the same for a build, its copies
 and its exports) and, for self-built data, `build` (the name the build recorded).
 """
 

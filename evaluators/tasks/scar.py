@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from typing import Any, Sequence
 
-from evaluators.protocol import IMAGE_TOKEN, Item
+from evaluators.models.protocol import IMAGE_TOKEN, Item
 from evaluators.tasks.base import (
     LoadedTask,
     MissingImage,
@@ -25,10 +25,10 @@ from evaluators.tasks.base import (
 from evaluators.tasks.catalog import TaskInfo
 from evaluators.tasks.layout import inspect_root
 from evaluators.tasks.provenance import SELF_BUILT, provenance
-from scar.build_identity import eval_fingerprint
-from scar.errors import InputFileError, ScarError
-from scar.images_roots import images_root
-from scar.schema import NEG_TYPES, NUM_CANDIDATES, OFFICIAL_EVAL_COLUMNS
+from scar.core.errors import InputFileError, ScarError
+from scar.core.images_roots import images_root
+from scar.core.schema import NEG_TYPES, NUM_CANDIDATES, OFFICIAL_EVAL_COLUMNS
+from scar.publish.build_identity import eval_fingerprint
 
 GOLD = "gold"  # the gold candidate's type in Query.candidate_types
 
@@ -57,7 +57,7 @@ def official_query_text(qry_text: str, bbox_xywh: Sequence[Any]) -> str:
 
 def images_root_for(scar_root: Path, scar_images: Path | None, source: str | None = None) -> Path:
     """--scar-images, else the root `<scar-root>/stats.json` records for the source (relative to the
-    build folder when inside it), else `<scar-root>/images` (see scar.images_roots)."""
+    build folder when inside it), else `<scar-root>/images` (see scar.core.images_roots)."""
     return images_root(scar_root, source, scar_images)
 
 

@@ -16,11 +16,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from scar.audit.core import AuditResult, ScorerInfo, run_audit
-from scar.audit.report import to_json, to_markdown
+from scar.audit.report import AUDIT_NAME, to_json, to_markdown, write_build_audit
 from scar.audit.rows import AuditRow, iter_rows
 from scar.audit.scorers import default_scorers
-
-AUDIT_NAME = "audit.json"
 
 __all__ = ["AUDIT_NAME", "AuditRow", "audit_path", "to_markdown"]
 
@@ -43,8 +41,6 @@ DEFAULT_BUILD_ROWS = 5000  # rows per source and split the build's own audit sco
 def build_audit(build_dir: Path, max_rows_per_split: int | None = DEFAULT_BUILD_ROWS) -> tuple[dict[str, Any], str]:
     """The audit a build writes about itself: DIR/audit.json (report and row flags, for `scar browse`),
     and (the report, its Markdown) for stats.json and the dataset card."""
-    from scar.audit.cli import write_build_audit
-
     report, result = audit_path(build_dir, max_rows_per_split)
     write_build_audit(build_dir, report, result.row_flags)
     return report, to_markdown(report, heading="##")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from scar.audit import AUDIT_NAME, audit_path, to_markdown
-from scar.errors import ScarError
+from scar.audit import audit_path, to_markdown
+from scar.audit.report import write_build_audit
+from scar.core.errors import ScarError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,16 +29,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from scar.generate.llm import add_arguments as add_llm_arguments
 
     add_llm_arguments(parser)
-
-
-def write_build_audit(build_dir: Path, report: dict[str, Any], row_flags: dict[str, list[str]]) -> Path:
-    """DIR/audit.json: the report plus `row_flags`, {row id: ["solved:<scorer>", ...]} for every row some
-    blind scorer puts the gold of on top, alone (read by `scar browse`). Written atomically."""
-    path = build_dir / AUDIT_NAME
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps({**report, "row_flags": dict(sorted(row_flags.items()))}, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
 
 
 def run(args: argparse.Namespace) -> int:

@@ -21,7 +21,7 @@ from typing import Callable
 
 from scar.audit.core import ScorerInfo
 from scar.audit.rows import AuditRow
-from scar.errors import ScarError
+from scar.core.errors import ScarError
 
 PROMPT_VERSION = "audit-1"
 SYSTEM = (
@@ -77,6 +77,7 @@ def judge_from_args(args: argparse.Namespace) -> External:
 
 async def _score_all(args: argparse.Namespace, rows: list[AuditRow], cache_dir: Path) -> dict[str, list[float]]:
     # imported here: the openai client takes seconds to import and most audits never need it
+    from scar.core.seeding import rng_for
     from scar.generate.llm.breaker import AUDIT_ADVICE, CircuitBreaker, server_label
     from scar.generate.llm.cache import NoCache, ResponseCache
     from scar.generate.llm.client import ImageEncoder, OnlineTransport, RetryPolicy, TransportFailure, http_client
@@ -84,7 +85,6 @@ async def _score_all(args: argparse.Namespace, rows: list[AuditRow], cache_dir: 
     from scar.generate.llm.request import ChatRequest, Message, SamplingParams
     from scar.generate.llm.secrets import Redactor, short_error
     from scar.generate.llm.usage import Budget, PriceTable, Usage
-    from scar.seeding import rng_for
 
     import openai
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
 from typing import Any
 
-import scar
 from scar.audit.core import ALL_TYPES, P_AT_1_LIMIT, WIN_RATE_LIMIT, AuditResult
+from scar.core.version import __version__
 
+AUDIT_NAME = "audit.json"
 TYPE_ORDER = ("object", "relation", "scene", ALL_TYPES)
 
 HOW_TO_READ = (
@@ -49,7 +53,7 @@ def to_json(result: AuditResult, input_path: str, skipped: dict[str, int]) -> di
         src["passes"] = result.passes(source)
         src["neg_types_known"] = not any(ALL_TYPES in e["win_rate"] for e in src["scorers"].values())
     return {
-        "toolkit_version": scar.__version__,
+        "toolkit_version": __version__,
         "input": input_path,
         "chance": result.chance,
         "limits": {"p_at_1": P_AT_1_LIMIT, "win_rate": WIN_RATE_LIMIT},
@@ -113,3 +117,13 @@ def to_markdown(report: dict[str, Any], heading: str = "#") -> str:
             lines += ["", f"All rows are {split} rows, {sp['scored_by']}."]
     lines.append("")
     return "\n".join(lines)
+
+
+def write_build_audit(build_dir: Path, report: dict[str, Any], row_flags: dict[str, list[str]]) -> Path:
+    """DIR/audit.json: the report plus `row_flags`, {row id: ["solved:<scorer>", ...]} for every row some
+    blind scorer puts the gold of on top, alone (read by `scar browse`). Written atomically."""
+    path = build_dir / AUDIT_NAME
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps({**report, "row_flags": dict(sorted(row_flags.items()))}, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path

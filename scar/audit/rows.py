@@ -16,7 +16,7 @@ from typing import Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from scar.errors import ScarError
+from scar.core.errors import ScarError
 
 _OFFICIAL = re.compile(r"^SCAR_(?P<ds>.+?)_(?:val|test|train)(?:_filtered)?$", re.IGNORECASE)
 _WANTED = ("tgt_text", "qry_image_path", "id", "source", "split", "neg_types")

@@ -7,8 +7,8 @@ import os
 import sys
 from pathlib import Path
 
-from scar.argtypes import positive_int
-from scar.errors import ScarError
+from scar.core.argtypes import positive_int
+from scar.core.errors import ScarError
 
 
 def _port(text: str) -> int:

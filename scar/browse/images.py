@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from scar.errors import ScarError
-from scar.images_roots import build_folder, recorded_roots
+from scar.core.errors import ScarError
+from scar.core.images_roots import build_folder, recorded_roots
 
 
 @dataclass(frozen=True)
 class ImageRoots:
-    """The images root of each source of a build (scar.images_roots), and the one used for others."""
+    """The images root of each source of a build (scar.core.images_roots), and the one used for others."""
 
     default: Path | None
     origin: str  # how it was found, for messages: "--images", "stats.json", "DIR/images", "none"

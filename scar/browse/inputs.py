@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from scar.errors import ScarError
-from scar.images_roots import STATS_NAME
+from scar.core.errors import ScarError
+from scar.core.images_roots import STATS_NAME
 
 AUDIT_NAME = "audit.json"
 

@@ -12,7 +12,7 @@
 
 `format` and `version` may be left out; a decision may also be the bare string "accept" or "reject".
 Keys of `decisions` are row ids: the `id` column (`<source>:<image id>:<entity id>`, see
-scar.schema.Entity.id), or `<file stem>:<row index>` for Parquet files without an `id` column.
+scar.core.schema.Entity.id), or `<file stem>:<row index>` for Parquet files without an `id` column.
 `scar build --exclude FILE` drops the rows whose decision is "reject".
 """
 
@@ -22,7 +22,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from scar.errors import ScarError
+from scar.core.errors import ScarError
 
 FORMAT = "scar-review"
 VERSION = 1

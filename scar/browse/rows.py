@@ -9,8 +9,8 @@ from typing import Any, Iterator
 
 import pyarrow.parquet as pq
 
-from scar.errors import ScarError
-from scar.schema import OFFICIAL_EVAL_COLUMNS
+from scar.core.errors import ScarError
+from scar.core.schema import OFFICIAL_EVAL_COLUMNS
 
 # Columns the page shows, when the file has them (official files carry only OFFICIAL_EVAL_COLUMNS).
 SHOWN_COLUMNS = (

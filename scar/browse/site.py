@@ -23,13 +23,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import scar
 from scar.browse.images import ImageRoots, image_file, resolve_image_roots
 from scar.browse.inputs import read_audit, read_stats, rejection_groups
 from scar.browse.rows import compact_row, find_inputs, iter_rows, row_source
 from scar.browse.thumbs import Thumb, ThumbReport, make_thumbnails
-from scar.errors import ScarError
-from scar.schema import NEG_TYPES
+from scar.core.errors import ScarError
+from scar.core.schema import NEG_TYPES
+from scar.core.version import __version__
 
 MARKER = ".scar-browse-site"
 ASSET_FILES = ("region.js", "review.js", "app.js", "start.js", "style.css")
@@ -262,7 +262,7 @@ def build_site(options: SiteOptions) -> SiteResult:
             region.update({"th": thumb.url, "iw": thumb.width, "ih": thumb.height, "p": thumb.problem})
     meta = {
         "format": SITE_FORMAT,
-        "generated_by": f"scar-bench {scar.__version__}",
+        "generated_by": f"scar-bench {__version__}",
         "title": target.resolve().name,
         "target": str(target.resolve()),
         "site_id": index.digest.hexdigest()[:16],  # the review's local-storage key: same rows, same decisions

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scar.errors import ScarError
+from scar.check.validate import stats_mismatches
+from scar.core.errors import ScarError
+from scar.core.images_roots import STATS_NAME, images_root
+from scar.core.schema import SPLITS
 from scar.export.images import check_source_name
-from scar.images_roots import STATS_NAME, images_root
-from scar.schema import SPLITS
-from scar.validate import stats_mismatches
 
 _SHARD = re.compile(r"^(train|eval)-\d{5}\.parquet$")
 

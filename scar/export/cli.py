@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from scar.errors import ScarError
+from scar.core.errors import ScarError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

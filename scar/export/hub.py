@@ -1,6 +1,6 @@
 """`scar export DIR --layout hub`: a self-contained copy of a build, ready to upload as a hub dataset.
 
-    OUT/README.md                       the dataset card with YAML `configs:` (scar.export.hub_card)
+    OUT/README.md                       the dataset card with YAML `configs:` (scar.publish.hub_card)
     OUT/<source>/<split>-NNNNN.parquet  the build's shards, unchanged (hard links where possible)
     OUT/images/<source>/<path>          the rows' images; `stats.json` records `images/<source>` as
                                         each source's images root, so OUT is itself a build folder
@@ -20,17 +20,17 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from scar.build_identity import IDENTITY_NAME, current_identity
+from scar.build.manifests import MANIFEST_NAME
+from scar.core.images_roots import ROOTS_KEY, STATS_NAME
+from scar.core.tempfiles import atomic_write_bytes, atomic_write_json
 from scar.export.build_folder import Build
-from scar.export.hub_card import README_NAME, write_readme
 from scar.export.images import COPY, IMAGES_FOLDER, LINK, NONE, ImagePlan, place_file, place_images, prune, same_file
 from scar.export.outdir import finish, real_folder
 from scar.export.progress import progress_bar
 from scar.export.session import IMAGE_COLUMNS, ExportResult, start
-from scar.images_roots import ROOTS_KEY, STATS_NAME
-from scar.manifests import MANIFEST_NAME
-from scar.stats_card import CARD_NAME
-from scar.tempfiles import atomic_write_bytes, atomic_write_json
+from scar.publish.build_identity import IDENTITY_NAME, current_identity
+from scar.publish.dataset_card import CARD_NAME
+from scar.publish.hub_card import README_NAME, write_readme
 
 LAYOUT = "hub"
 AUDIT_NAME = "audit.json"

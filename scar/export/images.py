@@ -16,9 +16,9 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scar.errors import ScarError
+from scar.core.errors import ScarError
+from scar.core.tempfiles import temp_path
 from scar.sources.images import resolve_inside
-from scar.tempfiles import temp_path
 
 IMAGES_FOLDER = "images"
 LINK, COPY, NONE = "link", "copy", "none"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from evaluators.tasks.catalog import OFFICIAL_STEMS
 from evaluators.tasks.catalog import dataset_stem as catalog_stem
 from evaluators.tasks.catalog import official_eval_file
-from scar.errors import ScarError
+from scar.core.errors import ScarError
 
 EVAL_FOLDER = "SCaR-eval"  # the official eval code reads ../../data/SCaR-eval/<name>.parquet
 TRAIN_FOLDER = "SCaR-train"  # the official train config: dataset_name ../../data/SCaR-train

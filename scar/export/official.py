@@ -5,7 +5,7 @@
     OUT/images/<source>/<path>                     one images root for every file
     OUT/eval_scar.yaml, OUT/train_scar.yaml        configs in the official format, pointing here
     OUT/LAYOUT.md                                  how to point the official code at this folder
-    OUT/build.json                                 the build's identity (scar.build_identity), kept
+    OUT/build.json                                 the build's identity (scar.publish.build_identity), kept
 
 One file per source and split (the build's shards concatenated in order). `qry_image_path` becomes
 `<source>/<path>`, so `images/` is the single root the official configs take (`image_root`,
@@ -30,18 +30,18 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
-import scar
 from evaluators.tasks.catalog import ALL_TASKS, custom_scar_task
-from scar.build_identity import IDENTITY_NAME, current_identity
-from scar.errors import ScarError
+from scar.core.errors import ScarError
+from scar.core.schema import OFFICIAL_TRAIN_COLUMNS
+from scar.core.tempfiles import atomic_write_bytes, atomic_write_json, temp_path
+from scar.core.version import __version__
 from scar.export import names
 from scar.export.build_folder import Build, BuiltSource
 from scar.export.images import IMAGES_FOLDER, LINK, NONE, ImagePlan, place_images, prune
 from scar.export.outdir import finish, real_folder
-from scar.export.session import IMAGE_COLUMNS, ExportResult, start
 from scar.export.progress import progress_bar
-from scar.schema import OFFICIAL_TRAIN_COLUMNS
-from scar.tempfiles import atomic_write_bytes, atomic_write_json, temp_path
+from scar.export.session import IMAGE_COLUMNS, ExportResult, start
+from scar.publish.build_identity import IDENTITY_NAME, current_identity
 
 LAYOUT = "official"
 ROW_GROUP = 10_000
@@ -71,7 +71,7 @@ def _output_schema(shard: Path, split: str, source: BuiltSource, identity: dict[
             raise ScarError(f"{shard}: no official training column {', '.join(missing)}")
         schema = pa.schema([schema.field(c) for c in OFFICIAL_TRAIN_COLUMNS], metadata=schema.metadata)
     fingerprint = (identity["sources"].get(source.name) or {}).get("eval_fingerprint")
-    marker = {"self_built": True, "toolkit_version": scar.__version__, "source": source.name,
+    marker = {"self_built": True, "toolkit_version": __version__, "source": source.name,
               "generator": source.generator, "layout": LAYOUT,
               "build": {"name": identity["name"], "eval_fingerprint": fingerprint}}
     return schema.with_metadata({**(schema.metadata or {}), b"scar.export": json.dumps(marker, sort_keys=True).encode()})

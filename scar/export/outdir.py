@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from scar.errors import ScarError
-from scar.tempfiles import atomic_write_json
+from scar.core.errors import ScarError
+from scar.core.tempfiles import atomic_write_json
 
 MARKER = ".scar-export.json"
 FORMAT = "scar-export"

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from scar.errors import ScarError
+from scar.core.errors import ScarError
 from scar.export import names
 from scar.export.build_folder import Build, read_build
 from scar.export.images import COPY, LINK, NONE, ImageCounts, ImagePlan

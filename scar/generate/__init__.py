@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 
-from scar.errors import ScarError
+from scar.core.errors import ScarError
+from scar.core.optional import optional_module
 from scar.generate.base import Generator
 
 # name -> (module, summary). Each module provides add_arguments(parser) and from_args(args) -> Generator.
@@ -17,13 +17,7 @@ _GENERATORS: dict[str, tuple[str, str]] = {
 
 def _module(name: str):
     """The generator's module, or None when this installation lacks it."""
-    module_name = _GENERATORS[name][0]
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        return None
+    return optional_module(_GENERATORS[name][0])
 
 
 def add_generator_arguments(parser: argparse.ArgumentParser) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol, Sequence
 
-from scar.schema import Entity, GeneratorInfo, Rejected, Sample
+from scar.core.schema import Entity, GeneratorInfo, Rejected, Sample
 
 
 class Generator(Protocol):
@@ -14,7 +14,7 @@ class Generator(Protocol):
     def generate(self, entities: Sequence[Entity], images_root: Path | None) -> list[Sample | Rejected]:
         """One result per entity, in input order. Deterministic for a given seed and entity id.
 
-        May raise scar.errors.BudgetExhausted: the pipeline then stops without writing the shard
+        May raise scar.core.errors.BudgetExhausted: the pipeline then stops without writing the shard
         at hand; work already paid for must be kept (e.g. in a cache) so a rerun continues.
         """
         ...

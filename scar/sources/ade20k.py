@@ -26,8 +26,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from scar.errors import InputFileError
-from scar.schema import Rejected, Split
+from scar.core.errors import InputFileError
+from scar.core.schema import Rejected, Split
 from scar.sources.base import Record, SourceOptions
 from scar.sources.emit import ImageMeta, emit_image
 from scar.sources.files import relative_posix, require_dir

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Protocol
 
-from scar.schema import Entity, Rejected, Split
+from scar.core.schema import Entity, Rejected, Split
 
 Record = Entity | Rejected
 

@@ -20,8 +20,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 from pycocotools import mask as mask_utils
 
-from scar.errors import InputFileError
-from scar.schema import Rejected, Split
+from scar.core.errors import InputFileError
+from scar.core.schema import Rejected, Split
 from scar.sources.base import Record, SourceOptions
 from scar.sources.boxes import fit_box, parse_box
 from scar.sources.emit import Candidate, ImageMeta, box_region, emit_image, mask_candidate_region

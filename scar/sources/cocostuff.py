@@ -20,8 +20,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from scar.errors import InputFileError
-from scar.schema import Rejected, Split
+from scar.core.errors import InputFileError
+from scar.core.schema import Rejected, Split
 from scar.sources.base import Record, SourceOptions
 from scar.sources.coco import CocoFile, CocoSource, category_counts, coco_candidate, split_of_file
 from scar.sources.emit import Candidate, ImageMeta, emit_image

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from scar.schema import Entity, Neighbour, Region, Rejected, Split
-from scar.seeding import rng_for
+from scar.core.schema import Entity, Neighbour, Region, Rejected, Split
+from scar.core.seeding import rng_for
 from scar.sources.base import Record, SourceOptions
 from scar.sources.boxes import Box, box_center
 from scar.sources.masks import rle_to_json

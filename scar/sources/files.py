@@ -7,7 +7,7 @@ import os
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
-from scar.errors import InputFileError
+from scar.core.errors import InputFileError
 
 
 def read_bytes(path: Path) -> bytes:

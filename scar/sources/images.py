@@ -24,7 +24,7 @@ from typing import Sequence
 
 from PIL import Image
 
-from scar.errors import InputFileError
+from scar.core.errors import InputFileError
 from scar.sources.base import SourceOptions
 
 # JPEG cannot exceed 65,535 pixels a side; PIL calls anything past ~89.5 megapixels a decompression

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
-from scar.errors import InputFileError
+from scar.core.errors import InputFileError
 
 
 class TruncatedJson(Exception):

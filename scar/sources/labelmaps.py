@@ -9,8 +9,8 @@ from typing import Callable
 import numpy as np
 from scipy import ndimage
 
-from scar.errors import InputFileError
-from scar.schema import Region, Rejected
+from scar.core.errors import InputFileError
+from scar.core.schema import Region, Rejected
 from scar.sources.boxes import Box
 from scar.sources.emit import Candidate, ImageMeta, RegionResult
 from scar.sources.images import size_problem

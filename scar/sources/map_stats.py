@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from scar.errors import InputFileError
+from scar.core.errors import InputFileError
 from scar.sources.labelmaps import read_png
 
 

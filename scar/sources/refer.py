@@ -19,8 +19,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
-from scar.errors import InputFileError
-from scar.schema import Rejected, Split
+from scar.core.errors import InputFileError
+from scar.core.schema import Rejected, Split
 from scar.sources.base import Record, SourceOptions
 from scar.sources.boxes import fit_box, parse_box
 from scar.sources.coco import CocoFile, coco_candidate, image_meta, load_coco_file

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from scar.errors import InputFileError, ScarError
+from scar.core.errors import InputFileError, ScarError
 from scar.sources.files import read_bytes
 
 _ALLOWED: frozenset[tuple[str, str]] = frozenset(

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator, Sequence
 
-from scar.errors import InputFileError
+from scar.core.errors import InputFileError
 from scar.sources.files import read_json
 from scar.sources.text import clean_category, text_problem
 

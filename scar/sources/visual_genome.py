@@ -19,9 +19,9 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from scar.errors import InputFileError
-from scar.schema import Rejected, Split
-from scar.seeding import stable_hash
+from scar.core.errors import InputFileError
+from scar.core.schema import Rejected, Split
+from scar.core.seeding import stable_hash
 from scar.sources.base import Record, SourceOptions
 from scar.sources.boxes import fit_box, parse_box
 from scar.sources.emit import Candidate, ImageMeta, box_region, emit_image

@@ -12,13 +12,17 @@ region included) and text items. Prints items/s and the projected encode time of
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.benchmarks.timing import time_encode  # noqa: E402
 
 SCAR_QUERIES = 47_145
 SCAR_CANDIDATES = 10 * SCAR_QUERIES
@@ -44,7 +48,7 @@ def build(name: str, tiny_dir: Path, device: str, dtype: str):
     from transformers import AutoProcessor, CLIPConfig, CLIPModel, SiglipConfig, SiglipModel
 
     from baselines.clip import DualEncoderEmbedder, text_settings, torch_dtype
-    from evaluators.protocol import EmbedderInfo
+    from evaluators.models.protocol import EmbedderInfo
 
     spec = FULL_SIZE[name]
     if spec["family"] == "clip":
@@ -67,20 +71,9 @@ def build(name: str, tiny_dir: Path, device: str, dtype: str):
     return DualEncoderEmbedder(model, processor, info, "crop", "sum", padding, max_length, size)
 
 
-def timed(embedder, items, batch_size: int, device: str) -> float:
-    embedder.encode(items[:batch_size], batch_size)  # warm-up
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    embedder.encode(items, batch_size)
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
-
-
 def main() -> None:
     from baselines.tiny import ensure_tiny_models
-    from evaluators.protocol import Item
+    from evaluators.models.protocol import Item
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -107,8 +100,8 @@ def main() -> None:
         for name in args.models.split(","):
             family = FULL_SIZE[name]["family"]
             embedder = build(name, tiny["tiny-clip" if family == "clip" else "tiny-siglip"], args.device, dtype)
-            image_s = timed(embedder, image_items, args.batch_size, args.device)
-            text_s = timed(embedder, text_items, args.batch_size, args.device)
+            image_s = time_encode(embedder, image_items, args.batch_size, args.device)
+            text_s = time_encode(embedder, text_items, args.batch_size, args.device)
             image_rate, text_rate = args.images / image_s, args.texts / text_s
             projected = SCAR_QUERIES / image_rate + SCAR_CANDIDATES / text_rate
             print(

@@ -32,9 +32,9 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from baselines.tiny import CLIP_MERGES, clip_vocab  # noqa: E402
-from evaluators.registry import load_embedder  # noqa: E402
 from evaluators.api import result_record  # noqa: E402
 from evaluators.identity import run_id  # noqa: E402
+from evaluators.models.registry import load_embedder  # noqa: E402
 from evaluators.results import write_summary, write_task_result  # noqa: E402
 from evaluators.runner import evaluate  # noqa: E402
 from evaluators.task_selection import load_tasks, select_tasks  # noqa: E402
@@ -133,7 +133,7 @@ def main() -> None:
         model.get_image_features = timed(model.get_image_features)
         model.get_text_features = timed(model.get_text_features)
         # Warm-up outside the measurement (first-call allocations), on throwaway items.
-        from evaluators.protocol import Item
+        from evaluators.models.protocol import Item
 
         embedder.encode([Item(text="warm up"), Item(text="x", image=str(tmp / "mmeb/images/pool/0.jpg"))], 2)
         forward[0] = 0.0

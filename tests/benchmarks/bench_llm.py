@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from scar.core.schema import CaptionParts  # noqa: E402
 from scar.generate.llm.cache import NoCache  # noqa: E402
 from scar.generate.llm.generator import Gateway  # noqa: E402
 from scar.generate.llm.prompts import load_prompts  # noqa: E402
 from scar.generate.llm.request import SamplingParams  # noqa: E402
-from scar.schema import CaptionParts  # noqa: E402
 from tests.llm_fake_server import FakeOpenAIServer  # noqa: E402
 from tests.llm_helpers import SECRET, entity, generator, make_images  # noqa: E402
 

@@ -8,7 +8,7 @@ MFU, and the projected time of a full evaluation (36 MMEB + 5 SCaR tasks).
 
 The models are built from configs written in code (Qwen2-VL-2B/7B dims, SAM2.1 Hiera-B+ from the sam2
 package's own yaml) with random weights, so nothing is downloaded; the embedders are the real ones
-(`evaluators.virtue.VirtueEmbedder`, `evaluators.qwen2vl.Qwen2VLEmbedder` as VLM2Vec: processor, V1
+(`evaluators.models.virtue.VirtueEmbedder`, `evaluators.models.qwen2vl.Qwen2VLEmbedder` as VLM2Vec: processor, V1
 1344 px resize, pixel limits of each official eval, SAM stream, pooling), in their `official` protocol.
 The tokenizer is the generated test tokenizer (token ids differ from Qwen's, costs do not).
 FLOPs are counted with torch.utils.flop_counter on one batch of each kind; MFU = achieved / peak.
@@ -24,19 +24,19 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from baselines.tiny_qwen2vl import build_tokenizer, tiny_qwen2vl_config, tiny_sam2_config  # noqa: E402
-from evaluators.protocol import EmbedderInfo, Item  # noqa: E402
-from evaluators.qwen2vl import Qwen2VLEmbedder  # noqa: E402
+from baselines.tiny.qwen2vl import build_tokenizer, tiny_qwen2vl_config, tiny_sam2_config  # noqa: E402
+from evaluators.models.protocol import EmbedderInfo, Item  # noqa: E402
+from evaluators.models.qwen2vl import Qwen2VLEmbedder  # noqa: E402
+from evaluators.models.virtue import VIRTUE_MAX_PIXELS, VIRTUE_MIN_PIXELS, VirtueEmbedder  # noqa: E402
+from evaluators.models.virtue_sam import SAM_CONFIG, Connector, SegmentationStream  # noqa: E402
 from evaluators.tasks.catalog import MMEB_TASKS, SCAR_TASKS  # noqa: E402
-from evaluators.virtue import VIRTUE_MAX_PIXELS, VIRTUE_MIN_PIXELS, VirtueEmbedder  # noqa: E402
-from evaluators.virtue_sam import SAM_CONFIG, Connector, SegmentationStream  # noqa: E402
+from tests.benchmarks.timing import time_encode  # noqa: E402
 
 QWEN2VL_DIMS = {  # from the public Qwen2-VL-{2B,7B}-Instruct config.json files
     "2b": dict(text=dict(vocab_size=151936, hidden_size=1536, intermediate_size=8960, num_hidden_layers=28,
@@ -136,18 +136,6 @@ def count_flops(embedder: Qwen2VLEmbedder, items: list[Item], batch_size: int) -
     return counter.get_total_flops() / min(batch_size, len(items))
 
 
-def time_kind(embedder: Qwen2VLEmbedder, items: list[Item], batch_size: int, device: str, warm: bool = True) -> float:
-    if warm:
-        embedder.encode(items[:batch_size], batch_size)  # warm-up
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    embedder.encode(items, batch_size)
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
-
-
 def workload(mmeb_root: Path | None = None, scar_root: Path | None = None, per_task: bool = False
              ) -> tuple[dict[str, int], str]:
     """What a full SCaR + MMEB evaluation encodes, by kind, and where the counts come from.
@@ -167,8 +155,8 @@ def workload(mmeb_root: Path | None = None, scar_root: Path | None = None, per_t
     sources = []
     if mmeb_root is not None or scar_root is not None:
         from evaluators.encoding import unique_items
+        from evaluators.models.vision_cache import file_digest
         from evaluators.task_selection import load_tasks
-        from evaluators.vision_cache import file_digest
 
         mmeb = [t for t in MMEB_TASKS if mmeb_root is not None and (mmeb_root / t.name).is_dir()]
         if mmeb_root is not None and len(mmeb) < len(MMEB_TASKS):
@@ -222,7 +210,7 @@ def measure(model: str, args: argparse.Namespace, device: str, dtype: torch.dtyp
             repeat = kind == "image_repeat"
             if repeat:  # the pictures of "image", encoded just before: cached
                 embedder.encode(kinds["image"], batch)
-            seconds = time_kind(embedder, items, batch, device, warm=not repeat)
+            seconds = time_encode(embedder, items, batch, device, warm=not repeat)
             tokens = count_tokens(embedder, items)
             flops = count_flops(embedder, items, batch)
             rates[kind] = n / seconds

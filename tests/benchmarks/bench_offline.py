@@ -12,8 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from scar.core.schema import Entity, Neighbour, Region
 from scar.generate.offline import OfflineGenerator
-from scar.schema import Entity, Neighbour, Region
 from scar.sources.base import SourceOptions
 from scar.sources.demo import DemoSource
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from scar.schema import Entity  # noqa: E402
+from scar.core.schema import Entity  # noqa: E402
 from scar.sources import SourceOptions, make_source  # noqa: E402
 from tests.benchmarks.synthetic_coco import write_synthetic_coco, write_synthetic_refer, write_synthetic_vg  # noqa: E402
 

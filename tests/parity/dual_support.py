@@ -13,7 +13,7 @@ from evaluators.cache import EmbeddingCache
 from evaluators.tasks.catalog import ALL_TASKS
 from evaluators.tasks.mmeb import load_mmeb_task
 from scar.cli import main
-from tests.parity.support import DATA, load_golden
+from tests.parity.support import DATA, load_golden, unique_sides
 
 MMEB = DATA / "dual" / "mmeb"
 PINNED_COMMIT = "28fdbdd68a66374ec1b53207ad7a24b9979f1ab6"
@@ -66,12 +66,7 @@ class Family:
         report = {}
         for name, task in self.tasks().items():
             official = self.official_vectors(name)
-            sides = {}
-            for query in task.queries:
-                sides.setdefault(query.item.key(), ("qry", query.item))
-            for query in task.queries:
-                for item in query.candidates:
-                    sides.setdefault(item.key(), ("tgt", item))
+            sides = unique_sides(task)
             keys = list(sides)
             vectors = dict(zip(keys, vectors_of([sides[k][1] for k in keys])))
             diffs = {(side, item.text, relative(item.image)):

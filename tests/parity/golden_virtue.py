@@ -75,7 +75,7 @@ def build_checkpoint(ckpt: Path, hydra_dir: Path) -> None:
     from src.model.vlm_backbone.qwen2_vl.tokenization_qwen2_fast import Qwen2TokenizerFast
 
     sys.path.insert(0, str(common.HERE.parents[1]))  # the project, for its tiny SAM2 config only
-    from baselines.tiny_qwen2vl import tiny_sam2_config
+    from baselines.tiny.qwen2vl import tiny_sam2_config
 
     ckpt.mkdir(parents=True, exist_ok=True)
     bpe = common.qwen2_bpe(cases.TOKENIZER_CORPUS, common.QWEN_SPECIAL_TOKENS, 320)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from evaluators.registry import load_embedder
+from evaluators.models.registry import load_embedder
 from tests.parity import cases, test_parity_clip as clip, test_parity_virtue as virtue, test_parity_vlm2vec as vlm2vec
 
 

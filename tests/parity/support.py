@@ -59,3 +59,46 @@ def torchvision_image_processor(checkpoint: Path):
     from transformers import Qwen2VLImageProcessor
 
     return Qwen2VLImageProcessor.from_pretrained(str(checkpoint))
+
+
+def unique_sides(task) -> dict:
+    """Item key -> ("qry" | "tgt", item) for every distinct query and candidate of a loaded task, queries first."""
+    sides: dict = {}
+    for query in task.queries:
+        sides.setdefault(query.item.key(), ("qry", query.item))
+    for query in task.queries:
+        for item in query.candidates:
+            sides.setdefault(item.key(), ("tgt", item))
+    return sides
+
+
+def protocol_fixtures(ckpt: Path, family: str):
+    """Module fixtures `official` (no protocol given: the default must be official) and `fixed`: the
+    committed tiny checkpoint `ckpt` loaded through the registry as `family`."""
+    from evaluators.models.registry import load_embedder
+
+    @pytest.fixture(scope="module")
+    def official():
+        embedder = load_embedder(str(ckpt), family=family)
+        assert embedder.info.protocol == "official"
+        return embedder
+
+    @pytest.fixture(scope="module")
+    def fixed():
+        return load_embedder(str(ckpt), family=family, protocol="fixed")
+
+    return official, fixed
+
+
+def fixed_branch(embedder, monkeypatch, method: str) -> None:
+    """One quirk off: the embedder's `method` runs its fixed-protocol branch, everything else stays official."""
+    original = getattr(type(embedder), method)
+
+    def patched(self, *args):
+        self.protocol = "fixed"
+        try:
+            return original(self, *args)
+        finally:
+            self.protocol = "official"
+
+    monkeypatch.setattr(type(embedder), method, patched)

@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 
 from evaluators.cache import EmbeddingCache
-from evaluators.registry import load_embedder
+from evaluators.models.registry import load_embedder
 from evaluators.tasks.catalog import ALL_TASKS
 from evaluators.tasks.mmeb import load_mmeb_task
 from scar.cli import main
-from tests.parity.support import DATA, TOLERANCE, load_golden
+from tests.parity.support import DATA, TOLERANCE, load_golden, unique_sides
 
 MODEL = DATA / "clip" / "model"
 MMEB = DATA / "clip" / "mmeb"
@@ -56,12 +56,7 @@ def compare(vectors_of) -> dict[str, dict]:
     report = {}
     for name, task in tasks().items():
         official = official_vectors(name)
-        sides = {}
-        for query in task.queries:
-            sides.setdefault(query.item.key(), ("qry", query.item))
-        for query in task.queries:
-            for item in query.candidates:
-                sides.setdefault(item.key(), ("tgt", item))
+        sides = unique_sides(task)
         keys = list(sides)
         vectors = dict(zip(keys, vectors_of([sides[k][1] for k in keys])))
         worst = max(float(np.abs(vectors[k] - official[(side, item.text, relative(item.image))]).max())

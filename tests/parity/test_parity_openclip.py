@@ -19,7 +19,7 @@ import pytest
 import torch
 from PIL import Image
 
-from evaluators.registry import load_embedder
+from evaluators.models.registry import load_embedder
 from tests.parity.dual_support import check_embeddings, check_fixed_protocol_differs, check_picks_and_counts, MMEB, PINNED_COMMIT, Family, encode_with
 from tests.parity.openclip_layout import to_transformers
 from tests.parity.support import DATA, TOLERANCE

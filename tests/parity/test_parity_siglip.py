@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from evaluators.registry import load_embedder
+from evaluators.models.registry import load_embedder
 from tests.parity.dual_support import check_embeddings, check_fixed_protocol_differs, check_picks_and_counts, PINNED_COMMIT, Family, encode_with
 from tests.parity.support import DATA, TOLERANCE
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from evaluators.protocol import Item
-from evaluators.qwen2vl import first_call_positions
-from evaluators.registry import load_embedder
+from evaluators.models.protocol import Item
+from evaluators.models.qwen2vl import first_call_positions
 from evaluators.tasks.scar import official_query_text
 from tests.parity import cases
-from tests.parity.support import (DATA, TOLERANCE, image_path, load_golden, max_abs_diff, resized_image_digests,
-                                  torchvision_image_processor)
+from tests.parity.support import (DATA, TOLERANCE, fixed_branch, image_path, load_golden, max_abs_diff, protocol_fixtures,
+                                  resized_image_digests, torchvision_image_processor)
 
 CKPT = DATA / "virtue" / "ckpt"
 
@@ -42,16 +41,7 @@ def diff_to_official(embedder, case: str) -> float:
     return max_abs_diff(got, golden()["cases"][case][golden()["reference"]])
 
 
-@pytest.fixture(scope="module")
-def official():
-    embedder = load_embedder(str(CKPT), family="virtue")  # no protocol given: the default must be official
-    assert embedder.info.protocol == "official"
-    return embedder
-
-
-@pytest.fixture(scope="module")
-def fixed():
-    return load_embedder(str(CKPT), family="virtue", protocol="fixed")
+official, fixed = protocol_fixtures(CKPT, "virtue")
 
 
 def test_golden_data_is_from_the_pinned_official_code():
@@ -96,22 +86,13 @@ def first_call_position_ids(embedder, monkeypatch):
 
 def sam_normalised_once(embedder, monkeypatch):
     """SAM sees the [0, 1] image normalised once (the fixed branch of `sam_pixels`)."""
-    original = type(embedder).sam_pixels
-
-    def sam_pixels(self, enc):
-        self.protocol = "fixed"
-        try:
-            return original(self, enc)
-        finally:
-            self.protocol = "official"
-
-    monkeypatch.setattr(type(embedder), "sam_pixels", sam_pixels)
+    fixed_branch(embedder, monkeypatch, "sam_pixels")
     return lambda: None
 
 
 def prompts_scaled_to_sam(embedder, monkeypatch):
     """Boxes scaled to SAM's frame, box and point used together (the fixed branch of `build_prompt`)."""
-    import evaluators.virtue as virtue
+    import evaluators.models.virtue as virtue
 
     original = virtue.build_prompt
     monkeypatch.setattr(virtue, "build_prompt", lambda item, size, sam_size, protocol, *rest:

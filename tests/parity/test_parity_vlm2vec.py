@@ -10,11 +10,10 @@ from __future__ import annotations
 import pytest
 
 from baselines.vlm2vec import V1_MAX_PIXELS, V1_MIN_PIXELS
-from evaluators.protocol import Item
-from evaluators.registry import load_embedder
+from evaluators.models.protocol import Item
 from tests.parity import cases
-from tests.parity.support import (DATA, TOLERANCE, image_path, load_golden, max_abs_diff, resized_image_digests,
-                                  torchvision_image_processor)
+from tests.parity.support import (DATA, TOLERANCE, fixed_branch, image_path, load_golden, max_abs_diff, protocol_fixtures,
+                                  resized_image_digests, torchvision_image_processor)
 
 CKPT = DATA / "vlm2vec" / "ckpt"
 IMAGE_CASES = [case for case, names in cases.VLM2VEC_CASES.items()
@@ -40,16 +39,7 @@ def diffs_to_official(embedder, case: str) -> dict[str, float]:
     return {ref: max_abs_diff(got, golden()["cases"][case][ref]) for ref in ("first", "later")}
 
 
-@pytest.fixture(scope="module")
-def official():
-    embedder = load_embedder(str(CKPT), family="vlm2vec")  # no protocol given: the default must be official
-    assert embedder.info.protocol == "official"
-    return embedder
-
-
-@pytest.fixture(scope="module")
-def fixed():
-    return load_embedder(str(CKPT), family="vlm2vec", protocol="fixed")
+official, fixed = protocol_fixtures(CKPT, "vlm2vec")
 
 
 def test_golden_data_is_from_the_pinned_official_code():
@@ -79,16 +69,7 @@ def test_text_only_rows_are_the_same_under_both_protocols(fixed):
 
 def mrope_position_ids(embedder, monkeypatch):
     """Qwen2-VL's M-RoPE ids (the fixed branch of `position_ids`) instead of the official 1-D ones."""
-    original = type(embedder).position_ids
-
-    def position_ids(self, enc):
-        self.protocol = "fixed"
-        try:
-            return original(self, enc)
-        finally:
-            self.protocol = "official"
-
-    monkeypatch.setattr(type(embedder), "position_ids", position_ids)
+    fixed_branch(embedder, monkeypatch, "position_ids")
 
 
 def v1_pixel_limits(embedder, monkeypatch):

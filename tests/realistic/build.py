@@ -11,8 +11,10 @@ import json
 import sys
 from pathlib import Path
 
+from scar.build.config import BuildConfig
+from scar.build.pipeline import build
 from scar.generate.offline import OfflineGenerator
-from scar.pipeline import BuildConfig, build
+from scar.sources import resolve_source
 from scar.sources.base import SourceOptions
 from tests.realistic import label_maps, writers
 
@@ -54,7 +56,7 @@ def build_source(name: str, root: Path, scale: float = 1.0, seed: int = 0) -> Pa
     source = SOURCE_OF.get(name, name)
     out = root / ("build" if source == name else f"build-{name}")
     generator = OfflineGenerator(seed=seed)
-    build(BuildConfig(source=source, out=out, source_options=options, seed=seed, progress=False), generator)
+    build(BuildConfig(source=resolve_source(source), out=out, source_options=options, seed=seed, progress=False), generator)
     return out
 
 

@@ -37,11 +37,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pycocotools import mask as mask_utils
 
 from tests.realistic.layouts import PERSON, PERSON_ASPECT, Layout, Placed, T, _place_thing, make_layout
 from tests.realistic.vocab import COCO_IDS, COCOSTUFF_IDS
-from tests.realistic.writers import _coco_document, _image, _json, stuff_regions, write_refer_files
+from tests.realistic.writers import _coco_document, _image, _json, stuff_annotation, stuff_regions, write_refer_files
 
 PEOPLE_ONLY, PEOPLE_SMALL, FEW = 0.26, 0.12, 0.32
 CLOSE_UP = 0.12  # of the people-only and people-and-small-object pictures
@@ -128,16 +127,10 @@ def stuff_document(lays: list[Layout], names: list[str], ids: list[int], rng: np
         images.append({"id": image_id, "file_name": name, "width": lay.width, "height": lay.height})
         by_class = stuff_regions(lay, rng)
         for cls in sorted(by_class):
-            region = by_class[cls]
-            if region.sum() < 16:
-                continue
-            rle = mask_utils.encode(np.asfortranarray(region.astype(np.uint8)))
-            anns.append({
-                "id": ann_id, "image_id": image_id, "category_id": 183 if cls == "other" else COCOSTUFF_IDS[cls], "iscrowd": 0,
-                "segmentation": {"size": [lay.height, lay.width], "counts": rle["counts"].decode("ascii")},
-                "area": float(mask_utils.area(rle)), "bbox": [float(v) for v in mask_utils.toBbox(rle)],
-            })  # fmt: skip
-            ann_id += 1
+            ann = stuff_annotation(ann_id, image_id, cls, by_class[cls], lay)
+            if ann is not None:
+                anns.append(ann)
+                ann_id += 1
     return {"info": {"description": "COCO-Stuff-like fixture"}, "images": images, "annotations": anns, "categories": categories}
 
 
@@ -190,8 +183,10 @@ def picture_stats(lays: list[Layout]) -> dict[str, float]:
 def keep_rates(root: Path, n_images: int, seed: int = 0, workers: int = 1) -> dict[str, dict[str, Any]]:
     """Build coco and refcoco with and without --stuff: {"coco": {"without": ..., "with": ...}, ...},
     each {"entities", "samples", "keep", "scene_methods", "rejections"}."""
+    from scar.build.config import BuildConfig
+    from scar.build.pipeline import build
     from scar.generate.offline import OfflineGenerator
-    from scar.pipeline import BuildConfig, build
+    from scar.sources import resolve_source
     from scar.sources.base import SourceOptions
 
     instances, stuff, images = write_coco_with_stuff(root / "raw" / "coco", n_images * 3 // 4, n_images // 4, seed)
@@ -205,7 +200,7 @@ def keep_rates(root: Path, n_images: int, seed: int = 0, workers: int = 1) -> di
     for name, opts in options.items():
         for mode in ("without", "with"):
             folder = root / f"build-{name}-{mode}"
-            config = BuildConfig(source=name, out=folder, source_options=replace(opts, stuff=stuff_of[name] if mode == "with" else ()),
+            config = BuildConfig(source=resolve_source(name), out=folder, source_options=replace(opts, stuff=stuff_of[name] if mode == "with" else ()),
                                  seed=seed, progress=False, workers=workers, audit=False)  # fmt: skip
             build(config, OfflineGenerator(seed=seed))
             splits = json.loads((folder / "stats.json").read_text())["sources"][name]["splits"]

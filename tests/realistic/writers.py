@@ -245,6 +245,18 @@ def _stuff_names(lay: Layout, rng: np.random.Generator) -> dict[int, str]:
     return out
 
 
+def stuff_annotation(ann_id: int, image_id: int, cls: str, region: np.ndarray, lay: Layout) -> dict[str, Any] | None:
+    """A COCO-Stuff annotation (RLE) of one stuff class's pixels, or None for a region under 16 pixels."""
+    if region.sum() < 16:
+        return None
+    rle = mask_utils.encode(np.asfortranarray(region.astype(np.uint8)))
+    return {
+        "id": ann_id, "image_id": image_id, "category_id": 183 if cls == "other" else COCOSTUFF_IDS[cls], "iscrowd": 0,
+        "segmentation": {"size": [lay.height, lay.width], "counts": rle["counts"].decode("ascii")},
+        "area": float(mask_utils.area(rle)), "bbox": [float(v) for v in mask_utils.toBbox(rle)],
+    }  # fmt: skip
+
+
 def stuff_regions(lay: Layout, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """COCO-Stuff class name -> its pixels in the picture, "other" over the things (as the stuff files have it)."""
     labels = lay.label_map()
@@ -274,15 +286,10 @@ def write_cocostuff(root: Path, n_train: int, n_val: int, seed: int = 0) -> tupl
             _image(root / "images" / split / name, lay.width, lay.height)
             images.append({"id": image_id, "file_name": name, "width": lay.width, "height": lay.height})
             for cls, region in stuff_regions(lay, rng).items():
-                if region.sum() < 16:
-                    continue
-                rle = mask_utils.encode(np.asfortranarray(region.astype(np.uint8)))
-                stuff_anns.append({
-                    "id": ann_id, "image_id": image_id, "category_id": 183 if cls == "other" else COCOSTUFF_IDS[cls], "iscrowd": 0,
-                    "segmentation": {"size": [lay.height, lay.width], "counts": rle["counts"].decode("ascii")},
-                    "area": float(mask_utils.area(rle)), "bbox": [float(v) for v in mask_utils.toBbox(rle)],
-                })  # fmt: skip
-                ann_id += 1
+                ann = stuff_annotation(ann_id, image_id, cls, region, lay)
+                if ann is not None:
+                    stuff_anns.append(ann)
+                    ann_id += 1
         files.append(_json(root / "annotations" / f"stuff_{split}.json",
                            {"images": images, "annotations": stuff_anns, "categories": stuff_categories}))  # fmt: skip
         files.append(_json(root / "annotations" / f"instances_{split}.json", _coco_document(lays, names, first, first * 10)))

@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scar.errors import ScarError
+from scar.core.errors import ScarError
 from scar.generate.llm.breaker import DEFAULT_THRESHOLD
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ from typing import Any, Awaitable, Callable, Coroutine, Sequence, TypeVar
 import numpy as np
 import openai
 
-from scar.errors import BudgetExhausted, ScarError
+from scar.core.errors import BudgetExhausted, ScarError
 from scar.generate.llm.client import ImageEncoder, RetryPolicy, TransportFailure, retry_after_seconds
 from scar.generate.llm.request import ChatRequest, Reply
 from scar.generate.llm.secrets import Redactor, short_error

@@ -28,7 +28,7 @@ import asyncio
 from typing import Awaitable, Callable
 from urllib.parse import urlsplit, urlunsplit
 
-from scar.errors import ScarError
+from scar.core.errors import ScarError
 
 DEFAULT_THRESHOLD = 8
 OPENAI_URL = "https://api.openai.com/v1"

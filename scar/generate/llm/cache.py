@@ -10,7 +10,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from scar.errors import ScarError
+from scar.core.errors import ScarError
 from scar.generate.llm.request import Reply
 
 

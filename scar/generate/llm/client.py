@@ -30,7 +30,7 @@ try:  # the HTTP library the installed openai client is built on (httpx, renamed
 except ImportError:  # pragma: no cover
     import httpx  # type: ignore[no-redef]
 
-from scar.errors import BudgetExhausted, ScarError
+from scar.core.errors import BudgetExhausted, ScarError
 from scar.generate.llm.breaker import CircuitBreaker, ServerDown
 from scar.generate.llm.images import ImageRef, data_url, render_marked
 from scar.generate.llm.request import ChatRequest, Message, Reply, SamplingParams

@@ -17,12 +17,12 @@ from scar.generate.llm.parsing import (
     parse_negatives,
     parse_verify,
 )
+from scar.core.schema import NEG_TYPES, NEGATIVES_PER_TYPE, NUM_NEGATIVES, Entity, GeneratorInfo, Rejected, Sample
+from scar.core.seeding import rng_for
 from scar.generate.llm.prompts import PromptSet
 from scar.generate.llm.request import ChatRequest, Reply, SamplingParams
 from scar.generate.llm.taxonomy import ObjectSwapCheck, negative_problem
 from scar.generate.llm.usage import Usage
-from scar.schema import NEG_TYPES, NEGATIVES_PER_TYPE, NUM_NEGATIVES, Entity, GeneratorInfo, Rejected, Sample
-from scar.seeding import rng_for
 
 T = TypeVar("T")
 

@@ -11,7 +11,9 @@ from typing import Any, Sequence
 
 import openai
 
-from scar.errors import BudgetExhausted, ScarError
+from scar.core.errors import BudgetExhausted, ScarError
+from scar.core.schema import Entity, GeneratorInfo, Rejected, Sample
+from scar.core.seeding import rng_for
 from scar.generate.llm.batch import BatchSettings, BatchTransport
 from scar.generate.llm.breaker import BUILD_ADVICE, DEFAULT_THRESHOLD, CircuitBreaker, server_label
 from scar.generate.llm.cache import NoCache, ResponseCache
@@ -23,8 +25,6 @@ from scar.generate.llm.request import ChatRequest, Reply, SamplingParams
 from scar.generate.llm.secrets import Redactor, short_error
 from scar.generate.llm.taxonomy import load_object_swap_check
 from scar.generate.llm.usage import Budget, PriceTable, Usage
-from scar.schema import Entity, GeneratorInfo, Rejected, Sample
-from scar.seeding import rng_for
 
 log = logging.getLogger("scar.llm")
 OPENAI_DEFAULT_KEY_ENV = "OPENAI_API_KEY"

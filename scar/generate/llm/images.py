@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from scar.schema import Entity, rle_to_mask
+from scar.core.schema import Entity, rle_to_mask
 
 MarkStyle = Literal["box", "mask"]
 MARK_COLOUR = (255, 0, 0)

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from scar.core.schema import NEG_TYPES, CaptionParts
 from scar.generate.llm.request import Reply
-from scar.schema import NEG_TYPES, CaptionParts
 
 # Rejection reasons (machine-groupable, as they appear in stats and Rejected.reason).
 MALFORMED = "llm malformed output"

@@ -9,9 +9,9 @@ from importlib import resources
 from string import Template
 from typing import Any, Mapping, Sequence
 
+from scar.core.schema import CaptionParts, Entity
 from scar.generate.llm.images import ImageRef
 from scar.generate.llm.request import ChatRequest, Message, SamplingParams
-from scar.schema import CaptionParts, Entity
 
 
 def _dump(value: Any) -> str:

@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from scar.errors import BudgetExhausted, ScarError
+from scar.core.errors import BudgetExhausted, ScarError
 from scar.generate.llm.images import ImageRef
 from scar.generate.llm.request import ChatRequest
 

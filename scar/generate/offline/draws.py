@@ -8,7 +8,7 @@ import math
 import random
 from typing import Any, Iterator, Sequence
 
-from scar.seeding import stable_hash
+from scar.core.seeding import stable_hash
 
 _STRIDES: dict[int, tuple[int, ...]] = {}
 

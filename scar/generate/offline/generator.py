@@ -12,7 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from scar import filters
+from scar.core import filters
+from scar.core.schema import NEGATIVES_PER_TYPE, CaptionParts, Entity, GeneratorInfo, Rejected, RegionKind, Sample
 from scar.generate.offline.calibration import Keyed, Tally, kind_part
 from scar.generate.offline.draws import Draws
 from scar.generate.offline.objects import Objects, modifiers
@@ -23,7 +24,6 @@ from scar.generate.offline.relations import Group, Relations
 from scar.generate.offline.scenes import NoSceneEvidence, SceneChoice, SceneTable
 from scar.generate.taxonomy import Taxonomy, default_taxonomy
 from scar.generate.words import noun_phrase, norm_name
-from scar.schema import NEGATIVES_PER_TYPE, CaptionParts, Entity, GeneratorInfo, Rejected, RegionKind, Sample
 
 NAME, MODEL, PROMPT_VERSION = "offline", "rules-v2", "offline-2"
 P_FRAME = 0.12  # use a frame relation although an anchor exists, for variety (things only)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Iterator, Sequence
 
+from scar.core.schema import Entity
 from scar.generate.offline.calibration import Keyed
 from scar.generate.offline.draws import Draws, WeightedPool
 from scar.generate.offline.geometry import Item, frame_holds, holds, kind_suits
@@ -22,7 +23,6 @@ from scar.generate.offline.picture import Picture, PictureBuilder
 from scar.generate.offline.pools import ROLE_CLASS, SAME_CLASS_BOOST, SwapPool
 from scar.generate.taxonomy import Concept
 from scar.generate.words import COLOUR_WORDS, COLOURS_OF_CLASS, SIZE_WORDS, head, noun_phrase
-from scar.schema import Entity
 
 P_COLOUR = 0.6
 P_SIZE = 0.3

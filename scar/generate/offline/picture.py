@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from scar.core.schema import Entity
 from scar.generate.offline.geometry import Item
 from scar.generate.taxonomy import Concept, Taxonomy
 from scar.generate.words import head, norm_name
-from scar.schema import Entity
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
+from scar.core.schema import NEGATIVES_PER_TYPE
 from scar.generate.offline.draws import Draws, WeightedPool
 from scar.generate.taxonomy import Taxonomy
 from scar.generate.words import article, norm_name
-from scar.schema import NEGATIVES_PER_TYPE
 
 DATA = Path(__file__).resolve().parent.parent.parent / "data" / "scenes.json"
 PLAUSIBLE_BOOST = 4.0  # a scene where the object is plausible is a likelier swap

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from scar.seeding import rng_for
+from scar.core.seeding import rng_for
 from scar.sources.demo.categories import KINDS
 from scar.sources.demo.layout import Placed, place_objects
 from scar.sources.demo.painter import COLOURS, Painter

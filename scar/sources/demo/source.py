@@ -7,8 +7,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from scar.errors import ScarError
-from scar.schema import Entity, Neighbour, Rejected, Region, Split, mask_to_rle
+from scar.core.errors import ScarError
+from scar.core.schema import Entity, Neighbour, Rejected, Region, Split, mask_to_rle
 from scar.sources.base import Record, SourceOptions
 from scar.sources.demo.annotate import interior_point, referring_phrase, tight_box
 from scar.sources.demo.render import Rendered, render_image, scene_of, write_png
