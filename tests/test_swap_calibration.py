@@ -12,7 +12,9 @@ import pytest
 
 from scar.generate.offline import OfflineGenerator
 from scar.generate.offline.calibration import MAX_KIND_LIFT, Keyed, SwapFactors, Tally
-from scar.pipeline import BuildConfig, build
+from scar.build.config import BuildConfig
+from scar.build.pipeline import build
+from scar.sources import resolve_source
 from tests.realistic.build import source_options
 
 
@@ -82,7 +84,7 @@ class _Uncalibrated(OfflineGenerator):
 
 def _build(name: str, root: Path, generator: OfflineGenerator, out: str, limit: int | None = None) -> Path:
     options = source_options(name, root / "raw", 1.0, 0)
-    build(BuildConfig(source="ade20k", out=root / out, source_options=options, seed=0, progress=False,
+    build(BuildConfig(source=resolve_source("ade20k"), out=root / out, source_options=options, seed=0, progress=False,
                       shard_size=50, limit=limit, audit=False), generator)  # fmt: skip
     return root / out
 
