@@ -125,3 +125,13 @@ def test_a_constant_model_ties_everywhere_and_is_flagged(demo, tmp_path: Path, c
 def test_robustness_with_another_prompt_is_refused(demo, tmp_path: Path, capsys) -> None:
     assert _eval(demo, f"{demo['clip']}+crop", tmp_path, "--robustness", "--scar-prompt", "point") != 0
     assert "drop --scar-prompt" in capsys.readouterr().err
+
+
+def test_the_readme_picture_regenerates_from_a_demo_build(demo, tmp_path: Path) -> None:
+    from evaluators.robustness.figure import draw_figure, pick_query
+
+    image, region = pick_query(demo["scar"])
+    out = draw_figure(image, region, tmp_path / "robustness.png")
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    again = draw_figure(image, region, tmp_path / "again.png")
+    assert again.read_bytes() == out.read_bytes()  # same seed, same picture
