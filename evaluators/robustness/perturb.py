@@ -241,10 +241,8 @@ def _mask(region: Region, level: Level, rng: np.random.Generator) -> Prompt:
         if keep < 1 or abs(keep / area - target) > MASK_IOU_TOLERANCE:
             return Prompt("mask", level.name, skipped=f"mask too small to erode to IoU {target} +- {MASK_IOU_TOLERANCE}",
                           region_from=source, extra={"area": area})
-        pool = np.flatnonzero(flat)
-        order = np.lexsort((rng.random(len(pool)), -region.depth.ravel()[pool]))  # deepest first
         out = np.zeros_like(flat)
-        out[pool[order[:keep]]] = True
+        out[_first(np.flatnonzero(flat), -region.depth.ravel(), keep, rng)] = True  # the deepest
         return _mask_prompt(level, out.reshape(true.shape), true, f"eroded: kept the {keep} deepest pixels", source)
     if op == "dilate":
         add = round(area * (1.0 / target - 1.0))
@@ -252,11 +250,23 @@ def _mask(region: Region, level: Level, rng: np.random.Generator) -> Prompt:
         if add > len(pool) or abs(area / (area + add) - target) > MASK_IOU_TOLERANCE:
             return Prompt("mask", level.name, skipped=f"mask cannot be dilated to IoU {target} +- {MASK_IOU_TOLERANCE} "
                           "(too small, or no room inside the image)", region_from=source, extra={"area": area})
-        order = np.lexsort((rng.random(len(pool)), region.gap.ravel()[pool]))  # nearest first
         out = flat.copy()
-        out[pool[order[:add]]] = True
+        out[_first(pool, region.gap.ravel(), add, rng)] = True  # the nearest
         return _mask_prompt(level, out.reshape(true.shape), true, f"dilated: added the {add} nearest pixels", source)
     raise ValueError(f"unknown mask level {level.id}")
+
+
+def _first(pool: np.ndarray, rank: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """The `count` pixels of `pool` with the smallest `rank`, equal ranks at the cut ordered by a draw.
+
+    Only the pixels up to the cut's rank are sorted (the rest cannot be chosen)."""
+    if count <= 0:
+        return pool[:0]
+    values = rank[pool]
+    cut = np.partition(values, count - 1)[count - 1]
+    near = pool[values <= cut]
+    order = np.lexsort((rng.random(len(near)), rank[near]))
+    return near[order[:count]]
 
 
 def _mask_prompt(level: Level, mask: np.ndarray, true: np.ndarray, method: str, source: str) -> Prompt:
