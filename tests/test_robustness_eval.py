@@ -135,3 +135,19 @@ def test_the_readme_picture_regenerates_from_a_demo_build(demo, tmp_path: Path) 
     assert out.read_bytes()[:4] == b"\x89PNG"
     again = draw_figure(image, region, tmp_path / "again.png")
     assert again.read_bytes() == out.read_bytes()  # same seed, same picture
+
+
+def test_browse_draws_the_perturbed_prompts_of_a_run(demo, tmp_path: Path, capsys) -> None:
+    assert _eval(demo, f"{demo['clip']}+boxtext", tmp_path / "res", "--robustness") == 0
+    folder = _suite_dir(tmp_path / "res")
+    site = tmp_path / "site"
+    assert main(["browse", str(demo["scar"]), "--out", str(site), "--robustness", str(folder), "--no-progress"]) == 0
+    assert "perturbed prompts from" in capsys.readouterr().err
+    data = "".join(p.read_text() for p in sorted((site / "data").glob("chunk-*.js")))
+    assert '"rb":' in data and '"l":"box:iou50"' in data and '"l":"mask:dilate60"' in data
+    bad = tmp_path / "bad.predictions.jsonl"
+    bad.write_text('{"query": "x", "level": "box:clean", "prompt": {"box": [1, 2]}}\n')
+    assert main(["browse", str(demo["scar"]), "--out", str(tmp_path / "site2"), "--robustness", str(bad),
+                 "--no-progress"]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(bad) in err[0] and "line 1" in err[0]
