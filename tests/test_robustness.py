@@ -179,6 +179,8 @@ def test_routing_by_prompt_kind() -> None:
     virtue = routes(("box", "point", "mask"), "boxtext", "virtue", "official", "virtue-2b")
     assert virtue["box"].how.startswith("native") and virtue["point"].how.startswith("native")
     assert virtue["mask"].takes and virtue["mask"].how.startswith("+boxtext") and "SAM" in virtue["mask"].how
+    local = routes((), "boxtext", "virtue", "official", "./my-virtue")  # a folder with --family virtue
+    assert local["box"].how == virtue["box"].how and local["mask"].how == virtue["mask"].how
     fixed = routes(("box", "point", "mask"), "boxtext", "virtue", "fixed", "virtue-2b")
     assert all(fixed[k].how.startswith("native") for k in ("box", "point", "mask"))
     crop = routes((), "crop", "clip", "official", "clip+crop")

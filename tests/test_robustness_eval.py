@@ -151,3 +151,20 @@ def test_browse_draws_the_perturbed_prompts_of_a_run(demo, tmp_path: Path, capsy
                  "--no-progress"]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(bad) in err[0] and "line 1" in err[0]
+
+
+@pytest.mark.slow
+def test_tiny_virtue_takes_box_and_point_through_sam_and_its_clean_level_is_scar_eval(demo, tmp_path: Path) -> None:
+    from baselines.tiny_qwen2vl import write_tiny_virtue
+
+    model = str(write_tiny_virtue(tmp_path / "virtue"))
+    assert _eval(demo, model, tmp_path / "plain", "--limit", "2", family="virtue") == 0
+    assert _eval(demo, model, tmp_path / "robust", "--limit", "2", "--robustness", family="virtue") == 0
+    plain = _jsonl(next((tmp_path / "plain").glob("*/*/Demo.predictions.jsonl")))
+    folder = _suite_dir(tmp_path / "robust")
+    clean = [r for r in _jsonl(folder / "Demo.predictions.jsonl") if r["level"] == REFERENCE]
+    assert [r["ranking"] for r in clean] == [p["ranking"] for p in plain]
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["kinds"]["box"]["how"] == summary["kinds"]["point"]["how"] == "native prompt (SAM)"
+    assert "does not pass masks to SAM" in summary["kinds"]["mask"]["how"]
+    assert summary["reuse"]["tower_reused"] > 0  # the Qwen2-VL tower ran once per picture across levels

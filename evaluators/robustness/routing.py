@@ -27,6 +27,11 @@ VARIANT_HOW = {
 }
 
 
+# What a family takes natively when the model was named by a folder or hub id (`--family virtue`), whose
+# spec is built from the family and declares nothing.
+FAMILY_NATIVE = {"virtue": ("box", "point", "mask")}
+
+
 @dataclass(frozen=True)
 class Route:
     kind: str
@@ -38,6 +43,7 @@ def routes(native: Sequence[str], variant: str | None, family: str = "", protoco
            model: str = "the model") -> dict[str, Route]:
     """kind -> Route, for box, point, mask and the floor `none`."""
     out: dict[str, Route] = {}
+    native = tuple(native) or FAMILY_NATIVE.get(family, ())
     for kind in PROMPT_KINDS:
         unwired = family == "virtue" and protocol == OFFICIAL_PROTOCOL and kind == "mask"
         if kind in native and not unwired:
