@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from evaluators.metrics import OFFICIAL, STRICT, TIE_WARN_RATE
 from evaluators.models.protocol import PROTOCOLS
+from evaluators.robustness.cli import add_arguments as add_robustness_arguments
 from evaluators.tasks.catalog import ALL_TASKS
 from evaluators.tasks.provenance import OFFICIAL as OFFICIAL_DATA
 from evaluators.tasks.provenance import SUBSAMPLE, describe
@@ -65,6 +66,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     g.add_argument("--virtue-compat", choices=PROTOCOLS, default=None, help=argparse.SUPPRESS)  # old name of --protocol
     g.add_argument("--sam-checkpoint", type=Path, default=None, help="VIRTUE: SAM2.1 checkpoint file")
     g.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE", help="any other loader option (repeatable; VALUE parsed as JSON when it can be)")
+    add_robustness_arguments(p)
     return p
 
 
@@ -124,17 +126,18 @@ def run_eval(args: argparse.Namespace) -> int:
         quiet_hf_libraries(progress)
         tie_rule = STRICT if args.strict_ties else OFFICIAL
         infos = select_tasks(args.tasks, args.scar_root)
-        tasks = load_tasks(
-            infos,
-            scar_root=args.scar_root,
-            scar_images=args.scar_images,
-            scar_prompt=args.scar_prompt,
-            mmeb_root=args.mmeb_root,
-            mmeb_images=args.mmeb_images,
-            limit=args.limit,
-            skip_bad=args.skip_bad,
-            progress=progress,
-        )
+        def load(scar_prompt: str) -> list:
+            return load_tasks(infos, scar_root=args.scar_root, scar_images=args.scar_images, scar_prompt=scar_prompt,
+                              mmeb_root=args.mmeb_root, mmeb_images=args.mmeb_images, limit=args.limit,
+                              skip_bad=args.skip_bad, progress=progress)
+
+        tasks = load(args.scar_prompt)
+        robust = None
+        if getattr(args, "robustness", None) is not None:
+            from evaluators.robustness.cli import prepare
+
+            spec, variant = resolve(args.model, args.family)
+            robust = prepare(args, load, spec.native_regions, variant or spec.default_region, progress)
         if ctx.is_main:
             for task in tasks:
                 kind = task.provenance.get("kind")
@@ -145,13 +148,19 @@ def run_eval(args: argparse.Namespace) -> int:
         if args.dtype is not None:
             loader_kwargs["dtype"] = args.dtype
         embedder = load_resolved(spec, variant, **loader_kwargs)
-        result = run_loaded(embedder, tasks, Path(args.out), tie_rule=tie_rule, limit=args.limit,
+        result = run_loaded(robust.wrap(embedder) if robust else embedder, tasks, Path(args.out), tie_rule=tie_rule, limit=args.limit,
                             batch_size=args.batch_size, ctx=ctx, skip_bad=args.skip_bad, progress=progress,
                             overwrite=args.overwrite, cache_dir=args.cache_dir, started=started,
                             tie_threshold=args.tie_threshold)
         if ctx.is_main:
             assert result.run_dir is not None
             _print_scores(result.scores, result.stats, result.run_dir / "summary.json", tie_rule)
+        if robust is not None:
+            from evaluators.robustness.cli import report
+
+            folder = robust.run(embedder, tasks, Path(args.out), args.cache_dir, ctx, args.limit, result.stats.encoded)
+            if ctx.is_main:
+                print(report(folder))
         distributed.barrier(ctx)
         return 0
     finally:

@@ -1,7 +1,7 @@
 """`scar demo`: the whole toolkit on the embedded demo source, offline, on a CPU.
 
 build (demo source, offline generator) -> validate -> eval (tiny random-weight models: a smoke
-test of the evaluation path, chance-level by design) -> leaderboard.
+test of the evaluation path, chance-level by design; the +crop one also with `--robustness`) -> leaderboard.
 """
 
 from __future__ import annotations
@@ -55,8 +55,9 @@ def run(args: argparse.Namespace) -> int:
         tiny = ensure_tiny_models(out / "models")
         clip_dir = str(tiny["tiny-clip"])
         models = [(clip_dir, "clip"), (clip_dir + "+crop", "clip")]
-        note = ("No --model given: evaluating a tiny random-weight CLIP (plain and +crop). It checks the evaluation "
-                "path end to end; its scores are chance level (10%) by design.")
+        note = ("No --model given: evaluating a tiny random-weight CLIP (plain and +crop; +crop also under the "
+                "robustness suite of perturbed boxes, points and masks). It checks the evaluation path end to end; "
+                "its scores are chance level (10%) by design, perturbed or not.")
     total = 3 + len(models)
     _step(console, f"1/{total} build the demo benchmark",
           ["build", "--source", "demo", "--out", str(data), "--seed", str(args.seed), *limit, *quiet])
@@ -65,13 +66,16 @@ def run(args: argparse.Namespace) -> int:
         console.print(note, style="yellow", soft_wrap=True)
     for number, (model, family) in enumerate(models, start=3):
         family_args = ["--family", family] if family else []
+        robustness = ["--robustness"] if note and model.endswith("+crop") else []  # the suite on the tiny region model
         _step(console, f"{number}/{total} evaluate {model}",
               ["eval", "--model", model, *family_args, "--tasks", "Demo", "--scar-root", str(data), "--out", str(results),
-               *quiet])
+               *robustness, *quiet])
     _step(console, f"{total}/{total} leaderboard",
           ["leaderboard", "--results", str(results), "--out", str(boards), "--include-reported"])
     console.rule("[bold green]done")
     console.print(f"benchmark: {data}  (dataset_card.md, stats.json, <source>/<split>-NNNNN.parquet)", soft_wrap=True)
     console.print(f"results:   {results}", soft_wrap=True)
     console.print(f"tables:    {boards / 'scar.md'}, {boards / 'mmeb.md'}, {boards / 'scar.png'}", soft_wrap=True)
+    if (boards / "robustness.md").is_file():
+        console.print(f"robustness: {boards / 'robustness.md'}, {boards / 'robustness.png'}", soft_wrap=True)
     return 0

@@ -67,7 +67,12 @@ def rules() -> list[Room]:
 
 
 def room_of(module: str, rooms: list[Room]) -> list[Room]:
-    return [r for r in rooms if any(matches(p, module) for p in r.modules)]
+    """The rooms whose most specific matching pattern names `module`: a room nested in another room's
+    package (`evaluators.robustness.*` inside `evaluators.*`) owns its modules."""
+    found = [(max(len(p) for p in r.modules if matches(p, module)), r) for r in rooms
+             if any(matches(p, module) for p in r.modules)]
+    best = max((length for length, _ in found), default=0)
+    return [r for length, r in found if length == best]
 
 
 # ---------------------------------------------------------------- the imports

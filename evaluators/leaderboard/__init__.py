@@ -1,6 +1,7 @@
 """`scar leaderboard`: measured results + published numbers -> Markdown tables, CSV/JSON and a plot.
 
-Outputs in `--out`: scar.md, mmeb.md, mmeb_tasks.md, scar.png, leaderboard.csv, leaderboard.json.
+Outputs in `--out`: scar.md, mmeb.md, mmeb_tasks.md, scar.png, leaderboard.csv, leaderboard.json, and
+robustness.md / robustness.png when a result folder holds `scar eval --robustness` runs.
 `--ci` adds 95% confidence intervals (evaluators.leaderboard.ci); results of different data under one task
 name are split into columns and warned about (evaluators.leaderboard.data_split).
 """
@@ -90,6 +91,9 @@ def build_leaderboard(
             written.append(out / name)
         written.append(write_scar_plot(ordered, out / "scar.png"))
         written += write_exports(ordered, out)
+        from evaluators.robustness.board import write_board
+
+        written += write_board(results_dirs, out)  # robustness.md / .png, when a run measured robustness
     except OSError as exc:
         raise ScarError(f"cannot write the leaderboards to {out}: {exc.strerror or exc}") from None
     return written

@@ -26,6 +26,7 @@ from scar.core.errors import InputFileError, ScarError
 
 RESULT_SCHEMA = "scar-result/1"
 SUMMARY_SCHEMA_PREFIX = "scar-summary/"
+ROBUSTNESS_SCHEMA_PREFIX = "scar-robustness"
 METRIC = "precision@1"
 _REQUIRED = ("schema", "benchmark", "task", "model", METRIC)
 
@@ -64,8 +65,8 @@ def read_result(path: Path) -> Result | None:
     if not isinstance(doc, dict):
         raise InputFileError(path, f"expected a JSON object, found {type(doc).__name__}")
     schema = doc.get("schema")
-    if isinstance(schema, str) and schema.startswith(SUMMARY_SCHEMA_PREFIX):
-        return None
+    if isinstance(schema, str) and schema.startswith((SUMMARY_SCHEMA_PREFIX, ROBUSTNESS_SCHEMA_PREFIX)):
+        return None  # a summary, or a robustness file (its table: evaluators.robustness.board)
     if LATEST_KEY in doc:  # a mirror of a run already read from its run folder
         return None
     if schema != RESULT_SCHEMA:

@@ -36,6 +36,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--thumb-size", type=positive_int, default=DEFAULT_THUMB_SIZE, help=f"longest thumbnail side in px (default {DEFAULT_THUMB_SIZE})")
     p.add_argument("--chunk-rows", type=positive_int, default=DEFAULT_CHUNK_ROWS, help=f"rows per data file (default {DEFAULT_CHUNK_ROWS})")
     p.add_argument("--workers", type=positive_int, help="thumbnail processes (default: all cores, at most 8)")
+    p.add_argument("--robustness", type=Path, metavar="PATH",
+                   help="perturbed prompts of a `scar eval --robustness` run (<task>.predictions.jsonl or its folder): "
+                        "the detail view draws each over the query's image")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -57,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         thumb_size=args.thumb_size,
         workers=args.workers or min(os.cpu_count() or 1, 8),
         progress=not args.no_progress and sys.stderr.isatty(),
+        robustness=args.robustness,
     )
     result = build_site(options)
     t = result.thumbs
@@ -65,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
         f"{result.seconds:.1f}s -> {result.index_html}",
         highlight=False,
     )
+    if args.robustness is not None:
+        console.print(f"perturbed prompts from {args.robustness}: {result.perturbed_rows:,} rows", highlight=False)
     if result.images_root is None:
         console.print("no images root found: pass --images DIR (the site shows the regions on blank images)", highlight=False)
     for problem, count in sorted(result.image_problems.items()):

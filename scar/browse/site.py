@@ -25,6 +25,7 @@ from typing import Any
 
 from scar.browse.images import ImageRoots, image_file, resolve_image_roots
 from scar.browse.inputs import read_audit, read_stats, rejection_groups
+from scar.browse.prompts import read_prompts
 from scar.browse.rows import compact_row, find_inputs, iter_rows, row_source
 from scar.browse.thumbs import Thumb, ThumbReport, make_thumbnails
 from scar.core.errors import ScarError
@@ -48,6 +49,7 @@ class SiteOptions:
     thumb_size: int = DEFAULT_THUMB_SIZE
     workers: int = 1
     progress: bool = False
+    robustness: Path | None = None  # perturbed prompts of a `scar eval --robustness` run, drawn in the detail view
 
 
 @dataclass
@@ -58,6 +60,7 @@ class SiteResult:
     thumbs: ThumbReport = field(default_factory=ThumbReport)
     image_problems: dict[str, int] = field(default_factory=dict)
     images_root: Path | None = None
+    perturbed_rows: int = 0  # rows with perturbed prompts (--robustness)
     audit_file: Path | None = None
     flagged_rows: int = 0
     unmatched_flags: int = 0
@@ -239,6 +242,7 @@ def build_site(options: SiteOptions) -> SiteResult:
     )
     _copy_assets(out)
 
+    perturbed = read_prompts(options.robustness) if options.robustness is not None else {}
     index, chunks = _Index(flags), _ChunkWriter(out / "data", options.chunk_rows)
     problems: dict[str, int] = {}
     for source in inputs:
@@ -246,6 +250,9 @@ def build_site(options: SiteOptions) -> SiteResult:
             item = compact_row(row, source, position)
             thumb = _thumb_for(roots, thumbs, item["src"], item["img"])
             item.update(th=thumb.url, iw=item["iw"] or thumb.width, ih=item["ih"] or thumb.height, p=thumb.problem)
+            if item["id"] in perturbed:
+                item["rb"] = perturbed[item["id"]]
+                result.perturbed_rows += 1
             if thumb.problem:
                 kind = thumb.problem.split(":")[0]
                 problems[kind] = problems.get(kind, 0) + 1

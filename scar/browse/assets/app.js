@@ -409,8 +409,22 @@
     add("review", d ? d.decision + (d.reason ? ": " + d.reason : "") : "");
     const fig = figure(row, row.box, row.pt, row.m);
     $("detail-content").replaceChildren(el("div", {}, fig, candidates(row)), table);
+    if (row.rb && row.rb.length) $("detail-content").append(perturbed(row));
     $("detail").hidden = false;
     requestAnimationFrame(() => drawMasks($("detail-content")));
+  }
+
+  // The prompts a `scar eval --robustness` run drew for this query, one small figure per level.
+  function perturbed(row) {
+    const grid = el("div", { class: "perturbed" });
+    for (const p of row.rb) {
+      const measure = p.s ? "skipped: " + p.s : p.iou !== undefined ? "IoU " + Number(p.iou).toFixed(2)
+        : p.d !== undefined ? "distance " + Number(p.d).toFixed(1) + " px" : "";
+      const verdict = p.ok === undefined ? "" : p.ok ? " · right" : " · wrong";
+      grid.append(el("div", { class: "perturbed-level" }, figure(row, p.box, p.pt, p.m),
+        el("div", { text: p.l + (measure ? " · " + measure : "") + verdict })));
+    }
+    return grid;
   }
 
   function closeModals() {
