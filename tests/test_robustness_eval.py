@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from evaluators import registry
+from evaluators.models import registry
 from evaluators.models.protocol import EmbedderInfo
 from evaluators.robustness.suite import DEFAULT_SUITE, REFERENCE
 from scar.cli import main
