@@ -10,7 +10,6 @@ task name become separate columns with a warning (evaluators.leaderboard.data_sp
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -23,6 +22,7 @@ from evaluators.leaderboard.model import MEASURED, UNRECORDED_PROTOCOL, Row
 from evaluators.leaderboard.result_data import data_fields, refuse_data_folder
 from evaluators.results import LATEST_KEY
 from scar.core.errors import InputFileError, ScarError
+from scar.core.jsonfiles import read_json
 
 RESULT_SCHEMA = "scar-result/1"
 SUMMARY_SCHEMA_PREFIX = "scar-summary/"
@@ -58,10 +58,7 @@ def result_files(results_dir: Path) -> list[Path]:
 
 def read_result(path: Path) -> Result | None:
     """One result file, validated; None for a summary file. Bad files raise a one-line error naming the file."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputFileError(path, f"not a readable JSON results file ({exc})") from None
+    doc = read_json(path, "JSON results file")
     if not isinstance(doc, dict):
         raise InputFileError(path, f"expected a JSON object, found {type(doc).__name__}")
     schema = doc.get("schema")

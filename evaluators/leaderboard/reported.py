@@ -7,13 +7,13 @@ the recomputed one; a source that did not average the 36 MMEB tasks is flagged a
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from evaluators.tasks.catalog import MMEB, MMEB_META_TASKS, SCAR
 
 from scar.core.errors import InputFileError
+from scar.core.jsonfiles import read_json
 from evaluators.leaderboard.aggregate import (
     ROUNDING_TOLERANCE,
     mean_of_datasets,
@@ -43,12 +43,9 @@ _REQUIRED = ("benchmark", "model", "group", "source", "averaging", "values")
 
 
 def load_reported(path: Path = DEFAULT_PATH) -> list[Row]:
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputFileError(path, "reported results file not found (pass --reported PATH)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputFileError(path, f"not a readable JSON file ({exc})") from None
+    if not Path(path).exists():
+        raise InputFileError(path, "reported results file not found (pass --reported PATH)")
+    doc = read_json(path)
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         found = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
         raise InputFileError(path, f"expected schema {SCHEMA!r}, found {found!r}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from evaluators.analysis import analyse, analyse_counts
 from evaluators.leaderboard.result_data import refuse_data_folder
 from evaluators.results import LATEST_KEY, RESULT_SCHEMA, SUMMARY_FILE, predictions_path
 from scar.core.errors import InputFileError, ScarError
+from scar.core.jsonfiles import json_lines, read_json
 
 
 @dataclass(frozen=True)
@@ -27,17 +27,7 @@ class TaskReport:
 
 def _predictions(path: Path) -> list[dict[str, Any]]:
     rows = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputFileError(path, f"not a readable predictions file ({exc})") from None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputFileError(path, f"not JSON ({exc.msg})", record=f"line {number}") from None
+    for number, row in json_lines(path, "predictions file"):
         rank, ranking = (row.get("gold_rank"), row.get("ranking")) if isinstance(row, dict) else (None, None)
         if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1 or not isinstance(ranking, list):
             raise InputFileError(path, "a prediction needs gold_rank (an integer >= 1) and ranking (a list)", record=f"line {number}")
@@ -46,10 +36,7 @@ def _predictions(path: Path) -> list[dict[str, Any]]:
 
 
 def _result(path: Path) -> dict[str, Any] | None:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputFileError(path, f"not a readable JSON results file ({exc})") from None
+    doc = read_json(path, "JSON results file")
     if not isinstance(doc, dict) or doc.get("schema") != RESULT_SCHEMA or LATEST_KEY in doc:
         return None
     for key, kind in (("task", str), ("model", str), ("benchmark", str), ("num_correct", int), ("num_pred", int)):

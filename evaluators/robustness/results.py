@@ -14,12 +14,12 @@ leaderboard finds the summaries with `summaries(results_dir)`.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from evaluators.results import run_dir, slug, write_json_atomic, write_jsonl_atomic
 from scar.core.errors import InputFileError
+from scar.core.jsonfiles import read_json
 
 SCHEMA = "scar-robustness/1"
 SUMMARY_SCHEMA = "scar-robustness-summary/1"
@@ -47,10 +47,7 @@ def write_summary(folder: Path, summary: Mapping[str, Any]) -> Path:
 def summaries(results_dir: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
     """Every robustness summary under a results folder (`<model>/<run>/robustness/<suite>/summary.json`)."""
     for path in sorted(Path(results_dir).glob(f"*/*/{FOLDER}/*/{SUMMARY}")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputFileError(path, f"not a readable robustness summary ({exc.__class__.__name__})") from None
+        data = read_json(path, "robustness summary")
         if not isinstance(data, dict) or data.get("schema") != SUMMARY_SCHEMA:
             raise InputFileError(path, f"not a {SUMMARY_SCHEMA} file")
         yield path, data

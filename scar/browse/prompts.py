@@ -5,11 +5,11 @@ prompt record is one error naming the file and line."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from scar.core.errors import InputFileError, ScarError
+from scar.core.jsonfiles import json_lines
 
 SUFFIX = ".predictions.jsonl"
 
@@ -46,18 +46,11 @@ def read_prompts(path: Path) -> dict[str, list[dict[str, Any]]]:
     """query id -> its prompts, one per level, in the file's (the suite's) order."""
     prompts: dict[str, list[dict[str, Any]]] = {}
     for file in prompt_files(path):
-        try:
-            lines = file.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputFileError(file, f"not a readable robustness predictions file ({exc})") from None
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
+        for number, row in json_lines(file, "robustness predictions file"):
             try:
-                row = json.loads(line)
                 query, level, prompt = str(row["query"]), str(row["level"]), row["prompt"]
                 compact = _compact(prompt, level, row.get("correct"))
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+            except (KeyError, TypeError, ValueError, AttributeError):
                 raise InputFileError(file, "not a robustness prediction (query, level, prompt)",
                                      record=f"line {number}") from None
             prompts.setdefault(query, []).append(compact)

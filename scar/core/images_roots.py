@@ -10,10 +10,10 @@ per source recorded one absolute `"images_root"`; it is still read.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from scar.core.errors import InputFileError
+from scar.core.jsonfiles import read_json
 
 STATS_NAME = "stats.json"
 ROOTS_KEY = "images_roots"
@@ -51,10 +51,7 @@ def recorded_roots(build_dir: Path) -> tuple[dict[str, Path], Path | None]:
     stats_file = Path(build_dir) / STATS_NAME
     if not stats_file.is_file():
         return {}, None
-    try:
-        stats = json.loads(stats_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputFileError(stats_file, f"not a readable JSON file: {exc}") from None
+    stats = read_json(stats_file)
     if not isinstance(stats, dict):
         raise InputFileError(stats_file, "not a JSON object")
     roots = stats.get(ROOTS_KEY) if isinstance(stats.get(ROOTS_KEY), dict) else {}

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from scar.core.errors import InputFileError
+from scar.core.jsonfiles import read_json
 from scar.core.tempfiles import atomic_write_json
 
 IDENTITY_NAME = "build.json"
@@ -74,10 +75,7 @@ def read_identity(folder: Path) -> dict[str, Any] | None:
     path = Path(folder) / IDENTITY_NAME
     if not path.is_file():
         return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputFileError(path, f"not a readable JSON file: {exc}") from None
+    data = read_json(path)
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise InputFileError(path, f"not a `scar build` identity (expected schema {SCHEMA!r})")
     name = data.get("name")
