@@ -68,7 +68,9 @@ def evaluate(
             return [], stats
         assert cache is not None
         scores = [
-            score_task(t, cache, tie_rule, stats.bad_images, keys)
+            # a task with its own ranking (MMEB-V2: local or global, several relevant) scores itself
+            t.score_with(cache, tie_rule, stats.bad_images) if hasattr(t, "score_with")
+            else score_task(t, cache, tie_rule, stats.bad_images, keys)
             for t, keys in tqdm(list(zip(tasks, task_keys)), desc="score", unit="task", disable=not progress)
         ]
         return scores, stats

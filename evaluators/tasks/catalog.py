@@ -160,9 +160,13 @@ def _sample(of: TaskInfo) -> TaskInfo:
 
 MMEB_SAMPLE_TASKS: tuple[TaskInfo, ...] = tuple(_sample(t) for t in MMEB_TASKS if t.name in _SAMPLED)
 
+from evaluators.tasks.mmeb_v2.catalog import MMEB_V2, MMEB_V2_TASKS  # noqa: E402 (its tasks are TaskInfos)
+
 ALL_TASKS: dict[str, TaskInfo] = {
-    t.name: t for t in (*SCAR_TASKS, *SCAR_EXTRA_TASKS, *MMEB_TASKS, *MMEB_EXTRA_TASKS, *MMEB_SAMPLE_TASKS)
+    t.name: t for t in (*SCAR_TASKS, *SCAR_EXTRA_TASKS, *MMEB_TASKS, *MMEB_EXTRA_TASKS, *MMEB_SAMPLE_TASKS,
+                        *MMEB_V2_TASKS)
 }
+BOARDS = {MMEB: "mmeb-v1", MMEB_V2: MMEB_V2, SCAR: SCAR}  # `scar tasks` lists each benchmark under its board name
 
 
 def custom_scar_task(build: str, source: str) -> TaskInfo:

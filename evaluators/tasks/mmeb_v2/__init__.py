@@ -6,3 +6,7 @@ aggregate per task, meta-task, group and overall, as report_score_v2.py and the 
 layout    where the official release keeps each task's files; loaders read them (loaders, frames)
 scoring   local and global ranking (global in blocks of queries, memory flat), per-query predictions
 """
+
+# The project catalog lists these tasks (evaluators.tasks.catalog imports .catalog at its end); importing it
+# first keeps either import order working.
+import evaluators.tasks.catalog  # noqa: E402,F401
