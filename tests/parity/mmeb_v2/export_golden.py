@@ -1,11 +1,14 @@
 """Golden data from an official MMEB-V2 run on the fixture: per task the official score dict, every query's
 ranked top 10 (candidate names) and the embeddings the official model produced (query rows in dataset
-order; candidates by name), as JSON. Names holding the fixture's absolute path (moment-retrieval clips)
-are made relative to the task's media folder, as the project names them. Official venv (reads its pickles).
+order; candidates by name), as JSON, with a digest of the checkpoint's files (the tiny weights CI loads
+from tests/parity/data/mmeb_v2/ckpt) and the versions of the packages that shape the numbers. Names
+holding the fixture's absolute path (moment-retrieval clips) are made relative to the task's media
+folder, as the project names them. Official venv (reads its pickles).
 
-usage: export_golden.py OUT FIXTURE TASK[,TASK...] GOLDEN_JSON
+usage: export_golden.py OUT FIXTURE TASK[,TASK...] GOLDEN_JSON CKPT
 """
 import hashlib
+import importlib.metadata
 import json
 import pickle
 import sys
@@ -17,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 from evaluators.tasks.mmeb_v2.catalog import BY_NAME  # noqa: E402
 
 
-def fixture_hash(root: Path) -> str:
+def folder_hash(root: Path) -> str:
     h = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
@@ -25,7 +28,9 @@ def fixture_hash(root: Path) -> str:
 
 
 golden = {"source": "TIGER-AI-Lab/VLM2Vec 6e1e1d4 eval.py, tiny random Qwen2-VL (make_weights.py), float32 CPU",
-          "fixture_sha256": fixture_hash(fixture), "tasks": {}}
+          "fixture_sha256": folder_hash(fixture), "ckpt_sha256": folder_hash(Path(sys.argv[5])),
+          "packages": {n: importlib.metadata.version(n) for n in ("pillow", "torch", "transformers", "numpy")},
+          "tasks": {}}
 for task in tasks:
     prefix = f"{fixture}/{BY_NAME[task].media}/"
 

@@ -8,7 +8,8 @@
 #   --official       exported VLM2Vec tree at 6e1e1d42d4cba85ae4db4d3f7a25cba2465d1e16; copied, never modified
 #   --project        project checkout (default: this one); its python is DIR/.venv/bin/python (PROJECT_PY)
 #   --work           scratch folder (default: mktemp -d): weights, fixture, official outputs, logs
-#   --update-golden  copy the official outputs to tests/parity/data/mmeb_v2/golden_eval.json (CI's golden data)
+#   --update-golden  copy the official outputs to tests/parity/data/mmeb_v2/golden_eval.json and the tiny
+#                    weights to tests/parity/data/mmeb_v2/ckpt/ (CI's golden data)
 #   env PARITY_VENV_DIR (default ~/.cache/scar-parity): the official venv vlm2vec-v2-official (requirements.txt)
 # exit: 0 project matches (pipeline identical, model within tol), 1 mismatch, 2 setup/harness failure
 set -uo pipefail
@@ -22,7 +23,7 @@ while [ $# -gt 0 ]; do
     --work) WORK="$2"; shift 2 ;;
     --tol) TOL="$2"; shift 2 ;;
     --update-golden) UPDATE=1; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -56,8 +57,12 @@ step "fixture (project)" "$WORK/logs/fixture.log" "$PROJECT_PY" -c \
 rm -rf "$WORK/out"
 step "official eval.py" "$WORK/logs/official.log" "$VENV/bin/python" "$HERE/run_official.py" "$OFFICIAL" "$WORK/official" \
   "$WORK/fixture" "$WORK/ckpt" "$WORK/out" "$TASKS"
-step "export golden" "$WORK/logs/export.log" "$VENV/bin/python" "$HERE/export_golden.py" "$WORK/out" "$WORK/fixture" "$TASKS" "$WORK/golden_eval.json"
-if [ "$UPDATE" = 1 ]; then cp "$WORK/golden_eval.json" "$PROJECT/tests/parity/data/mmeb_v2/golden_eval.json"; echo "[golden] updated"; fi
+step "export golden" "$WORK/logs/export.log" "$VENV/bin/python" "$HERE/export_golden.py" "$WORK/out" "$WORK/fixture" "$TASKS" "$WORK/golden_eval.json" "$WORK/ckpt"
+if [ "$UPDATE" = 1 ]; then
+  DATA="$PROJECT/tests/parity/data/mmeb_v2"
+  cp "$WORK/golden_eval.json" "$DATA/golden_eval.json" && rm -rf "$DATA/ckpt" && cp -r "$WORK/ckpt" "$DATA/ckpt" &&
+    chmod 644 "$DATA/ckpt"/* && echo "[golden] updated" || die "cannot update $DATA"
+fi
 (cd "$PROJECT" && "$PROJECT_PY" "$HERE/compare.py" "$WORK/golden_eval.json" "$WORK/fixture" "$WORK/ckpt" --tol "$TOL" 2>"$WORK/logs/compare.err")
 code=$?
 [ $code -le 1 ] || { tail -20 "$WORK/logs/compare.err" >&2; die "compare failed"; }
