@@ -130,6 +130,8 @@ def evaluate(
     scar_prompt: str = "box",
     mmeb_root: str | Path | None = None,
     mmeb_images: str | Path | None = None,
+    mmeb_v2_root: str | Path | None = None,
+    mmeb_v2_annotations: str | Path | None = None,
     out: str | Path = "results",
     batch_size: int = 16,
     device: str | None = None,
@@ -153,7 +155,8 @@ def evaluate(
     root = Path(scar_root) if scar_root is not None else None
     loaded = load_tasks(select_tasks(spec, root), scar_root=root, scar_images=_path(scar_images),
                         scar_prompt=scar_prompt, mmeb_root=_path(mmeb_root), mmeb_images=_path(mmeb_images),
-                        limit=limit, skip_bad=skip_bad, progress=progress)
+                        limit=limit, skip_bad=skip_bad, progress=progress, mmeb_v2_root=_path(mmeb_v2_root),
+                        mmeb_v2_annotations=_path(mmeb_v2_annotations))
     if protocol is not None:
         model_options["protocol"] = protocol
     embedder = _as_embedder(model, device, dtype, family, model_options)

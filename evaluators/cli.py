@@ -34,7 +34,8 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
                    help="a .py file, or a folder of them, run first: models it registers (scar.register_embedder) "
                         "can be named by --model (repeatable)")
     p.add_argument("--family", default=None, help="model family when --model is a path or HF id (see `scar models`)")
-    p.add_argument("--tasks", default="scar", help="scar | mmeb | all | comma-separated task names (see `scar tasks`)")
+    p.add_argument("--tasks", default="scar", help="scar | mmeb | all | mmeb-v2 | mmeb-v2-image | mmeb-v2-video | mmeb-v2-visdoc | comma-separated task "
+                        "names (see `scar tasks`)")
     p.add_argument("--scar-root", type=Path, default=None, help="a `scar build` output folder or the SCaR-Eval Parquet folder")
     p.add_argument("--scar-images", type=Path, default=None, help="SCaR images root (default: stats.json images_root, else <scar-root>/images)")
     p.add_argument("--scar-prompt", choices=SCAR_PROMPTS, default="box",
@@ -42,6 +43,11 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
                         "point or mask (extension columns of a `scar build`), or all of them")
     p.add_argument("--mmeb-root", type=Path, default=None, help="local TIGER-Lab/MMEB-eval copy (<Task>/test-*.parquet); omitted: the HF hub")
     p.add_argument("--mmeb-images", type=Path, default=None, help="where MMEB images.zip was unpacked (default: <mmeb-root>/images)")
+    p.add_argument("--mmeb-v2-root", type=Path, default=None,
+                   help="MMEB-V2 data folder (the TIGER-Lab/MMEB-V2 clone, archives unpacked: image-tasks/, video-tasks/frames/, "
+                        "visdoc-tasks/), the official --data_basedir")
+    p.add_argument("--mmeb-v2-annotations", type=Path, default=None,
+                   help="MMEB-V2 annotations, one folder per hub repository <owner>/<name>/ (default: <mmeb-v2-root>/annotations)")
     p.add_argument("--out", type=Path, default=Path("results"), help="results folder (default: results)")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--device", default=None, help="cuda | cpu | cuda:N (default: cuda when available)")
@@ -98,7 +104,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from evaluators.task_selection import preflight
 
     # the data is checked before torch and the model load: an offline run without its data fails in a second
-    preflight(args.tasks, args.scar_root, args.mmeb_root)
+    preflight(args.tasks, args.scar_root, args.mmeb_root, args.mmeb_v2_root, args.mmeb_v2_annotations)
     import torch
 
     from evaluators import distributed
@@ -129,7 +135,8 @@ def run_eval(args: argparse.Namespace) -> int:
         def load(scar_prompt: str) -> list:
             return load_tasks(infos, scar_root=args.scar_root, scar_images=args.scar_images, scar_prompt=scar_prompt,
                               mmeb_root=args.mmeb_root, mmeb_images=args.mmeb_images, limit=args.limit,
-                              skip_bad=args.skip_bad, progress=progress)
+                              skip_bad=args.skip_bad, progress=progress, mmeb_v2_root=args.mmeb_v2_root,
+                              mmeb_v2_annotations=args.mmeb_v2_annotations)
 
         tasks = load(args.scar_prompt)
         robust = None
@@ -188,23 +195,53 @@ def _print_scores(scores: list[TaskScore], stats: EncodeStats, summary: Path, ti
 # --------------------------------------------------------------------------- scar tasks
 
 
+BOARD_CHOICES = ("scar", "mmeb", "mmeb-v1", "mmeb-v2")
+
+
 def add_tasks_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--benchmark", choices=("scar", "mmeb"), default=None, help="only this benchmark")
+    parser.add_argument("--benchmark", "--board", choices=BOARD_CHOICES, default=None,
+                        help="only this board (mmeb = mmeb-v1)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
 def run_tasks(args: argparse.Namespace) -> int:
-    rows = [t for t in ALL_TASKS.values() if args.benchmark in (None, t.benchmark)]
+    from evaluators.tasks.catalog import BOARDS
+    from evaluators.tasks.mmeb_v2.catalog import BY_TASK
+
+    wanted = {"mmeb-v1": "mmeb"}.get(args.benchmark, args.benchmark)
+    rows = [t for t in ALL_TASKS.values() if wanted in (None, t.benchmark)]
     if getattr(args, "json", False):
-        print(json.dumps([t.__dict__ | {"files": list(t.files)} for t in rows], indent=2))
+        out = []
+        for t in rows:
+            extra = {"board": BOARDS.get(t.benchmark, t.benchmark)}
+            spec = BY_TASK.get(t.name)
+            if spec is not None:
+                extra |= {"official_name": spec.name, "group": spec.group, "metric": spec.metric,
+                          "eval_type": spec.eval_type, "parser": spec.parser, "num_frames": spec.num_frames,
+                          "sample": spec.sample, "annotations": [h.__dict__ for h in spec.hubs], "media": spec.media}
+            out.append(t.__dict__ | {"files": list(t.files)} | extra)
+        print(json.dumps(out, indent=2))
         return 0
-    print(f"{'task':<20} {'bench':<5} {'meta-task':<15} {'split':<5} {'queries':>8} {'cands':>6}  averaged")
-    for t in rows:
-        split = "" if t.ind is None else ("IND" if t.ind else "OOD")
-        n_q = "" if t.num_queries is None else str(t.num_queries)
-        n_c = "" if t.num_candidates is None else str(t.num_candidates)
-        print(f"{t.name:<20} {t.benchmark:<5} {t.meta_task or '':<15} {split:<5} {n_q:>8} {n_c:>6}  {'yes' if t.in_average else 'no'}")
+    for board in ("mmeb-v1", "mmeb-v2", "scar"):
+        board_rows = [t for t in rows if BOARDS.get(t.benchmark, t.benchmark) == board]
+        if not board_rows:
+            continue
+        print(f"== {board} ({sum(t.in_average for t in board_rows)} averaged)")
+        if board == "mmeb-v2":
+            print(f"{'task':<52} {'meta-task':<24} {'metric':<14} {'eval':<6} {'frames':>6}  averaged")
+            for t in board_rows:
+                spec = BY_TASK[t.name]
+                frames = "" if spec.num_frames is None else str(spec.num_frames)
+                print(f"{t.name:<52} {t.meta_task or '':<24} {spec.metric:<14} {spec.eval_type:<6} {frames:>6}  "
+                      f"{'yes' if t.in_average else 'no'}")
+            continue
+        print(f"{'task':<20} {'bench':<5} {'meta-task':<15} {'split':<5} {'queries':>8} {'cands':>6}  averaged")
+        for t in board_rows:
+            split = "" if t.ind is None else ("IND" if t.ind else "OOD")
+            n_q = "" if t.num_queries is None else str(t.num_queries)
+            n_c = "" if t.num_candidates is None else str(t.num_candidates)
+            print(f"{t.name:<20} {t.benchmark:<5} {t.meta_task or '':<15} {split:<5} {n_q:>8} {n_c:>6}  {'yes' if t.in_average else 'no'}")
     return 0
 
 

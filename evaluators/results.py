@@ -254,10 +254,13 @@ def summarize(model: str, results: Iterable[Mapping[str, Any]]) -> dict[str, Any
                if r.get("ties_flagged")}
     rules = sorted({str(r.get("tie_rule")) for r in results})
     protocols = sorted({str(r.get("protocol", "unrecorded")) for r in results})
+    from evaluators.tasks.mmeb_v2.aggregate import summary_block
+
     return {
         "schema": SUMMARY_SCHEMA,
         "model": model,
-        **aggregate(scores),
+        **aggregate({k: v for k, v in scores.items() if not k.startswith("mmeb-v2/")}),
+        "mmeb-v2": summary_block(results),
         "tie_rule": rules[0] if len(rules) == 1 else ("mixed" if rules else None),
         "protocol": protocols[0] if len(protocols) == 1 else ("mixed" if protocols else None),
         "ties_flagged": flagged,  # task -> share of its queries with a tie at the top, past the run's threshold

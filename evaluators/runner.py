@@ -25,7 +25,9 @@ from evaluators.encoding import EncodeStats, encode_missing, encode_reference_ba
 from evaluators.metrics import OFFICIAL
 from evaluators.models.protocol import Embedder, is_batch_dependent
 from evaluators.scoring import TaskScore, score_task
+from evaluators.scoring_v2 import score_v2_task
 from evaluators.tasks.base import LoadedTask
+from evaluators.tasks.mmeb_v2.loaders import V2Task
 
 
 def evaluate(
@@ -68,7 +70,9 @@ def evaluate(
             return [], stats
         assert cache is not None
         scores = [
-            score_task(t, cache, tie_rule, stats.bad_images, keys)
+            # MMEB-V2 ranks each query against its own candidates or the whole pool, several relevant
+            score_v2_task(t, cache, stats.bad_images) if isinstance(t, V2Task)
+            else score_task(t, cache, tie_rule, stats.bad_images, keys)
             for t, keys in tqdm(list(zip(tasks, task_keys)), desc="score", unit="task", disable=not progress)
         ]
         return scores, stats

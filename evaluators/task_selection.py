@@ -22,10 +22,14 @@ from evaluators.tasks.catalog import (
 from evaluators.tasks.layout import inspect_root
 from evaluators.tasks.mmeb import HUB_DATASET, check_layout, load_mmeb_task, missing_tasks
 from evaluators.tasks.mmeb_sample import ensure_sample
+from evaluators.tasks.mmeb_v2.catalog import GROUPS as V2_GROUPS
+from evaluators.tasks.mmeb_v2.catalog import MMEB_V2, group_tasks
+from evaluators.tasks.mmeb_v2.preflight import check_v2_sources
 from evaluators.tasks.scar import load_scar_task
 from scar.core.errors import ScarError
 
 BUILT = "built"  # every source of the `--scar-root` build
+V2_GROUP_NAMES = {f"{MMEB_V2}-{g}": g for g in V2_GROUPS}
 HUB_REMEDY = "--mmeb-root DIR (a local TIGER-Lab/MMEB-eval copy), or try --tasks mmeb-sample (an offline sample)"
 
 
@@ -55,6 +59,8 @@ def select_tasks(spec: str, scar_root: Path | None = None) -> list[TaskInfo]:
             group = [*averaged(SCAR), *averaged(MMEB)]
         elif low == MMEB_SAMPLE:
             group = list(MMEB_SAMPLE_TASKS)
+        elif low == MMEB_V2 or low in V2_GROUP_NAMES:  # mmeb-v2 (78 tasks), mmeb-v2-image / -video / -visdoc
+            group = list(group_tasks(V2_GROUP_NAMES.get(low)))
         elif low == BUILT:
             if not built:
                 raise ScarError(f"--tasks built: no <source>/eval-*.parquet and no SCAR_*_val_filtered.parquet "
@@ -66,7 +72,8 @@ def select_tasks(spec: str, scar_root: Path | None = None) -> list[TaskInfo]:
             group = [source_task(aliases[low])]
         else:
             hint = f" or a source of the build ({', '.join(built)})" if built else ""
-            raise ScarError(f"unknown task {part!r}; see `scar tasks` (or use scar, mmeb, all, built, mmeb-sample){hint}")
+            raise ScarError(f"unknown task {part!r}; see `scar tasks` (or use scar, mmeb, all, built, mmeb-sample, mmeb-v2, "
+                           f"mmeb-v2-image, mmeb-v2-video, mmeb-v2-visdoc){hint}")
         chosen.extend(t for t in group if t not in chosen)
     if not chosen:
         raise ScarError("no tasks selected (--tasks is empty)")
@@ -91,11 +98,13 @@ def _check_mmeb_sources(infos: Sequence[TaskInfo], mmeb_root: Path | None) -> No
                         "or use --tasks mmeb-sample for the offline sample")
 
 
-def preflight(spec: str, scar_root: Path | None = None, mmeb_root: Path | None = None) -> list[TaskInfo]:
+def preflight(spec: str, scar_root: Path | None = None, mmeb_root: Path | None = None,
+              mmeb_v2_root: Path | None = None, mmeb_v2_annotations: Path | None = None) -> list[TaskInfo]:
     """Select the tasks and check that their data can be had, before any model (or torch) is loaded: a run
     that cannot get its data fails in one line within a second (`scar eval` calls it first)."""
     infos = select_tasks(spec, scar_root)
     _check_mmeb_sources(infos, mmeb_root)
+    check_v2_sources(infos, mmeb_v2_root, mmeb_v2_annotations)
     return infos
 
 
@@ -110,10 +119,13 @@ def load_tasks(
     limit: int | None = None,
     skip_bad: bool = False,
     progress: bool = True,
+    mmeb_v2_root: Path | None = None,
+    mmeb_v2_annotations: Path | None = None,
 ) -> list[LoadedTask]:
     if any(t.benchmark == SCAR for t in infos) and scar_root is None:
         raise ScarError("SCaR tasks need --scar-root (a `scar build` output or the SCaR-Eval Parquet folder)")
     _check_mmeb_sources(infos, mmeb_root)
+    check_v2_sources(infos, mmeb_v2_root, mmeb_v2_annotations)
     sample_root = ensure_sample() if any(t.synthetic for t in infos) else None
     loaded = []
     for info in tqdm(infos, desc="load tasks", unit="task", disable=not progress):
@@ -121,6 +133,10 @@ def load_tasks(
             assert scar_root is not None
             task = load_scar_task(info, Path(scar_root), scar_images, limit=limit, skip_bad=skip_bad,
                                   prompt=scar_prompt)
+        elif info.benchmark == MMEB_V2:
+            from evaluators.tasks.mmeb_v2.loaders import load_v2_task
+
+            task = load_v2_task(info, mmeb_v2_root, mmeb_v2_annotations, limit=limit, skip_bad=skip_bad)
         elif info.synthetic:
             assert sample_root is not None
             task = load_mmeb_task(info, sample_root, None, limit=limit, skip_bad=skip_bad)

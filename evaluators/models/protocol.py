@@ -44,6 +44,9 @@ class Item:
     point_xy: tuple[float, float] | None = None  # original-image pixels
     mask_rle: tuple[tuple[int, int], str] | None = None  # ((h, w), counts) COCO compressed RLE
     instruction: str = ""  # kept separately for models that take it apart from the text
+    # A video (MMEB-V2): its sampled frame files, in order. `image` then holds the middle frame, what a
+    # single-image model is shown; a video model (Qwen2-VL) reads the frames instead.
+    frames: tuple[str, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -56,8 +59,11 @@ class Item:
         Computed once per item (an evaluation asks for it at every reference, ~1M times on MMEB)."""
         cached = self.__dict__.get("_key")
         if cached is None:
+            fields: list[Any] = [self.text, self.image, self.box_xyxy, self.point_xy, self.mask_rle, self.instruction]
+            if self.frames:  # only a video's key names its frames: every other key is what it always was
+                fields.append(list(self.frames))
             payload = json.dumps(
-                [self.text, self.image, self.box_xyxy, self.point_xy, self.mask_rle, self.instruction],
+                fields,
                 ensure_ascii=False,
                 separators=(",", ":"),
             )

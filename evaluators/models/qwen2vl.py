@@ -25,6 +25,12 @@ Where the protocols differ (`protocol`):
             3-D positions over the image grid), and transformers' default (torchvision) resizing.
 A subclass adds tokens between these steps by overriding `lm_inputs` (VIRTUE's segmentation stream).
 
+A video (an Item with `frames`, MMEB-V2) is shown as VLM2Vec-V2 shows it (`evaluators.models.qwen2vl_video`):
+`<|video_pad|>` where the image token would be, expanded to one token per merged patch of the frames
+paired into temporal patches; its rows go through the vision tower like an image's and their features
+fill the video-pad slots; positions and pooling as for images. A model with `reads_video` False (VIRTUE)
+is shown the item's `image`, the middle frame, instead.
+
 The vision tower runs once per picture (`evaluators.models.vision_cache`): its output is kept, by the file's
 bytes and the region drawing, and reused for every later item showing that picture (another question,
 another instruction, another task), exactly as computed. Where the model needs nothing but the tower's
@@ -45,11 +51,13 @@ from PIL import Image
 
 from evaluators.models.preprocess import ImageWorkers, UsesImageWorkers, worker_count
 from evaluators.models.protocol import FIXED_PROTOCOL, IMAGE_TOKEN, OFFICIAL_PROTOCOL, EmbedderInfo, Item, check_protocol
+from evaluators.models.qwen2vl_video import resize_frame, video_pixels
 from evaluators.models.regions import apply_region, load_image
-from evaluators.models.vision_cache import DEFAULT_BUDGET_MB, FeatureCache, picture_key
+from evaluators.models.vision_cache import DEFAULT_BUDGET_MB, FeatureCache, picture_key, video_key
 from scar.core.errors import ScarError
 
 QWEN_IMAGE_TOKEN = "<|image_pad|>"
+QWEN_VIDEO_TOKEN = "<|video_pad|>"
 RESOLUTIONS = {"high": 1344, "mid": 672, "low": 128, "original": None}
 SPLIT_MIN_TOKENS = 512  # on a CPU, padded batches at least this long run one row length at a time
 MIN_SIDE = 28  # smaller images are blown up to 56x56, as the official processing does
@@ -95,23 +103,32 @@ class Prepared:
     picture: tuple | None = None  # the vision-cache key of the image (None: no image, or not cacheable)
     grid: tuple[int, int, int] | None = None  # (t, h, w) patches, known without pixels for a cached picture
     slot: int | None = None  # index of this row's image among the batch's processed images
+    frames: list[Image.Image] | None = None  # a video's frames, decoded and resolution-resized
+    video: bool = False  # the row shows a video (its token is <|video_pad|>)
 
     @property
     def shows_image(self) -> bool:
-        return self.image is not None or self.grid is not None
+        """The row has a visual input (an image or a video) whose features fill its pad slots."""
+        return self.image is not None or self.grid is not None or self.frames is not None
 
 
 @dataclass
 class PicturePipeline:
     """One picture's CPU work, picklable for `evaluators.models.preprocess` workers: decode, region variant,
-    resolution resize, image processor -> (pixel_values, (t, h, w) patch grid)."""
+    resolution resize, image processor -> (pixel_values, (t, h, w) patch grid). With `reads_video`, an
+    item with frames is a video: its frames are decoded and turned into video rows instead."""
 
     variant: str | None
     image_resolution: str
     image_processor: Any
     size: dict | None
+    reads_video: bool = False
 
     def __call__(self, item: Item) -> tuple[torch.Tensor, tuple[int, int, int]]:
+        if self.reads_video and item.frames:
+            side = RESOLUTIONS[self.image_resolution]
+            return video_pixels([resize_frame(load_image(f), side) for f in item.frames], self.image_processor,
+                                self.size)
         image, _ = apply_region(load_image(item.image), item.text, item, self.variant)  # type: ignore[arg-type]
         image = resize_for_resolution(image, self.image_resolution)
         kwargs = {"size": self.size} if self.size is not None else {}
@@ -123,6 +140,8 @@ class Qwen2VLEmbedder(UsesImageWorkers):
     family = "vlm2vec"
     batch_dependent = False
     needs_pixels = False  # True: every image row needs its processed pixels (VIRTUE's SAM reads them)
+    reads_video = True  # an item with frames is shown as a video; False: its middle frame, as an image
+    video_token = QWEN_VIDEO_TOKEN
 
     def __init__(self, name: str, model: Any, processor: Any, info: EmbedderInfo, variant: str | None,
                  image_resolution: str = "high", image_token: str = QWEN_IMAGE_TOKEN,
@@ -163,7 +182,15 @@ class Qwen2VLEmbedder(UsesImageWorkers):
         return next(self.model.parameters()).dtype
 
     # -- item -> text/image --
+    def shows_video(self, item: Item) -> bool:
+        return self.reads_video and bool(item.frames)
+
     def prepare(self, item: Item) -> Prepared:
+        if self.shows_video(item):
+            _, text = apply_region(None, item.text, item, self.variant)
+            side = RESOLUTIONS[self.image_resolution]
+            return Prepared(text=self.text_with_image(text, self.video_token), image=None, original_size=None,
+                            frames=[resize_frame(load_image(f), side) for f in item.frames], video=True)
         image = load_image(item.image) if item.image else None
         original_size = image.size if image is not None else None
         image, text = apply_region(image, item.text, item, self.variant)
@@ -172,11 +199,30 @@ class Qwen2VLEmbedder(UsesImageWorkers):
         return Prepared(text=self.text_with_image(text), image=resize_for_resolution(image, self.image_resolution),
                         original_size=original_size)
 
-    def text_with_image(self, text: str) -> str:
-        """The item's text with the model's image token where `<|image_1|>` is (first when absent)."""
-        return text.replace(IMAGE_TOKEN, self.image_token) if IMAGE_TOKEN in text else f"{self.image_token} {text}"
+    def text_with_image(self, text: str, token: str | None = None) -> str:
+        """The item's text with the model's image token (or `token`) where `<|image_1|>` is (first when absent)."""
+        token = token or self.image_token
+        return text.replace(IMAGE_TOKEN, token) if IMAGE_TOKEN in text else f"{token} {text}"
+
+    def visual_pixels(self, prepared: Sequence[Prepared]) -> list[torch.Tensor]:
+        """Each visual row's processed pixels, in row order; sets every such row's grid."""
+        pixels = []
+        for p in prepared:
+            if p.frames is not None:
+                rows, p.grid = video_pixels(p.frames, self.processor.image_processor, self.size)
+            elif p.image is not None:
+                kwargs = {"size": self.size} if self.size is not None else {}
+                out = self.processor.image_processor(images=[p.image], return_tensors="pt", **kwargs)
+                rows, p.grid = out["pixel_values"], tuple(int(v) for v in out["image_grid_thw"][0])
+            else:
+                continue
+            pixels.append(rows)
+        return pixels
 
     def process(self, prepared: Sequence[Prepared], to_device: bool = True) -> dict[str, torch.Tensor]:
+        if any(p.video for p in prepared):  # the processor takes no videos here: rows built as with a cache
+            enc = self.process_known(prepared, self.visual_pixels(prepared))
+            return enc if not to_device else {key: value.to(self.device) for key, value in enc.items()}
         images = [p.image for p in prepared if p.image is not None]
         kwargs: dict[str, Any] = {"padding": True, "return_tensors": "pt"}
         if images:
@@ -195,15 +241,18 @@ class Qwen2VLEmbedder(UsesImageWorkers):
         if pixels:
             enc["pixel_values"] = torch.cat(list(pixels), dim=0)
         merge = int(self.processor.image_processor.merge_size) ** 2
-        token = self.processor.image_token
-        texts = [p.text.replace(token, token * (p.grid[0] * p.grid[1] * p.grid[2] // merge), 1)
+        tokens_of = {False: self.processor.image_token, True: self.processor.video_token}
+        texts = [p.text.replace(tokens_of[p.video], tokens_of[p.video] * (p.grid[0] * p.grid[1] * p.grid[2] // merge), 1)
                  if p.grid is not None else p.text for p in prepared]
         tokens = self.processor.tokenizer(texts, padding=True, return_tensors="pt")
         enc["input_ids"], enc["attention_mask"] = tokens["input_ids"], tokens["attention_mask"]
         enc["mm_token_type_ids"] = torch.tensor(self.processor.create_mm_token_type_ids(tokens["input_ids"].tolist()),
                                                 dtype=tokens["input_ids"].dtype)
         if any(p.grid is not None for p in prepared):
+            # every visual row's grid, videos included, in row order: what the vision tower takes
             enc["image_grid_thw"] = torch.tensor([p.grid for p in prepared if p.grid is not None], dtype=torch.long)
+        if any(p.video for p in prepared):
+            enc["visual_is_video"] = torch.tensor([p.video for p in prepared if p.grid is not None], dtype=torch.bool)
         return enc
 
     # -- model steps (stock transformers modules, called one by one) --
@@ -253,7 +302,14 @@ class Qwen2VLEmbedder(UsesImageWorkers):
         embeds = self.embed_tokens(enc["input_ids"])
         if "image_grid_thw" in enc:
             features = self.image_features(enc, prepared).to(embeds.device, embeds.dtype)
-            image_mask, _ = core.get_placeholder_mask(enc["input_ids"], inputs_embeds=embeds, image_features=features)
+            if "visual_is_video" in enc:  # image and video pad slots, filled in row order
+                ids, config = enc["input_ids"], self.model.config
+                slots = (ids == config.image_token_id) | (ids == config.video_token_id)
+                if int(slots.sum()) != features.shape[0]:
+                    raise ScarError(f"{int(slots.sum())} image/video pad tokens for {features.shape[0]} visual features")
+                image_mask = slots.unsqueeze(-1).expand_as(embeds)
+            else:
+                image_mask, _ = core.get_placeholder_mask(enc["input_ids"], inputs_embeds=embeds, image_features=features)
             embeds = embeds.masked_scatter(image_mask, features)
         return embeds
 
@@ -261,9 +317,14 @@ class Qwen2VLEmbedder(UsesImageWorkers):
         """(3, batch, length) position ids of the processor's tokens, as the protocol computes them."""
         if self.official:
             return first_call_positions(enc["attention_mask"])
+        grids, videos = enc.get("image_grid_thw"), enc.get("visual_is_video")
+        image_grids, video_grids = grids, None
+        if grids is not None and videos is not None:
+            image_grids, video_grids = grids[~videos], grids[videos]
         position_ids, _ = self.model.model.get_rope_index(
             enc["input_ids"], mm_token_type_ids=enc["mm_token_type_ids"],
-            image_grid_thw=enc.get("image_grid_thw"), attention_mask=enc["attention_mask"],
+            image_grid_thw=image_grids if image_grids is not None and len(image_grids) else None,
+            video_grid_thw=video_grids, attention_mask=enc["attention_mask"],
         )
         return position_ids
 
@@ -290,15 +351,17 @@ class Qwen2VLEmbedder(UsesImageWorkers):
                 prepared.append(self.prepare(item))
                 continue
             _, text = apply_region(None, item.text, item, self.variant)
-            p = Prepared(text=self.text_with_image(text), image=None, original_size=None, picture=key,
-                         grid=self.known_grid(key))
+            video = self.shows_video(item)
+            p = Prepared(text=self.text_with_image(text, self.video_token if video else None), image=None,
+                         original_size=None, picture=key, grid=self.known_grid(key), video=video)
             if p.grid is None:
                 if key not in slots:
                     slots[key] = len(fresh)
                     fresh.append(item)
                 p.slot = slots[key]
             prepared.append(p)
-        pipeline = PicturePipeline(self.variant, self.image_resolution, self.processor.image_processor, self.size)
+        pipeline = PicturePipeline(self.variant, self.image_resolution, self.processor.image_processor, self.size,
+                                   self.reads_video)
         results = self.workers.map(pipeline, fresh)
         for p in prepared:
             if p.slot is not None:
@@ -315,7 +378,7 @@ class Qwen2VLEmbedder(UsesImageWorkers):
         count = 0
         for item in items:
             p = self.prepare(item)
-            if p.image is not None:
+            if p.image is not None or p.frames is not None:
                 p.picture = self.picture_key(item) if cache else None
                 p.slot, count = count, count + 1
             prepared.append(p)
@@ -328,6 +391,8 @@ class Qwen2VLEmbedder(UsesImageWorkers):
 
     def picture_key(self, item: Item) -> tuple | None:
         size = None if self.size is None else tuple(sorted(self.size.items()))
+        if self.shows_video(item):
+            return video_key(item, (self.image_resolution, size))
         return picture_key(item, self.variant, (self.image_resolution, size))
 
     def known_grid(self, picture: tuple | None) -> tuple[int, int, int] | None:
@@ -390,6 +455,6 @@ class Qwen2VLEmbedder(UsesImageWorkers):
                               for i in range(0, len(items), max(1, batch_size))])
 
 
-__all__ = ["QWEN_IMAGE_TOKEN", "RESOLUTIONS", "FIXED_PROTOCOL", "OFFICIAL_PROTOCOL", "PictureEvicted", "Prepared",
+__all__ = ["QWEN_IMAGE_TOKEN", "QWEN_VIDEO_TOKEN", "RESOLUTIONS", "FIXED_PROTOCOL", "OFFICIAL_PROTOCOL", "PictureEvicted", "Prepared",
            "Qwen2VLEmbedder",
            "first_call_positions", "later_call_positions", "resize_for_resolution"]

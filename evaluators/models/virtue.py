@@ -125,6 +125,7 @@ class VirtueEmbedder(Qwen2VLEmbedder):
         self._sam_resize_normalise = SAM2Transforms(resolution=stream.size, mask_threshold=0.0).transforms
 
     needs_pixels = True  # the segmentation stream reads the processor's pixels of every image
+    reads_video = False  # image tasks only: a video item shows its middle frame (`Item.image`)
 
     @property
     def compat(self) -> str:  # the protocol's old name

@@ -58,6 +58,16 @@ def picture_key(item: Item, variant: str | None, settings: tuple = ()) -> tuple 
     return (digest, *settings)
 
 
+def video_key(item: Item, settings: tuple = ()) -> tuple | None:
+    """What identifies the pixels of `item`'s video (its frames, in order), for a model that reads the
+    frames as one video; None when a frame cannot be read. Never equal to a picture's key."""
+    try:
+        digests = tuple(file_digest(frame) for frame in item.frames)
+    except OSError:
+        return None
+    return ("video", digests, *settings)
+
+
 def nbytes(value: Any) -> int:
     if isinstance(value, (tuple, list)):
         return sum(nbytes(v) for v in value)

@@ -6,26 +6,13 @@ The single source of truth for task names; the evaluators and the leaderboard bo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from evaluators.tasks.info import TaskInfo
 
 SCAR = "scar"
 MMEB = "mmeb"
 
 MMEB_META_TASKS = ("Classification", "VQA", "Retrieval", "Grounding")
-
-
-@dataclass(frozen=True)
-class TaskInfo:
-    name: str  # the task's name in results and leaderboards
-    benchmark: str  # "scar" | "mmeb"
-    meta_task: str | None = None  # MMEB meta-task; None for SCaR
-    ind: bool | None = None  # MMEB: has MMEB-train data (IND) or not (OOD)
-    num_queries: int | None = None  # expected query count of the official release
-    num_candidates: int | None = None  # expected candidates per query
-    in_average: bool = True  # CIFAR-100 is runnable but never averaged
-    files: tuple[str, ...] = ()  # official file names / subset folder
-    source: str | None = None  # SCaR: the `scar build` source whose eval split feeds it
-    synthetic: bool = False  # generated data (the offline MMEB sample): never comparable with anything
 
 
 def _mmeb(name: str, meta: str, ind: bool, n_cand: int = 1000) -> TaskInfo:
@@ -160,9 +147,13 @@ def _sample(of: TaskInfo) -> TaskInfo:
 
 MMEB_SAMPLE_TASKS: tuple[TaskInfo, ...] = tuple(_sample(t) for t in MMEB_TASKS if t.name in _SAMPLED)
 
+from evaluators.tasks.mmeb_v2.catalog import MMEB_V2, MMEB_V2_TASKS  # noqa: E402 (its tasks are TaskInfos)
+
 ALL_TASKS: dict[str, TaskInfo] = {
-    t.name: t for t in (*SCAR_TASKS, *SCAR_EXTRA_TASKS, *MMEB_TASKS, *MMEB_EXTRA_TASKS, *MMEB_SAMPLE_TASKS)
+    t.name: t for t in (*SCAR_TASKS, *SCAR_EXTRA_TASKS, *MMEB_TASKS, *MMEB_EXTRA_TASKS, *MMEB_SAMPLE_TASKS,
+                        *MMEB_V2_TASKS)
 }
+BOARDS = {MMEB: "mmeb-v1", MMEB_V2: MMEB_V2, SCAR: SCAR}  # `scar tasks` lists each benchmark under its board name
 
 
 def custom_scar_task(build: str, source: str) -> TaskInfo:
