@@ -75,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
     console.rule("[bold green]done")
     console.print(f"benchmark: {data}  (dataset_card.md, stats.json, <source>/<split>-NNNNN.parquet)", soft_wrap=True)
     console.print(f"results:   {results}", soft_wrap=True)
-    console.print(f"tables:    {boards / 'scar.md'}, {boards / 'mmeb.md'}, {boards / 'scar.png'}", soft_wrap=True)
+    console.print(f"tables:    {boards / 'scar.md'}, {boards / 'mmeb.md'}, {boards / 'mmeb_v2.md'}, {boards / 'scar.png'}",
+                  soft_wrap=True)
     if (boards / "robustness.md").is_file():
         console.print(f"robustness: {boards / 'robustness.md'}, {boards / 'robustness.png'}", soft_wrap=True)
     return 0

@@ -24,7 +24,7 @@ from scar.core.errors import ScarError
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "golden" / "leaderboard"
 SHIPPED = REPO / "leaderboards"
-TEXT_OUTPUTS = ("scar.md", "mmeb.md", "mmeb_tasks.md", "leaderboard.csv", "leaderboard.json")
+TEXT_OUTPUTS = ("scar.md", "mmeb.md", "mmeb_tasks.md", "mmeb_v2.md", "leaderboard.csv", "leaderboard.json")
 SCAR_NAMES = [t.name for t in SCAR_TASKS]
 
 

@@ -44,3 +44,24 @@ def test_result_record_and_predictions(run: Path) -> None:
     assert len(lines) == 2 and first["label"] and len(first["prediction"]) == 5  # a pool of 5 pages (n + 3)
     video = json.loads((run / "mmeb-v2_Breakfast.json").read_text())
     assert video["main_metric"] == "hit@1" and video["candidate_pool"] == 10
+
+
+def test_leaderboard_shows_the_fixture_run_apart_and_averages_as_the_official_report(run: Path, tmp_path: Path) -> None:
+    from evaluators.leaderboard import build_leaderboard
+
+    build_leaderboard([run.parent.parent], tmp_path, include_reported=True)
+    main, synthetic = (tmp_path / "mmeb_v2.md").read_text(encoding="utf-8").split("## Synthetic fixture: not comparable")
+    assert "tiny-clip" not in main and "| VLM2Vec-V2.0-Qwen2VL-2B | reported[^" in main  # never beside published rows
+    line = next(l for l in synthetic.splitlines() if l.startswith("| tiny-clip |"))
+    assert "measured, synthetic data[^" in line and "partial" not in line and "**" not in line and "–" not in line
+    assert "MMEB-V2 fixture (`evaluators/tasks/mmeb_v2/fixture.py`" in synthetic
+    # report_score_v2.py: each group the plain mean of its tasks' headline; the paper's Overall the mean of all 78
+    records = [json.loads(p.read_text()) for p in run.glob("mmeb-v2_*.json")]
+    by_group: dict[str, list[float]] = {}
+    for r in records:
+        by_group.setdefault(r["meta_task"].split("/")[0], []).append(r["main_score"])
+    expected = [100 * sum(v) / len(v) for v in (by_group["image"], by_group["video"], by_group["visdoc"])]
+    overall = 100 * sum(r["main_score"] for r in records) / len(records)
+    cells = [c.strip() for c in line.strip("| ").split(" | ")]
+    assert len(records) == 78 and [cells[6], cells[11], cells[16]] == [f"{v:.1f}" for v in expected]
+    assert cells[17] == f"{overall:.1f}"

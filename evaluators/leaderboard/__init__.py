@@ -1,7 +1,8 @@
 """`scar leaderboard`: measured results + published numbers -> Markdown tables, CSV/JSON and a plot.
 
-Outputs in `--out`: scar.md, mmeb.md, mmeb_tasks.md, scar.png, leaderboard.csv, leaderboard.json, and
-robustness.md / robustness.png when a result folder holds `scar eval --robustness` runs.
+Outputs in `--out`: scar.md, mmeb.md, mmeb_tasks.md, mmeb_v2.md, scar.png, leaderboard.csv, leaderboard.json,
+and robustness.md / robustness.png when a result folder holds `scar eval --robustness` runs. Published rows:
+`--reported` (SCaR, MMEB) and the official MMEB-V2 score files (evaluators.leaderboard.reported_v2).
 `--ci` adds 95% confidence intervals (evaluators.leaderboard.ci); results of different data under one task
 name are split into columns and warned about (evaluators.leaderboard.data_split).
 """
@@ -18,7 +19,9 @@ from evaluators.leaderboard.measured import load_measured, load_measured_with_wa
 from evaluators.leaderboard.model import Row
 from evaluators.leaderboard.plot import write_scar_plot
 from evaluators.leaderboard.render import escape, render_mmeb_tasks, render_summary, table_rows
+from evaluators.leaderboard.render_v2 import render_mmeb_v2
 from evaluators.leaderboard.reported import DEFAULT_PATH, load_reported
+from evaluators.leaderboard.reported_v2 import load_reported_v2
 from scar.core.errors import ScarError
 
 DEFAULT_OUT = Path("leaderboards-out")
@@ -39,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"output directory (default ./{DEFAULT_OUT}/; the tables shipped in a checkout's "
                              "leaderboards/ are only rewritten when you name that folder)")
     parser.add_argument(
-        "--include-reported", action="store_true", help="add the published numbers (cited) beside the measured ones"
+        "--include-reported", action="store_true",
+        help="add the published numbers (cited) beside the measured ones: --reported's, and MMEB-V2's official scores"
     )
     parser.add_argument(
         "--reported", type=Path, default=DEFAULT_PATH, metavar="PATH", help="published numbers file (default: %(default)s)"
@@ -70,7 +74,7 @@ def build_leaderboard(
     for _, warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if include_reported:
-        rows += load_reported(reported_path)
+        rows += load_reported(reported_path) + load_reported_v2()
     if not rows:
         where = ", ".join(map(str, results_dirs)) or "no --results given"
         raise ScarError(f"no results to tabulate ({where}); pass --results DIR or --include-reported")
@@ -83,6 +87,7 @@ def build_leaderboard(
         for bench in ("scar", "mmeb")
     }
     documents["mmeb_tasks.md"] = render_mmeb_tasks(ordered)
+    documents["mmeb_v2.md"] = _with_sections(render_mmeb_v2(ordered), _warnings_section(warnings, "mmeb-v2"))
     try:
         out.mkdir(parents=True, exist_ok=True)
         written = []

@@ -2,8 +2,10 @@
 published rows are re-derived from their own printed columns.
 
 MMEB: meta-task = mean of its tasks, IND = mean of 20, OOD = mean of 16, Overall = mean of all 36
-(not the mean of the four meta-task scores). SCaR: Overall = mean of the five datasets. An average
-whose tasks are not all present does not exist. Extra tasks (CIFAR-100, Demo) are in no average.
+(not the mean of the four meta-task scores). SCaR: Overall = mean of the five datasets. MMEB-V2: as
+`report_score_v2.py` and the paper average (evaluators.tasks.mmeb_v2.board): meta-task and group = mean
+of their tasks, Overall = mean of all 78. An average whose tasks are not all present does not exist.
+Extra tasks (CIFAR-100, Demo, the three unscored ViDoRe v2 configs) are in no average.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from statistics import fmean
 from typing import Mapping
 
 from evaluators.results import aggregate
-from evaluators.tasks.catalog import MMEB, MMEB_META_TASKS, SCAR, averaged
+from evaluators.tasks.catalog import MMEB, MMEB_META_TASKS, MMEB_V2, SCAR, averaged
+from evaluators.tasks.mmeb_v2.board import summary_values
 
 from evaluators.leaderboard.model import IND, OOD, OVERALL
 
@@ -23,6 +26,8 @@ ROUNDING_TOLERANCE = 0.1 + 1e-9
 
 def aggregates(benchmark: str, task_values: Mapping[str, float]) -> dict[str, float | None]:
     """Summary columns of one measured row (None where a task is missing), on the scale of the input."""
+    if benchmark == MMEB_V2:
+        return summary_values(task_values)
     summary = aggregate(task_values)
     if benchmark == SCAR:
         return {OVERALL: summary["scar"]["overall"]}

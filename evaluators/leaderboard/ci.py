@@ -2,7 +2,8 @@
 
 A task's interval needs only its counts (num_correct of num_pred, in every result file), so it exists
 for any result, old ones included; an average's interval resamples every task of the average together.
-Published rows carry none: their sources give no per-query data.
+Published rows carry none: their sources give no per-query data; nor do MMEB-V2 rows (a visual-document
+task's headline is an NDCG, which no count of hits gives).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from evaluators.bootstrap import LEVEL, RESAMPLES, SEED, mean_ci, precision_ci
-from evaluators.tasks.catalog import MMEB_META_TASKS, SCAR, averaged
+from evaluators.tasks.catalog import MMEB, MMEB_META_TASKS, SCAR, averaged
 
 from evaluators.leaderboard.model import IND, MEASURED, OOD, OVERALL, SUMMARY_COLUMNS, Row, extra_columns
 from evaluators.leaderboard.render import DASH, escape, ordered
@@ -29,7 +30,7 @@ def _averages(benchmark: str) -> dict[str, list[str]]:
 def attach_ci(rows: Sequence[Row]) -> None:
     """Fill `row.ci` (percent) of every measured row: its tasks, then the averages it has every task of."""
     for row in rows:
-        if row.kind != MEASURED:
+        if row.kind != MEASURED or row.benchmark not in (SCAR, MMEB):  # MMEB-V2: NDCG has no counts to resample
             continue
         found: dict[str, tuple[float, float]] = {}
         for task, (correct, total) in sorted(row.counts.items()):

@@ -1,4 +1,10 @@
-"""leaderboard.csv / leaderboard.json: the tables' rows for other tools, same order, full precision."""
+"""leaderboard.csv / leaderboard.json: the tables' rows for other tools, same order, full precision.
+
+One column per summary column and task of every benchmark (`benchmark` says which a row is). Values are
+percent: precision@1 for SCaR and MMEB; for MMEB-V2 each task's headline (hit@1 for image and video tasks,
+ndcg_linear@5 for visual documents), its tasks named `mmeb-v2/<official name>`, its summary columns
+`Image-CLS` ... `VisDoc` (evaluators.tasks.mmeb_v2.board) and the shared `Overall`.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,15 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
-from evaluators.leaderboard.model import MMEB_COLUMNS, MMEB_TASK_NAMES, SCAR_COLUMNS, Row, extra_columns
+from evaluators.leaderboard.model import (
+    MMEB_COLUMNS,
+    MMEB_TASK_NAMES,
+    MMEB_V2_COLUMNS,
+    MMEB_V2_TASK_NAMES,
+    SCAR_COLUMNS,
+    Row,
+    extra_columns,
+)
 
 SCHEMA = "scar-leaderboard/1"
 _META_FIELDS = (
@@ -33,8 +47,9 @@ _META_FIELDS = (
 
 def value_columns(rows: Sequence[Row] = ()) -> list[str]:
     seen: dict[str, None] = {}
-    scar_extra, mmeb_extra = extra_columns(rows, "scar"), extra_columns(rows, "mmeb")
-    for name in (*SCAR_COLUMNS, *scar_extra, *MMEB_COLUMNS, *MMEB_TASK_NAMES, *mmeb_extra):
+    scar_extra, mmeb_extra, v2_extra = (extra_columns(rows, b) for b in ("scar", "mmeb", "mmeb-v2"))
+    for name in (*SCAR_COLUMNS, *scar_extra, *MMEB_COLUMNS, *MMEB_TASK_NAMES, *mmeb_extra,
+                 *MMEB_V2_COLUMNS, *MMEB_V2_TASK_NAMES, *v2_extra):
         seen.setdefault(name, None)
     return list(seen)
 
@@ -74,7 +89,7 @@ def row_record(row: Row) -> dict[str, Any]:
 def to_json(rows: Sequence[Row]) -> str:
     doc = {
         "schema": SCHEMA,
-        "metric": "precision@1, percent",
+        "metric": "precision@1, percent (mmeb-v2 rows: each task's headline, hit@1 or ndcg_linear@5, percent)",
         "rows": [row_record(r) for r in rows],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

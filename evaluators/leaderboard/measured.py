@@ -1,6 +1,9 @@
 """Measured results: `<results>/<model_slug>/<run id>/<task_slug>.json` files written by `scar eval`
 (any depth under `--results`; the model folder's mirrors of its latest run are skipped).
 
+A result's score is its `precision@1`; an MMEB-V2 result's is its headline (`main_score`: hit@1 for
+image and video tasks, `ndcg_linear@5` for visual documents), the value `report_score_v2.py` averages.
+
 One row per (model, protocol, tie rule, subsample limit): mixing a `fixed`-protocol, strict-tie or
 subsampled run into a full official row would make its averages meaningless. Result files written
 before the protocol was recorded read as protocol "unrecorded". Results of different data under one
@@ -14,11 +17,11 @@ import math
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from evaluators.tasks.catalog import averaged, lookup
+from evaluators.tasks.catalog import MMEB_V2, averaged, lookup
 
 from evaluators.leaderboard.aggregate import aggregates
 from evaluators.leaderboard.data_split import split_by_data
-from evaluators.leaderboard.model import MEASURED, UNRECORDED_PROTOCOL, Row
+from evaluators.leaderboard.model import AVERAGING, MEASURED, UNRECORDED_PROTOCOL, Row
 from evaluators.leaderboard.result_data import data_fields, refuse_data_folder
 from evaluators.results import LATEST_KEY
 from scar.core.errors import InputFileError, ScarError
@@ -28,6 +31,7 @@ RESULT_SCHEMA = "scar-result/1"
 SUMMARY_SCHEMA_PREFIX = "scar-summary/"
 ROBUSTNESS_SCHEMA_PREFIX = "scar-robustness"
 METRIC = "precision@1"
+V2_METRIC = "main_score"  # an MMEB-V2 result's headline value
 _REQUIRED = ("schema", "benchmark", "task", "model", METRIC)
 
 
@@ -37,7 +41,7 @@ class Result:
     benchmark: str
     task: str
     model: str
-    score: float  # percent
+    score: float  # percent (MMEB-V2: the task's headline)
     tie_rule: str
     limit: int | None
     protocol: str = UNRECORDED_PROTOCOL
@@ -77,9 +81,12 @@ def read_result(path: Path) -> Result | None:
         raise InputFileError(path, f"unknown task {task!r} (see `scar tasks`)")
     if doc["benchmark"] != info.benchmark:
         raise InputFileError(path, f"task {task!r} belongs to {info.benchmark!r}, file says {doc['benchmark']!r}")
-    score = doc[METRIC]
-    if isinstance(score, bool) or not isinstance(score, (int, float)) or not 0 <= score <= 1 or math.isnan(score):
-        raise InputFileError(path, f"{METRIC} must be a fraction in [0, 1], found {score!r}")
+    v2 = info.benchmark == MMEB_V2
+    score = _fraction(path, doc, METRIC)
+    if v2:
+        if V2_METRIC not in doc:
+            raise InputFileError(path, f"missing key {V2_METRIC} (an MMEB-V2 result's headline)")
+        score = _fraction(path, doc, V2_METRIC)
     model = doc["model"]
     if not isinstance(model, str) or not model:
         raise InputFileError(path, "model must be a non-empty string")
@@ -95,8 +102,18 @@ def read_result(path: Path) -> Result | None:
     provenance = doc.get("data_provenance")
     data = provenance.get("kind") if isinstance(provenance, dict) else None
     data = data if isinstance(data, str) and data else UNRECORDED_PROTOCOL
-    return Result(path, info.benchmark, task, model, 100.0 * float(score), tie_rule, limit, protocol, data, _ties(doc),
-                  **data_fields(doc))
+    fields = data_fields(doc)
+    if v2:  # the counts are hit@1's, not the headline's (visual documents: NDCG): no intervals from them
+        fields["counts"] = None
+    return Result(path, info.benchmark, task, model, 100.0 * score, tie_rule, limit, protocol, data, _ties(doc),
+                  **fields)
+
+
+def _fraction(path: Path, doc: dict, key: str) -> float:
+    value = doc[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1 or math.isnan(value):
+        raise InputFileError(path, f"{key} must be a fraction in [0, 1], found {value!r}")
+    return float(value)
 
 
 def _ties(doc: dict) -> tuple[float, float] | None:
@@ -167,7 +184,7 @@ def _row(key: tuple[str, str, str, int | None, str], tasks: dict[str, Result]) -
         group=base,
         variant=plus + variant if plus else None,
         values=values,
-        averaging="mean-of-36-tasks" if benchmark == "mmeb" else "mean-of-5-datasets",
+        averaging=AVERAGING[benchmark],
         tasks_done=len(in_average & set(tasks)),
         tasks_total=len(in_average),
         limit=limit,
@@ -176,7 +193,14 @@ def _row(key: tuple[str, str, str, int | None, str], tasks: dict[str, Result]) -
         data=_least_official(r.data for r in tasks.values()),
         files=sorted(str(r.path) for r in tasks.values()),
         counts={t: r.counts for t, r in sorted(tasks.items()) if r.counts is not None},
-        tie_notes={t: f"{name} on {t}: ties at the top in {r.ties[0]:.1f}% of queries; expected P@1 {r.ties[1]:.1f} "
-                      "(ties broken at random; the official rule counts a tie with the gold as a hit)"
-                   for t, r in sorted(tasks.items()) if r.ties is not None},
+        tie_notes={t: _tie_note(benchmark, name, t, r.ties) for t, r in sorted(tasks.items()) if r.ties is not None},
     )
+
+
+def _tie_note(benchmark: str, model: str, task: str, ties: tuple[float, float]) -> str:
+    rate, expected = ties
+    if benchmark == MMEB_V2:
+        return (f"{model} on {task}: ties at the top in {rate:.1f}% of queries; hit@1 with ties broken at random "
+                f"{expected:.1f} (tied candidates are ordered as numpy's argsort orders them, as the official code does)")
+    return (f"{model} on {task}: ties at the top in {rate:.1f}% of queries; expected P@1 {expected:.1f} "
+            "(ties broken at random; the official rule counts a tie with the gold as a hit)")

@@ -9,15 +9,18 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from evaluators.tasks.catalog import (
+    ALL_TASKS,
     MMEB,
     MMEB_EXTRA_TASKS,
     MMEB_META_TASKS,
     MMEB_SAMPLE_PREFIX,
+    MMEB_V2,
     SCAR,
     SCAR_EXTRA_TASKS,
     averaged,
     is_custom_name,
 )
+from evaluators.tasks.mmeb_v2.board import COLUMNS as MMEB_V2_BOARD_COLUMNS
 
 OFFICIAL_PROTOCOL = "official"
 OFFICIAL_DATA = "official"
@@ -33,12 +36,19 @@ SCAR_DATASETS: tuple[str, ...] = tuple(t.name for t in averaged(SCAR))
 SCAR_COLUMNS: tuple[str, ...] = (*SCAR_DATASETS, OVERALL)
 MMEB_COLUMNS: tuple[str, ...] = (*MMEB_META_TASKS, IND, OOD, OVERALL)
 MMEB_TASK_NAMES: tuple[str, ...] = tuple(t.name for t in averaged(MMEB))
+# MMEB-V2: per group its meta-tasks then the group (Image-CLS ... Image, Video-CLS ... Video, VisDoc-VDRv1 ...
+# VisDoc), then Overall = the mean of the 78 tasks (evaluators.tasks.mmeb_v2.board)
+MMEB_V2_COLUMNS: tuple[str, ...] = MMEB_V2_BOARD_COLUMNS
+MMEB_V2_TASK_NAMES: tuple[str, ...] = tuple(t.name for t in averaged(MMEB_V2))
 # SCaR-shaped / MMEB tasks that run but belong to no average: shown apart from Overall.
 EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
     SCAR: tuple(t.name for t in SCAR_EXTRA_TASKS),
     MMEB: tuple(t.name for t in MMEB_EXTRA_TASKS),
+    MMEB_V2: tuple(t.name for t in ALL_TASKS.values() if t.benchmark == MMEB_V2 and not t.in_average),
 }
-SUMMARY_COLUMNS: dict[str, tuple[str, ...]] = {SCAR: SCAR_COLUMNS, MMEB: MMEB_COLUMNS}
+SUMMARY_COLUMNS: dict[str, tuple[str, ...]] = {SCAR: SCAR_COLUMNS, MMEB: MMEB_COLUMNS, MMEB_V2: MMEB_V2_COLUMNS}
+AVERAGING = {SCAR: "mean-of-5-datasets", MMEB: "mean-of-36-tasks", MMEB_V2: "mean-of-78-tasks"}  # measured rows
+assert MMEB_V2_COLUMNS[-1] == OVERALL
 
 
 SPLIT_MARK = "@"  # `<task>@<data>`: one of several data sets under one task name (evaluators.leaderboard.data_split)
@@ -62,12 +72,12 @@ FLAG_AVERAGED_DIFFERENTLY = "averaged-differently"  # the source's Overall is no
 
 @dataclass
 class Row:
-    benchmark: str  # "scar" | "mmeb"
+    benchmark: str  # "scar" | "mmeb" | "mmeb-v2"
     kind: str  # MEASURED | REPORTED
     model: str  # name as shown: published name, or registry name / HF id / local dir name
     group: str  # rows with the same group are listed together, base model first
     variant: str | None = None  # "+Crop", "+SCaR-train", "+crop" ...; None for the base model
-    values: dict[str, float] = field(default_factory=dict)  # column or task name -> percent
+    values: dict[str, float] = field(default_factory=dict)  # column or task name -> percent (MMEB-V2: its headline)
     averaging: str = ""  # how Overall was (or, for a source, is said to have been) computed
     source: dict[str, str] | None = None  # reported: paper, table, transcribed_from
     notes: list[str] = field(default_factory=list)  # footnote texts for flagged values

@@ -1,4 +1,4 @@
-"""Rows -> GitHub-flavoured Markdown: scar.md, mmeb.md, mmeb_tasks.md.
+"""Rows -> GitHub-flavoured Markdown: scar.md, mmeb.md, mmeb_tasks.md (mmeb_v2.md: evaluators.leaderboard.render_v2).
 
 Deterministic by construction (no dates, stable order), so the files can be golden-tested and diffed.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
-from evaluators.tasks.catalog import MMEB, MMEB_META_TASKS, SCAR, averaged
+from evaluators.tasks.catalog import MMEB, MMEB_META_TASKS, MMEB_V2, SCAR, averaged
 
 from evaluators.leaderboard.model import (
     EXTRA_COLUMNS,
@@ -88,9 +88,14 @@ def _labels(rows: Sequence[Row]) -> list[str]:
 
 _SYNTHETIC_NOTE = ("Scored on the offline MMEB sample (`--tasks mmeb-sample`): generated pictures and texts, a smoke test "
                    "of the pipeline that measures nothing about a model; never bold.")
+_SYNTHETIC_NOTES = {
+    MMEB_V2: "Scored on the MMEB-V2 fixture (`evaluators/tasks/mmeb_v2/fixture.py`: generated pictures, frames and "
+             "pages, made-up texts, a few queries per task): a smoke test of the pipeline that measures nothing about a "
+             "model, not comparable with any published number; never bold.",
+}
 
 
-def _source_cell(row: Row, notes: Footnotes) -> str:
+def source_cell(row: Row, notes: Footnotes) -> str:
     if row.kind == REPORTED:
         assert row.source is not None
         url = f" <{row.source['url']}>" if row.source.get("url") else ""
@@ -116,7 +121,7 @@ def _source_cell(row: Row, notes: Footnotes) -> str:
             "published numbers, never bold."
         )
     elif row.data == "synthetic":
-        cell += ", synthetic data" + notes.ref(_SYNTHETIC_NOTE)
+        cell += ", synthetic data" + notes.ref(_SYNTHETIC_NOTES.get(row.benchmark, _SYNTHETIC_NOTE))
     elif row.data not in (None, "official", "subsample"):
         cell += ", data unrecorded" + notes.ref("Result files that do not record where their data came from; never bold.")
     if row.tie_rule != "official":
@@ -145,12 +150,13 @@ def _best(rows: Sequence[Row], column: str) -> str | None:
     return max(shown, key=float) if len(shown) > 1 else None
 
 
-def _table(
+def markdown_table(
     rows: Sequence[Row],
     columns: Sequence[str],
     notes: Footnotes,
     cell_note: Callable[[Row, str], str] = lambda row, column: "",
     missing: Callable[[Row, str], str] = lambda row, column: DASH,
+    source: Callable[[Row, Footnotes], str] = source_cell,
 ) -> list[str]:
     best = {c: _best(rows, c) for c in columns}
     lines = [
@@ -158,7 +164,7 @@ def _table(
         "|" + "|".join([":--", ":--", *(["--:"] * len(columns))]) + "|",
     ]
     for label, row in zip(_labels(rows), rows):
-        cells = [label, _source_cell(row, notes)]
+        cells = [label, source(row, notes)]
         for column in columns:
             if column not in row.values:
                 cells.append(missing(row, column))
@@ -231,13 +237,13 @@ def render_summary(rows: Sequence[Row], benchmark: str) -> str:
     aside = ordered(r for r in rows if r.benchmark == benchmark and any(c in r.values for c in extras))
     parts = [_INTRO[benchmark], _LEGEND]
     if main:
-        parts.append("\n".join(_table(main, columns, notes, _overall_note(notes), _partial_overall)))
+        parts.append("\n".join(markdown_table(main, columns, notes, _overall_note(notes), _partial_overall)))
     else:
         parts.append(f"No {benchmark.upper() if benchmark == MMEB else 'SCaR'} results yet.")
     if aside:
         parts.append("## Not in any average\n\n" + _EXTRAS_INTRO[benchmark])
         present = [c for c in extras if any(c in r.values for r in aside)]
-        parts.append("\n".join(_table(aside, present, notes)))
+        parts.append("\n".join(markdown_table(aside, present, notes)))
     if notes.texts:
         parts.append(notes.render())
     return "\n\n".join(parts) + "\n"
@@ -264,19 +270,19 @@ def render_mmeb_tasks(rows: Sequence[Row]) -> str:
         here = [r for r in measured if any(t.name in r.values for t in members)]
         parts.append(f"## {meta} ({len(members)} tasks)\n\nIND: {ind}. OOD: {ood}.")
         if here:
-            parts.append("\n".join(_table(here, [*(t.name for t in members), meta], notes)))
+            parts.append("\n".join(markdown_table(here, [*(t.name for t in members), meta], notes)))
         else:
             parts.append(f"No measured {meta} tasks yet.")
     extra = [r for r in measured if any(c in r.values for c in EXTRA_COLUMNS[MMEB])]
     if extra:
         present = [c for c in EXTRA_COLUMNS[MMEB] if any(c in r.values for r in extra)]
         parts.append("## Not in any average\n\n" + _EXTRAS_INTRO[MMEB])
-        parts.append("\n".join(_table(extra, present, notes)))
+        parts.append("\n".join(markdown_table(extra, present, notes)))
     if notes.texts:
         parts.append(notes.render())
     return "\n\n".join(parts) + "\n"
 
 
 def table_rows(rows: Sequence[Row]) -> list[Row]:
-    """All rows in the order the tables show them: SCaR first, then MMEB."""
-    return [*ordered(r for r in rows if r.benchmark == SCAR), *ordered(r for r in rows if r.benchmark == MMEB)]
+    """All rows in the order the tables show them: SCaR first, then MMEB, then MMEB-V2."""
+    return [row for bench in (SCAR, MMEB, MMEB_V2) for row in ordered(r for r in rows if r.benchmark == bench)]

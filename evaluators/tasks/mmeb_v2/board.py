@@ -1,7 +1,10 @@
-"""The MMEB-V2 leaderboard table: image, video, visual documents, overall and the meta-task columns, with
-published rows (marked `reported`, each citing its source) beside measured ones (`measured`, from a run's
-summary.json `mmeb-v2` block). Scores in percent, averages as `aggregate` computes them (Overall: the mean
-of the 78 tasks); an incomplete row shows a dash where a mean would be of fewer tasks.
+"""The MMEB-V2 board as data: its summary columns, the tasks each one averages, a score set's values under
+those names, and the published per-task scores.
+
+Columns in the paper's order: per group its meta-tasks, then the group's mean, then Overall (the mean of
+the 78 tasks, as `aggregate` computes it: VLM2Vec-V2-2B 64.9 / 34.6 / 65.4 and 58.0, the paper's figures).
+A column whose tasks are not all present has no value. The leaderboard (`scar leaderboard`, mmeb_v2.md)
+renders them beside measured runs.
 
 Published rows come from the official score files (`data/reported.json`, extracted by
 tests/parity/mmeb_v2/extract_reported.py); release `v2.0.0` is the one the VLM2Vec-V2 paper reports.
@@ -11,42 +14,61 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from evaluators.tasks.mmeb_v2.aggregate import aggregate
-from evaluators.tasks.mmeb_v2.catalog import GROUPS, META_TASKS
+from evaluators.tasks.mmeb_v2.catalog import GROUPS, META_TASKS, PREFIX, SCORED
 
+PAPER_RELEASE = "v2.0.0"  # the official score files the paper's tables were made from
+OFFICIAL_COMMIT = "6e1e1d42d4cba85ae4db4d3f7a25cba2465d1e16"
+OVERALL = "Overall"
 GROUP_TITLES = {"image": "Image", "video": "Video", "visdoc": "VisDoc"}
 SHORT = {"Classification": "CLS", "QA": "QA", "Retrieval": "RET", "Grounding": "GD", "Moment Retrieval": "MRET",
          "ViDoRe-V1": "VDRv1", "ViDoRe-V2": "VDRv2", "VisRAG": "VR", "OOD": "OOD"}
 
 
-def reported(release: str | None = "v2.0.0") -> list[dict[str, Any]]:
+def meta_column(group: str, meta: str) -> str:
+    """`Image-CLS`, `Video-MRET`, `VisDoc-VDRv1`, ..."""
+    return f"{GROUP_TITLES[group]}-{SHORT[meta]}"
+
+
+def _column_tasks() -> dict[str, tuple[str, ...]]:
+    columns: dict[str, tuple[str, ...]] = {}
+    for group in GROUPS:
+        for meta in META_TASKS[group]:
+            columns[meta_column(group, meta)] = tuple(s.task_name for s in SCORED
+                                                      if s.group == group and s.meta_task == meta)
+        columns[GROUP_TITLES[group]] = tuple(s.task_name for s in SCORED if s.group == group)
+    columns[OVERALL] = tuple(s.task_name for s in SCORED)
+    return columns
+
+
+# summary column -> the tasks it averages (`mmeb-v2/<official name>`, as results name them)
+COLUMN_TASKS: dict[str, tuple[str, ...]] = _column_tasks()
+COLUMNS: tuple[str, ...] = tuple(COLUMN_TASKS)
+
+
+def summary_values(scores: Mapping[str, float]) -> dict[str, float | None]:
+    """Task name (`mmeb-v2/<name>` or the official name) -> score, into every summary column (on the scale
+    of the input; None where a task of the column is missing)."""
+    block = aggregate(scores)
+    values: dict[str, float | None] = {}
+    for group in GROUPS:
+        for meta in META_TASKS[group]:
+            values[meta_column(group, meta)] = block["groups"][group]["meta"][meta]
+        values[GROUP_TITLES[group]] = block["groups"][group]["score"]
+    values[OVERALL] = block["overall"]
+    return values
+
+
+def reported(release: str | None = PAPER_RELEASE) -> list[dict[str, Any]]:
+    """The official score files' rows of `release` (None: every release): model, release, source, paper and
+    `scores` (official task name -> headline score, a fraction)."""
     data = json.loads(resources.files("evaluators.tasks.mmeb_v2").joinpath("data/reported.json").read_text())
     return [r for r in data["rows"] if release in (None, r["release"])]
 
 
-def columns() -> list[str]:
-    cols = ["Model", "Kind", "Overall"] + [GROUP_TITLES[g] for g in GROUPS]
-    cols += [f"{GROUP_TITLES[g]}-{SHORT[m]}" for g in GROUPS for m in META_TASKS[g]]
-    return cols + ["Source"]
-
-
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f}"
-
-
-def row(model: str, kind: str, block: Mapping[str, Any], source: str) -> list[str]:
-    cells = [model, kind, _pct(block["overall"])] + [_pct(block["groups"][g]["score"]) for g in GROUPS]
-    cells += [_pct(block["groups"][g]["meta"][m]) for g in GROUPS for m in META_TASKS[g]]
-    return cells + [source]
-
-
-def table(measured: Iterable[tuple[str, Mapping[str, Any], str]] = (), release: str | None = "v2.0.0") -> str:
-    """Markdown: the published rows of `release`, then each (model, summary `mmeb-v2` block, source) measured."""
-    rows = [row(r["model"], "reported", aggregate(r["scores"]), r["source"]) for r in reported(release)]
-    rows += [row(model, "measured", block, source) for model, block, source in measured]
-    rows.sort(key=lambda cells: -float(cells[2]) if cells[2] != "–" else 1.0)
-    head = columns()
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in rows])
+def reported_scores(row: Mapping[str, Any]) -> dict[str, float]:
+    """A published row's scored tasks as results name them, in percent."""
+    scored = {s.name for s in SCORED}
+    return {PREFIX + name: 100.0 * float(v) for name, v in row["scores"].items() if name in scored}
