@@ -65,3 +65,10 @@ def test_leaderboard_shows_the_fixture_run_apart_and_averages_as_the_official_re
     cells = [c.strip() for c in line.strip("| ").split(" | ")]
     assert len(records) == 78 and [cells[6], cells[11], cells[16]] == [f"{v:.1f}" for v in expected]
     assert cells[17] == f"{overall:.1f}"
+
+
+def test_the_eval_warning_names_the_fixture(run: Path) -> None:
+    from evaluators.tasks.provenance import describe
+
+    record = json.loads((run / "mmeb-v2_Breakfast.json").read_text())
+    assert describe(record["data_provenance"]) == "synthetic data (the MMEB-V2 fixture), a smoke test only"

@@ -85,5 +85,6 @@ def describe(record: dict[str, Any]) -> str:
     if kind == MODIFIED:
         return f"not the official release ({record.get('why') or 'not named like it'})"
     if kind == SYNTHETIC:
-        return "synthetic data (the offline MMEB sample), a smoke test only"
+        what = "the MMEB-V2 fixture" if record.get("layout") == "mmeb-v2" else "the offline MMEB sample"
+        return f"synthetic data ({what}), a smoke test only"
     return str(kind)
