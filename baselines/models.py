@@ -1,5 +1,5 @@
-"""Registrations of the baselines, as data: CLIP, OpenCLIP, SigLIP and VLM2Vec (read by name by
-evaluators.models.registry; `FAMILIES` serve `--family F` for local folders and hub ids).
+"""Registrations of the baselines, as data: CLIP, OpenCLIP, SigLIP, VLM2Vec (V1) and VLM2Vec-V2 (read by name
+by evaluators.models.registry; `FAMILIES` serve `--family F` for local folders and hub ids).
 
 This module imports no model code (no torch): `scar models` lists them without loading anything.
 
@@ -35,6 +35,31 @@ def _vlm2vec(size: str) -> ModelSpec:
     )
 
 
+# VLM2Vec-V2 (TIGER-AI-Lab/VLM2Vec 6e1e1d4): the checkpoint its README releases and its eval scripts score
+# (`experiments/public/eval/eval_1gpu.sh`: `VLM2Vec/VLM2Vec-V2.0`, backbone qwen2_vl, `--pooling eos --normalize
+# true`), with the eval's data arguments: no pre-resize (`image_resolution` None: the original picture) and the
+# processor's pixel limits `resize_min_pixels` 28*28*4 .. `resize_max_pixels` 28*28*1280 (`src/arguments.py`).
+# Videos are read as videos (8 frames behind one <|video_pad|>) and pooled like every Qwen2-VL row here: the last
+# position's final, normed hidden state, L2-normalised (what `hidden_states[-1]` is on the transformers 4.52.3 the
+# official requirements pin; from 4.56 it is the state before the norm, VLM2Vec PR 213).
+V2_MIN_PIXELS = 28 * 28 * 4  # 3136
+V2_MAX_PIXELS = 28 * 28 * 1280  # 1003520
+
+
+def _vlm2vec_v2() -> ModelSpec:
+    return ModelSpec(
+        name="vlm2vec-v2-qwen2vl-2b",
+        family="vlm2vec",
+        hf_id="VLM2Vec/VLM2Vec-V2.0",
+        loader=VLM2VEC_LOADER,
+        defaults={"image_resolution": "original", "min_pixels": V2_MIN_PIXELS, "max_pixels": V2_MAX_PIXELS,
+                  "base_model": "Qwen/Qwen2-VL-2B-Instruct"},
+        default_region="boxtext",
+        summary="VLM2Vec-V2.0 on Qwen2-VL-2B (MMEB-V2): images at their own size within 3136..1003520 pixels, "
+                "videos as 8 frames, last-token embedding, box as text",
+    )
+
+
 MODELS = (
     _dual_encoder("clip-vit-l-14", "clip", "openai/clip-vit-large-patch14", 224,
                   "OpenAI CLIP ViT-L/14, 224 px; EOS-token text pooling, CLS image pooling, projection 768"),
@@ -45,4 +70,5 @@ MODELS = (
     _dual_encoder("siglip-so400m", "siglip", "google/siglip-so400m-patch14-384", 384,
                   "SigLIP So400m/14, 384 px; last-token text pooling (texts padded to 64), attention-pool image head, 1152-d"),
     *(_vlm2vec(size) for size in ("2b", "7b")),
+    _vlm2vec_v2(),
 )

@@ -11,9 +11,10 @@ from PIL import Image
 from baselines.tiny.qwen2vl import TINY_PIXELS, write_tiny_qwen2vl
 from baselines.vlm2vec import merge_adapter, resize_for_resolution
 from evaluators.models.protocol import Item
-from evaluators.models.registry import load_embedder, models
+from evaluators.models.registry import load_embedder, models, resolve
 
 TINY = {"min_pixels": TINY_PIXELS, "max_pixels": TINY_PIXELS}
+V2 = "vlm2vec-v2-qwen2vl-2b"
 
 
 @pytest.fixture(scope="module")
@@ -183,3 +184,54 @@ def test_long_padded_batches_run_one_row_length_at_a_time_on_a_cpu(ckpt, embedde
     split = embedder.encode(batch, len(batch))
     assert len(calls) == len({shape[1] for shape in calls}) > 1
     assert torch.allclose(split, padded, atol=1e-6)
+
+
+# ------------------------------------------------------------------ VLM2Vec-V2: the registration's settings
+
+
+def test_v2_registration_and_its_hub_id():
+    spec = models()[V2]
+    assert spec.hf_id == "VLM2Vec/VLM2Vec-V2.0" and spec.family == "vlm2vec" and spec.default_region == "boxtext"
+    assert spec.defaults == {"image_resolution": "original", "min_pixels": 3136, "max_pixels": 1003520,
+                             "base_model": "Qwen/Qwen2-VL-2B-Instruct"}
+    assert resolve("VLM2Vec/VLM2Vec-V2.0") == (spec, None)  # the hub id is the registration, settings and name
+    assert resolve("VLM2Vec/VLM2Vec-V2.0+crop", "vlm2vec") == (spec, "crop")
+    other, _ = resolve("VLM2Vec/VLM2Vec-V2.0", "clip")  # another family: a hub id loaded by that family, as before
+    assert other is not spec and other.name == "VLM2Vec/VLM2Vec-V2.0" and other.defaults == {}
+
+
+@pytest.fixture(scope="module")
+def v2(ckpt):
+    return load_embedder(V2, model_path=str(ckpt))  # the registered spec on the tiny weights: no network
+
+
+def test_v2_spec_passes_its_settings_through(ckpt, v2, tmp_path):
+    assert v2.info.name == f"{V2}+boxtext" and v2.info.protocol == "official" and v2.info.family == "vlm2vec"
+    options = v2.info.options
+    assert (options["image_resolution"], options["min_pixels"], options["max_pixels"]) == ("original", 3136, 1003520)
+    assert v2.size["shortest_edge"] == 3136 and v2.size["longest_edge"] == 1003520  # not the checkpoint's own limits
+    image = v2.prepare(Item(text="<|image_1|> Represent the given image.", image=str(ckpt / "red.png")))
+    assert image.image.size == (100, 80)  # the original picture, no 1344x1344 pre-resize
+    enc = v2.process([image])
+    assert int((enc["input_ids"][0] == v2.model.config.image_token_id).sum()) == 12  # 112x84 -> 4x3 merged tokens
+    frames = []
+    for i in range(3):
+        frames.append(str(tmp_path / f"f{i}.png"))
+        Image.new("RGB", (64, 48), (40 * i, 10, 200)).save(frames[-1])
+    video = v2.prepare(Item(text="<|image_1|> Represent the video.", image=frames[1], frames=tuple(frames)))
+    assert v2.reads_video and video.video and video.text.startswith("<|video_pad|>")
+    enc = v2.process([video])
+    assert int((enc["input_ids"][0] == v2.model.config.video_token_id).sum()) == 8  # 3 frames -> 2 x 4x4 / 4
+
+
+def test_v2_pools_the_last_tokens_post_norm_state(ckpt, v2):
+    captured = []
+    norm = v2.model.model.language_model.norm
+    handle = norm.register_forward_hook(lambda module, inputs, output: captured.append(output))
+    batch = [Item(text="a dog running across the grass"), Item(text="a red car", image=str(ckpt / "grad.png"))]
+    try:
+        out = v2.encode(batch, batch_size=2)
+    finally:
+        handle.remove()
+    expected = torch.nn.functional.normalize(captured[-1][:, -1].float(), dim=-1).cpu()
+    assert torch.allclose(out, expected, atol=1e-6)

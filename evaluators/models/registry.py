@@ -1,7 +1,8 @@
 """Models by name. A name may carry a region-variant suffix: `clip-vit-l-14+crop`.
 
 `load_embedder` is the one entry point the runner and the CLI use. `--model` takes
-  - a registered name (`scar models` lists them; `--include FILE` runs a file that registers more),
+  - a registered name (`scar models` lists them; `--include FILE` runs a file that registers more), or the
+    hub id of one (`VLM2Vec/VLM2Vec-V2.0`: that registration, its settings and its name),
   - a local directory or an HF hub id together with `--family` (`./my-clip+crop --family clip`), or
   - `package.module:Factory`, your own embedder's factory (evaluators.models.custom).
 
@@ -133,6 +134,9 @@ def resolve(name: str, family: str | None = None) -> tuple[ModelSpec, str | None
     base, variant = (name, None) if "+" in name and Path(name).is_dir() else split_variant(name)
     if base in _MODELS:
         return _MODELS[base], variant
+    registered = _by_hub_id(base, family)
+    if registered is not None:
+        return registered, variant
     if is_factory_spec(base) and not Path(base).exists():
         factory = import_factory(base)
         fam = family or CUSTOM_FAMILY
@@ -156,6 +160,16 @@ def resolve(name: str, family: str | None = None) -> tuple[ModelSpec, str | None
         name=shown, family=family, hf_id=base, loader=_FAMILY_LOADERS[family], default_region=_FAMILY_REGIONS.get(family)
     )
     return spec, variant
+
+
+def _by_hub_id(name: str, family: str | None) -> ModelSpec | None:
+    """The one registration whose hub id `name` is (given no --family, or its own family), so that
+    `--model VLM2Vec/VLM2Vec-V2.0` loads what `--model vlm2vec-v2-qwen2vl-2b` loads, with its settings. A local
+    directory is never one (its own files, whatever its name)."""
+    if Path(name).exists():
+        return None
+    matches = [s for s in _MODELS.values() if s.hf_id == name and family in (None, s.family)]
+    return matches[0] if len(matches) == 1 else None
 
 
 def default_dtype(device: str) -> str:
