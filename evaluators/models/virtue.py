@@ -9,6 +9,11 @@ stream (`evaluators.models.virtue_sam`) in `lm_inputs`:
 SAM's prompt comes from the item's own region (`box_xyxy`, `point_xy`, `mask_rle`, in original-image
 pixels): box = corners labelled 2/3, point = label 1, mask = SAM `mask_input` (our extension); none =
 the 3x3 grid of positive points. The region variant (default `boxtext`) still decides the text.
+SAM's image encoder sees the picture alone (only the prompt encoder and mask decoder see the prompt), so
+its output is kept per picture (`sam_cache`, a `evaluators.models.vision_cache.FeatureCache` keyed by the
+file's bytes, whatever changes the pixels, and the model's fingerprint; option `sam_cache_mb`, 0
+disables it) and reused by every later item showing that picture: another query, another prompt of
+the robustness suite. Exactly the numbers the encoder produced; only new pictures are encoded.
 
 Protocols (`protocol`, alias `virtue_compat`), against sony/virtue at 36d8a8b (paths under `codes/`;
 M = `src/model/vlm_backbone/qwen2_vl/modeling_qwen2_vl.py`):
@@ -54,7 +59,7 @@ from evaluators.models.protocol import OFFICIAL_PROTOCOL, PROTOCOLS, EmbedderInf
 from evaluators.models.qwen2vl import QWEN_IMAGE_TOKEN, Prepared, Qwen2VLEmbedder, later_call_positions
 from evaluators.models.qwen2vl_load import load_qwen2vl
 from evaluators.models.spec import ModelSpec
-from evaluators.models.vision_cache import DEFAULT_BUDGET_MB
+from evaluators.models.vision_cache import DEFAULT_BUDGET_MB, FeatureCache
 from evaluators.models.virtue_sam import (BOX_LABELS, CONNECTOR_FILE, PAD_LABEL, POINT_LABEL, SamPrompt,
                                    SegmentationStream, build_sam, grid_prompt, load_connector, mask_logits,
                                    resolve_sam_files)
@@ -117,11 +122,13 @@ def bos_token_id(config: Any) -> int:
 class VirtueEmbedder(Qwen2VLEmbedder):
     family = "virtue"
 
-    def __init__(self, *args: Any, stream: SegmentationStream, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, stream: SegmentationStream, sam_cache_mb: float = DEFAULT_BUDGET_MB,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         from sam2.utils.transforms import SAM2Transforms
 
         self.stream = stream
+        self.sam_cache = FeatureCache(sam_cache_mb)  # picture -> SAM image embedding (C, h, w), on the model's device
         self._sam_resize_normalise = SAM2Transforms(resolution=stream.size, mask_threshold=0.0).transforms
 
     needs_pixels = True  # the segmentation stream reads the processor's pixels of every image
@@ -136,11 +143,14 @@ class VirtueEmbedder(Qwen2VLEmbedder):
 
     reference_batch_size = REFERENCE_BATCH_SIZE
 
-    def sam_pixels(self, enc: dict[str, torch.Tensor]) -> torch.Tensor:
-        """SAM's input for every image of the batch, from the exact pixels the Qwen processor produced."""
+    def sam_pixels(self, enc: dict[str, torch.Tensor], slots: Sequence[int] | None = None) -> torch.Tensor:
+        """SAM's input for every image of the batch (or those at `slots`), from the exact pixels the Qwen
+        processor produced."""
         proc = self.processor.image_processor
         images = unpatchify(enc["pixel_values"].float(), enc["image_grid_thw"], proc.patch_size, proc.merge_size,
                             proc.temporal_patch_size)
+        if slots is not None:
+            images = [images[slot] for slot in slots]
         mean = torch.tensor(proc.image_mean, device=images[0].device).view(-1, 1, 1)
         std = torch.tensor(proc.image_std, device=images[0].device).view(-1, 1, 1)
         if not self.official:
@@ -152,10 +162,45 @@ class VirtueEmbedder(Qwen2VLEmbedder):
                              self.stream.mask_input_size)
                 for p, item in zip(prepared, items) if p.image is not None and p.original_size is not None]
 
+    def sam_key(self, item: Item) -> tuple | None:
+        """What identifies SAM's image embedding of `item`'s picture: the pixels the Qwen processor gives
+        (file bytes, a pixel-drawing region variant, resolution and processor limits) and the model
+        (its fingerprint: weights, dtype, protocol, options); None when not cached."""
+        if not self.sam_cache.enabled:
+            return None
+        picture = self.picture_key(item)
+        return None if picture is None else ("sam", self.info.fingerprint, *picture)
+
+    def sam_image_embeddings(self, prepared: Sequence[Prepared], items: Sequence[Item],
+                             enc: dict[str, torch.Tensor]) -> torch.Tensor:
+        """SAM's image embedding of every image row, in row order: a picture seen before from `sam_cache`,
+        each other picture through SAM's image encoder once (then cached)."""
+        keys = [self.sam_key(item) for p, item in zip(prepared, items) if p.image is not None]
+        found: dict[tuple, torch.Tensor] = {}
+        for key in dict.fromkeys(k for k in keys if k is not None):
+            entry = self.sam_cache.get(key)
+            if entry is not None:
+                found[key] = entry
+        first: dict[tuple, int] = {}  # picture -> the slot whose pixels are encoded for it
+        slots = []
+        for slot, key in enumerate(keys):
+            if key is None or (key not in found and key not in first):
+                slots.append(slot)
+                if key is not None:
+                    first[key] = slot
+        computed: dict[int, torch.Tensor] = {}
+        if slots:
+            pixels = self.sam_pixels(enc, slots).to(self.device, self.dtype)
+            computed = dict(zip(slots, self.stream.image_embeddings(pixels)))
+            for key, slot in first.items():
+                found[key] = computed[slot]
+                self.sam_cache.put(key, computed[slot].clone())  # its own storage, not a view of the batch's
+        return torch.stack([computed[slot] if key is None else found[key] for slot, key in enumerate(keys)])
+
     def segmentation_tokens(self, prepared: Sequence[Prepared], items: Sequence[Item],
                             enc: dict[str, torch.Tensor]) -> torch.Tensor:
-        pixels = self.sam_pixels(enc).to(self.device, self.dtype)
-        return self.stream(pixels, self.sam_prompts(prepared, items))
+        embeddings = self.sam_image_embeddings(prepared, items, enc)
+        return self.stream.tokens(embeddings, self.sam_prompts(prepared, items))
 
     def lm_inputs(self, items: Sequence[Item], prepared: Sequence[Prepared], enc: dict[str, torch.Tensor]
                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -204,7 +249,8 @@ def load_virtue(spec: ModelSpec, variant: str | None, device: str = "cpu", dtype
                 virtue_compat: str | None = None, sam_checkpoint: str | None = None, sam_config: str | None = None,
                 image_token: str = QWEN_IMAGE_TOKEN, min_pixels: int | None = VIRTUE_MIN_PIXELS,
                 max_pixels: int | None = VIRTUE_MAX_PIXELS, attn_implementation: str | None = None,
-                vision_cache_mb: float = DEFAULT_BUDGET_MB, **unused: Any) -> VirtueEmbedder:
+                vision_cache_mb: float = DEFAULT_BUDGET_MB, sam_cache_mb: float = DEFAULT_BUDGET_MB,
+                **unused: Any) -> VirtueEmbedder:
     if unused:
         raise ScarError(f"{spec.name}: unknown option(s) {', '.join(sorted(unused))}")
     if protocol is not None and virtue_compat is not None and protocol != virtue_compat:
@@ -233,4 +279,5 @@ def load_virtue(spec: ModelSpec, variant: str | None, device: str = "cpu", dtype
     info = EmbedderInfo(name=display_name(spec, variant), model_id=path, revision=revision or "",
                         family=spec.family, dtype=dtype, device=device, options=options, protocol=protocol)
     return VirtueEmbedder(info.name, model, processor, info, variant, image_resolution, image_token, min_pixels,
-                          max_pixels, protocol=protocol, stream=stream, vision_cache_mb=vision_cache_mb)
+                          max_pixels, protocol=protocol, stream=stream, vision_cache_mb=vision_cache_mb,
+                          sam_cache_mb=sam_cache_mb)
