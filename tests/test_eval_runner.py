@@ -235,9 +235,11 @@ def test_batch_dependent_models_get_the_reference_batches(tmp_path):
     ]
     assert [s.summary.precision_at_1 for s in scores] == pytest.approx([expected["N24News"], expected["MSCOCO_t2i"]])
     assert stats.encoded == 11 and "reference" in stats.batching
+    assert (stats.text_encoded, stats.text_cached) == (5, 0)  # N24News' candidates, MSCOCO_t2i's queries
     again = load_embedder(TEST_MODEL, batch_dependent=True)
     rescored, restats = evaluate(again, tasks, tmp_path / "cache", batch_size=16, progress=False)
     assert again.batches == [] and restats.encoded == 0 and restats.cached == 11
+    assert (restats.text_encoded, restats.text_cached) == (0, 5)
     assert [s.summary.precision_at_1 for s in rescored] == [s.summary.precision_at_1 for s in scores]
 
 
