@@ -9,7 +9,9 @@ import torch
 from PIL import Image
 
 from baselines.tiny.qwen2vl import TINY_PIXELS, write_tiny_virtue
+from evaluators.models import qwen2vl
 from evaluators.models.protocol import Item
+from evaluators.models.regions import load_image
 from evaluators.models.registry import load_embedder
 from evaluators.robustness.geometry import encode
 
@@ -66,8 +68,11 @@ def test_cached_sam_embeddings_give_the_same_embeddings_bit_for_bit(ckpt, protoc
     assert torch.equal(cached.encode(first, len(first)), references[0])
     assert cached_rows == [2]  # pictures a and b, once each
     assert (cached.sam_cache.hits, cached.sam_cache.misses) == (0, 2)
+    decodes = []
+    monkeypatch.setattr(qwen2vl, "load_image", lambda path: decodes.append(path) or load_image(path))
     assert torch.equal(cached.encode(second, len(second)), references[1])  # new prompts, cached pictures
     assert cached_rows == [2] and (cached.sam_cache.hits, cached.sam_cache.misses) == (2, 2)
+    assert decodes == []  # tower output and SAM embedding cached: the pictures are not even processed
     assert torch.equal(cached.encode(first[::-1], 3).flip(0), plain.encode(first[::-1], 3).flip(0))
 
 
@@ -85,6 +90,17 @@ def test_sam_keys_follow_the_pixels_and_the_model(ckpt):
     assert boxtext.sam_key(Item(text="no image")) is None
     off = load_embedder(str(ckpt), family="virtue", sam_cache_mb=0, **TINY)
     assert not off.sam_cache.enabled and off.sam_key(box) is None
+
+
+def test_a_picture_gone_from_the_cache_before_its_batch_runs_is_prepared_again(ckpt):
+    batch = batch_of(ckpt)
+    reference = load_embedder(str(ckpt), family="virtue", protocol="fixed", sam_cache_mb=0, **TINY).encode(batch, 9)
+    cached = load_embedder(str(ckpt), family="virtue", protocol="fixed", **TINY)
+    cached.encode(batch, 9)
+    prepared = cached.prepare_batch(batch)  # every picture cached: no pixels
+    assert all(p.slot is None for p in prepared[1] if p.shows_image)
+    cached.sam_cache.clear()
+    assert torch.equal(cached.forward_batch(prepared), reference)  # prepared again, in full
 
 
 def test_a_small_budget_keeps_the_last_pictures_and_stays_exact(ckpt, monkeypatch):
