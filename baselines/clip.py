@@ -296,6 +296,7 @@ class DualEncoderEmbedder(UsesImageWorkers):
         for row, key in zip(batch.image_rows, batch.pictures):
             if row in by_row and key is not None:
                 self.image_cache.put(key, by_row[row])
+                self.image_cache.misses += 1  # a picture through the tower (its other rows count as hits)
                 self._promised.discard(key)
         out = []
         for row, key in zip(batch.image_rows, batch.pictures):

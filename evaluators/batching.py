@@ -7,6 +7,11 @@ holds texts of similar length (little padding), `TEXT_BATCH_FACTOR` times as man
 items (a text costs a small fraction of an image: bigger batches, fewer calls).
 
 `reference_batches`: the reference code's own batches, for models whose embeddings depend on their batch.
+Each batch is encoded whole and alone, so only their contents matter, not their order: tasks on the
+same data (the robustness suite's levels of one task: the same queries under other prompts) take
+turns, one batch each, so the batches showing the same pictures run close together and a model's
+per-picture caches (image tower, SAM image encoder, decoded files) hold them however many pictures
+the task has. Tasks on other data keep their order (plain `scar eval` runs its batches as listed).
 
 An official VIRTUE embedding depends on the longest row of its batch (see `evaluators.models.virtue`), so it
 can only be reproduced by encoding the batches the official eval encodes: per task, queries in dataset
@@ -21,7 +26,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Hashable, Iterable, Sequence
 
 from PIL import Image
 
@@ -103,7 +108,7 @@ def reference_batches(tasks: Sequence[LoadedTask], batch_size: int, skip: set[st
 
     Queries with an image in `skip` (images that failed to open, with --skip-bad) are left out, as if
     the task did not have them."""
-    batches: list[Batch] = []
+    per_task: list[list[Batch]] = []
     keys: list[TaskKeys] = []
     for task in tasks:
         task_keys = TaskKeys()
@@ -120,6 +125,19 @@ def reference_batches(tasks: Sequence[LoadedTask], batch_size: int, skip: set[st
         for batch in candidate_batches:
             for cache_key, item in zip(batch.keys, batch.items):
                 task_keys.candidates[item.key()] = cache_key
-        batches += query_batches + candidate_batches
+        per_task.append(query_batches + candidate_batches)
         keys.append(task_keys)
-    return batches, keys
+    return take_turns(per_task, [(task.name, task.fingerprint) for task in tasks]), keys
+
+
+def take_turns(per_task: Sequence[list[Batch]], data: Sequence[Hashable]) -> list[Batch]:
+    """Every task's batches, tasks with the same `data` key taking turns (batch 0 of each, then batch 1
+    of each, ...); groups in order of first appearance, a task alone keeps its own order."""
+    groups: dict[Hashable, list[list[Batch]]] = {}
+    for batches, key in zip(per_task, data):
+        groups.setdefault(key, []).append(batches)
+    out: list[Batch] = []
+    for group in groups.values():
+        for index in range(max((len(batches) for batches in group), default=0)):
+            out += [batches[index] for batches in group if index < len(batches)]
+    return out

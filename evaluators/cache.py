@@ -81,6 +81,10 @@ class EmbeddingCache:
     def __len__(self) -> int:
         return len(self._where)
 
+    def keys(self) -> list[str]:
+        """Every key with a record, in the order they were found."""
+        return list(self._where)
+
     def missing(self, keys: Iterable[str]) -> list[str]:
         """The keys to (re-)encode: absent ones, and present ones whose record fails verification."""
         keys = list(keys)

@@ -81,6 +81,8 @@ class EncodeStats:
     unique: int = 0
     cached: int = 0  # found in the cache at start
     encoded: int = 0  # computed in this run (all ranks)
+    text_cached: int = 0  # of `cached`: text-only items (their text embedding reused)
+    text_encoded: int = 0  # text-only items the cache lacked (planned for encoding)
     repaired: int = 0  # corrupt cache records found, dropped and encoded again
     encode_seconds: float = 0.0  # time inside Embedder.encode on rank 0
     bad_images: dict[str, str] = field(default_factory=dict)
@@ -195,6 +197,8 @@ def encode_missing(
     stats.repaired = cache.corrupt_records if ctx.is_main and cache is not None else 0
     todo = distributed.broadcast(todo, ctx)
     stats.cached = len(ordered_keys) - len(todo)
+    stats.text_encoded = sum(items[k].image is None for k in todo)
+    stats.text_cached = sum(items[k].image is None for k in ordered_keys) - stats.text_encoded
     batches = plan_batches(items, todo, batch_size)[ctx.rank :: ctx.world_size]  # strided: similar cost per rank
     rounds = distributed.all_max(len(batches), ctx)
     bar = tqdm(total=len(todo), desc=f"encode ({embedder.name})", unit="item", disable=not (progress and ctx.is_main))
@@ -244,6 +248,9 @@ def encode_reference_batches(
     todo = distributed.broadcast(todo, ctx)
     total = sum(len(b.keys) for b in batches)
     stats.cached = total - sum(len(batches[i].keys) for i in todo)
+    texts = [sum(item.image is None for item in batch.items) for batch in batches]
+    stats.text_encoded = sum(texts[i] for i in todo)
+    stats.text_cached = sum(texts) - stats.text_encoded
     mine = todo[ctx.rank :: ctx.world_size]
     rounds = distributed.all_max(len(mine), ctx)
     bar = tqdm(total=sum(len(batches[i].keys) for i in todo), desc=f"encode ({embedder.name})", unit="item",

@@ -235,10 +235,34 @@ def test_batch_dependent_models_get_the_reference_batches(tmp_path):
     ]
     assert [s.summary.precision_at_1 for s in scores] == pytest.approx([expected["N24News"], expected["MSCOCO_t2i"]])
     assert stats.encoded == 11 and "reference" in stats.batching
+    assert (stats.text_encoded, stats.text_cached) == (5, 0)  # N24News' candidates, MSCOCO_t2i's queries
     again = load_embedder(TEST_MODEL, batch_dependent=True)
     rescored, restats = evaluate(again, tasks, tmp_path / "cache", batch_size=16, progress=False)
     assert again.batches == [] and restats.encoded == 0 and restats.cached == 11
+    assert (restats.text_encoded, restats.text_cached) == (0, 5)
     assert [s.summary.precision_at_1 for s in rescored] == [s.summary.precision_at_1 for s in scores]
+
+
+def test_reference_batches_of_tasks_on_the_same_data_take_turns(tmp_path):
+    """The robustness suite's levels of one task (same name and data) run batch 0 of each, then batch 1
+    of each, ...: the batches showing the same pictures close together. Other tasks keep their order,
+    and every batch's contents and cache keys stay what they were."""
+    from dataclasses import replace
+
+    from evaluators.batching import reference_batches
+    from evaluators.task_selection import load_tasks, select_tasks
+
+    mmeb_fixture(tmp_path / "mmeb")
+    news, coco = load_tasks(select_tasks("N24News,MSCOCO_t2i"), mmeb_root=tmp_path / "mmeb", progress=False)
+    level = replace(news, queries=[replace(q, item=replace(q.item, text=q.item.text + " (again)"))
+                                   for q in news.queries])  # the same data under other prompts
+    alone = {id(t): reference_batches([t], 2)[0] for t in (news, level, coco)}
+    batches, keys = reference_batches([news, coco, level], 2)
+    a, b, c = alone[id(news)], alone[id(level)], alone[id(coco)]
+    assert len(a) == len(b) == 4
+    assert batches == [a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3], *c]
+    assert keys == [reference_batches([t], 2)[1][0] for t in (news, coco, level)]
+    assert reference_batches([news, coco], 2)[0] == [*a, *c]  # plain scar eval: as listed
 
 
 def test_batches_group_each_picture_and_sort_texts_by_length(tmp_path):

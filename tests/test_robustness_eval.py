@@ -70,7 +70,11 @@ def test_clean_level_is_plain_scar_eval_pick_for_pick_and_every_level_is_written
     summary = json.loads((folder / "summary.json").read_text())
     reuse = summary["reuse"]
     assert reuse["distinct_candidate_items"] <= reuse["cached_items"]  # no candidate text encoded twice
+    assert reuse["text_cached"] == reuse["distinct_candidate_items"] and reuse["text_encoded"] == 0
     assert reuse["encoded_items"] <= reuse["distinct_query_items"]
+    # a crop is a new picture per prompt (the tower runs per prompt), but each file is decoded once
+    assert reuse["tower_reused"] == 0 and reuse["tower_computed"] == reuse["encoded_items"]
+    assert reuse["decoded"] <= reuse["pictures"] and reuse["decodes_reused"] >= reuse["encoded_items"] - reuse["pictures"]
     assert summary["cost"]["levels"] == len(DEFAULT_SUITE) and "definition" in summary
     assert summary["robustness"] == pytest.approx(record["robustness"])
 
@@ -153,18 +157,46 @@ def test_browse_draws_the_perturbed_prompts_of_a_run(demo, tmp_path: Path, capsy
     assert len(err) == 1 and str(bad) in err[0] and "line 1" in err[0]
 
 
+def _embeddings(out: Path) -> dict[str, bytes]:
+    """Every embedding a run's cache holds, by cache key, as raw float32 bytes."""
+    from evaluators.cache import EmbeddingCache
+
+    (folder,) = [p for p in (out / ".embed-cache").iterdir() if p.is_dir()]
+    cache = EmbeddingCache(folder.parent, folder.name)
+    keys = cache.keys()
+    return dict(zip(keys, (row.tobytes() for row in cache.get(keys))))
+
+
 @pytest.mark.slow
-def test_tiny_virtue_takes_box_and_point_through_sam_and_its_clean_level_is_scar_eval(demo, tmp_path: Path) -> None:
+@pytest.mark.parametrize("protocol", ["official", "fixed"])
+def test_tiny_virtue_takes_box_and_point_through_sam_and_reuses_each_picture_exactly(demo, tmp_path: Path,
+                                                                                    protocol: str) -> None:
     from baselines.tiny.qwen2vl import write_tiny_virtue
 
     model = str(write_tiny_virtue(tmp_path / "virtue"))
-    assert _eval(demo, model, tmp_path / "plain", "--limit", "2", family="virtue") == 0
-    assert _eval(demo, model, tmp_path / "robust", "--limit", "2", "--robustness", family="virtue") == 0
+    common = ("--limit", "2", "--protocol", protocol)
+    uncached = ("--model-option", "sam_cache_mb=0", "--model-option", "vision_cache_mb=0")
+    assert _eval(demo, model, tmp_path / "plain", *common, family="virtue") == 0
+    assert _eval(demo, model, tmp_path / "robust", *common, "--robustness", family="virtue") == 0
+    assert _eval(demo, model, tmp_path / "uncached", *common, *uncached, "--robustness", family="virtue") == 0
     plain = _jsonl(next((tmp_path / "plain").glob("*/*/Demo.predictions.jsonl")))
     folder = _suite_dir(tmp_path / "robust")
-    clean = [r for r in _jsonl(folder / "Demo.predictions.jsonl") if r["level"] == REFERENCE]
+    rows = _jsonl(folder / "Demo.predictions.jsonl")
+    clean = [r for r in rows if r["level"] == REFERENCE]
     assert [r["ranking"] for r in clean] == [p["ranking"] for p in plain]
+    # every level's every embedding is the one computed with no picture reused, bit for bit
+    cached, reference = _embeddings(tmp_path / "robust"), _embeddings(tmp_path / "uncached")
+    assert cached.keys() == reference.keys() and cached == reference
+    assert rows == _jsonl(_suite_dir(tmp_path / "uncached") / "Demo.predictions.jsonl")
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["kinds"]["box"]["how"] == summary["kinds"]["point"]["how"] == "native prompt (SAM)"
-    assert "does not pass masks to SAM" in summary["kinds"]["mask"]["how"]
-    assert summary["reuse"]["tower_reused"] > 0  # the Qwen2-VL tower ran once per picture across levels
+    if protocol == "official":
+        assert "does not pass masks to SAM" in summary["kinds"]["mask"]["how"]
+    reuse = summary["reuse"]
+    # the clean run saw every picture: across all levels, the Qwen2-VL tower and SAM's image encoder
+    # never ran again, and no picture was decoded (nor processed) again
+    assert reuse["tower_reused"] > 0 and reuse["tower_computed"] == 0
+    assert reuse["sam_reused"] > 0 and reuse["sam_computed"] == 0
+    assert reuse["decoded"] == 0 and reuse["decodes_reused"] == 0
+    off = json.loads((_suite_dir(tmp_path / "uncached") / "summary.json").read_text())["reuse"]
+    assert "sam_reused" not in off or off["sam_reused"] == 0

@@ -127,18 +127,25 @@ def test_qwen2vl_picture_evicted_before_its_batch_runs(qwen_dir, pictures):
     assert torch.allclose(torch.cat(out), reference, atol=1e-6)
 
 
-def test_virtue_still_processes_every_image_but_runs_the_tower_once(tmp_path, pictures, monkeypatch):
+@pytest.mark.parametrize("protocol", ["official", "fixed"])
+def test_virtue_processes_each_picture_once_while_it_keeps_sam_embeddings(tmp_path, pictures, monkeypatch, protocol):
     from baselines.tiny.qwen2vl import write_tiny_virtue
 
     ckpt = write_tiny_virtue(tmp_path / "virtue", seed=0)
-    batch = [it for it in items(pictures) if it.image is not None][:3]
-    fixed = {"protocol": "fixed", **TINY}
-    reference = load_embedder(str(ckpt), family="virtue", vision_cache_mb=0, **fixed).encode(batch, 3)
-    cached = load_embedder(str(ckpt), family="virtue", **fixed)
+    batch = [it for it in items(pictures) if it.image is not None][:3]  # a, a (another question), b
+    options = {"protocol": protocol, **TINY}
+    reference = load_embedder(str(ckpt), family="virtue", vision_cache_mb=0, sam_cache_mb=0, **options).encode(batch, 3)
+    cached = load_embedder(str(ckpt), family="virtue", **options)
     tower = count_calls(monkeypatch, cached, "tower")
     decodes = count_calls(monkeypatch, qwen2vl_module, "load_image")
     assert torch.equal(cached.encode(batch, 3), reference)
-    assert len(decodes) == 3 and len(tower) == 1  # SAM needs every image's pixels; the tower ran for a and b
+    assert len(decodes) == 2 and len(tower) == 1  # pictures a and b: processed once, through the tower once
+    assert torch.equal(cached.encode(batch, 3), reference)  # both cached: nothing decoded or processed
+    assert len(decodes) == 2 and len(tower) == 1
+    # SAM's embeddings not kept: SAM needs every image's pixels, the tower still runs once per picture
+    no_sam = load_embedder(str(ckpt), family="virtue", sam_cache_mb=0, **options)
+    tower = count_calls(monkeypatch, no_sam, "tower")
+    assert torch.equal(no_sam.encode(batch, 3), reference) and len(decodes) == 5 and len(tower) == 1
 
 
 def test_clip_cached_image_features_give_the_same_embeddings(tmp_path, pictures, monkeypatch):

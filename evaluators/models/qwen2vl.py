@@ -34,10 +34,11 @@ is shown the item's `image`, the middle frame, instead.
 The vision tower runs once per picture (`evaluators.models.vision_cache`): its output is kept, by the file's
 bytes and the region drawing, and reused for every later item showing that picture (another question,
 another instruction, another task), exactly as computed. Where the model needs nothing but the tower's
-output from an image (`needs_pixels` False: VLM2Vec), such an item's image is not even decoded again:
-its image-pad run is expanded to the known grid and the text tokenised alone, which gives the
-processor's very token ids. VIRTUE's segmentation stream reads the processor's pixels, so there every
-image is still processed and only the tower is skipped. Option `vision_cache_mb` (0 disables).
+output from an image (`needs_pixels` False: VLM2Vec; VIRTUE while it keeps SAM's image embeddings
+too), such an item's image is not even decoded again: its image-pad run is expanded to the known grid
+and the text tokenised alone, which gives the processor's very token ids. A subclass decides which
+pictures count as known (`known_grid`: VIRTUE's need SAM's embedding cached as well) and gives the
+image's size where it needs it without the pixels (`frame_size`). Option `vision_cache_mb` (0 disables).
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ class PicturePipeline:
 class Qwen2VLEmbedder(UsesImageWorkers):
     family = "vlm2vec"
     batch_dependent = False
-    needs_pixels = False  # True: every image row needs its processed pixels (VIRTUE's SAM reads them)
+    needs_pixels = False  # True: every image row needs its processed pixels (VIRTUE's SAM, uncached, reads them)
     reads_video = True  # an item with frames is shown as a video; False: its middle frame, as an image
     video_token = QWEN_VIDEO_TOKEN
 
@@ -353,7 +354,7 @@ class Qwen2VLEmbedder(UsesImageWorkers):
             _, text = apply_region(None, item.text, item, self.variant)
             video = self.shows_video(item)
             p = Prepared(text=self.text_with_image(text, self.video_token if video else None), image=None,
-                         original_size=None, picture=key, grid=self.known_grid(key), video=video)
+                         original_size=self.frame_size(item), picture=key, grid=self.known_grid(key), video=video)
             if p.grid is None:
                 if key not in slots:
                     slots[key] = len(fresh)
@@ -394,6 +395,10 @@ class Qwen2VLEmbedder(UsesImageWorkers):
         if self.shows_video(item):
             return video_key(item, (self.image_resolution, size))
         return picture_key(item, self.variant, (self.image_resolution, size))
+
+    def frame_size(self, item: Item) -> tuple[int, int] | None:
+        """(w, h) of `item`'s image file for a row prepared without decoding it; None: not needed here."""
+        return None
 
     def known_grid(self, picture: tuple | None) -> tuple[int, int, int] | None:
         """The patch grid of a picture whose tower output is cached or promised, else None."""

@@ -14,7 +14,8 @@ Which box a variant uses (`region_box`):
 "Referring object point: (x, y)".
 
 Items without a region (SCaR candidates, all of MMEB) come back unchanged for every variant.
-All functions work on copies and never modify the input image.
+All functions work on copies and never modify the input image. `load_image` decodes a file once while
+it is reused (`evaluators.models.decoded`: a bounded LRU of decoded pictures, handing out copies).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from evaluators.models.decoded import PICTURES
 from evaluators.models.protocol import Item
 from scar.core.errors import InputFileError, ScarError
 
@@ -51,7 +53,13 @@ def check_variant(variant: str | None) -> None:
 
 
 def load_image(path: str) -> Image.Image:
-    """The image at `path` as RGB, fully read (so the file handle is closed)."""
+    """The image at `path` as RGB, fully read (so the file handle is closed); a file decoded before
+    (same path, size and modification time) comes from the decoded-picture cache, as a copy."""
+    return PICTURES.load(path, decode_image)
+
+
+def decode_image(path: str) -> Image.Image:
+    """The image at `path` decoded as RGB, read in full; a missing or unreadable file is one line naming it."""
     try:
         with Image.open(path) as image:
             return image.convert("RGB")

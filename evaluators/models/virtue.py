@@ -9,6 +9,14 @@ stream (`evaluators.models.virtue_sam`) in `lm_inputs`:
 SAM's prompt comes from the item's own region (`box_xyxy`, `point_xy`, `mask_rle`, in original-image
 pixels): box = corners labelled 2/3, point = label 1, mask = SAM `mask_input` (our extension); none =
 the 3x3 grid of positive points. The region variant (default `boxtext`) still decides the text.
+SAM's image encoder sees the picture alone (only the prompt encoder and mask decoder see the prompt), so
+its output is kept per picture (`sam_cache`, a `evaluators.models.vision_cache.FeatureCache` keyed by the
+file's bytes, whatever changes the pixels, and the model's fingerprint; option `sam_cache_mb`, 0
+disables it) and reused by every later item showing that picture: another query, another prompt of
+the robustness suite. Exactly the numbers the encoder produced; only new pictures are encoded. A
+picture whose tower output and SAM embedding are both cached is not even decoded or processed again
+(the Qwen2-VL core's path for cached pictures); its size, the frame of SAM's prompt, is read from the
+file's header.
 
 Protocols (`protocol`, alias `virtue_compat`), against sony/virtue at 36d8a8b (paths under `codes/`;
 M = `src/model/vlm_backbone/qwen2_vl/modeling_qwen2_vl.py`):
@@ -43,18 +51,21 @@ M = `src/model/vlm_backbone/qwen2_vl/modeling_qwen2_vl.py`):
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
 import torch
+from PIL import Image
 
 from evaluators.models.checkpoints import checkpoint_file, display_name, torch_dtype
 from evaluators.models.hub import require_hub_model
 from evaluators.models.protocol import OFFICIAL_PROTOCOL, PROTOCOLS, EmbedderInfo, Item, check_protocol
-from evaluators.models.qwen2vl import QWEN_IMAGE_TOKEN, Prepared, Qwen2VLEmbedder, later_call_positions
+from evaluators.models.qwen2vl import (QWEN_IMAGE_TOKEN, PictureEvicted, Prepared, Qwen2VLEmbedder,
+                                       later_call_positions)
 from evaluators.models.qwen2vl_load import load_qwen2vl
 from evaluators.models.spec import ModelSpec
-from evaluators.models.vision_cache import DEFAULT_BUDGET_MB
+from evaluators.models.vision_cache import DEFAULT_BUDGET_MB, FeatureCache
 from evaluators.models.virtue_sam import (BOX_LABELS, CONNECTOR_FILE, PAD_LABEL, POINT_LABEL, SamPrompt,
                                    SegmentationStream, build_sam, grid_prompt, load_connector, mask_logits,
                                    resolve_sam_files)
@@ -92,6 +103,13 @@ def build_prompt(item: Item, original_size: tuple[int, int], sam_size: int, prot
     return SamPrompt(torch.cat(coords), torch.tensor(labels, dtype=torch.int32), mask)
 
 
+@lru_cache(maxsize=1 << 16)
+def header_size(path: str) -> tuple[int, int]:
+    """(w, h) of an image file from its header (nothing decoded); memoised."""
+    with Image.open(path) as image:
+        return int(image.size[0]), int(image.size[1])
+
+
 def unpatchify(pixel_values: torch.Tensor, grid_thw: torch.Tensor, patch_size: int, merge_size: int,
                temporal_patch_size: int) -> list[torch.Tensor]:
     """Qwen2-VL processor patches back to per-image [C, H, W] tensors (first temporal copy)."""
@@ -117,15 +135,35 @@ def bos_token_id(config: Any) -> int:
 class VirtueEmbedder(Qwen2VLEmbedder):
     family = "virtue"
 
-    def __init__(self, *args: Any, stream: SegmentationStream, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, stream: SegmentationStream, sam_cache_mb: float = DEFAULT_BUDGET_MB,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         from sam2.utils.transforms import SAM2Transforms
 
         self.stream = stream
+        self.sam_cache = FeatureCache(sam_cache_mb)  # picture -> SAM image embedding (C, h, w), on the model's device
         self._sam_resize_normalise = SAM2Transforms(resolution=stream.size, mask_threshold=0.0).transforms
 
-    needs_pixels = True  # the segmentation stream reads the processor's pixels of every image
     reads_video = False  # image tasks only: a video item shows its middle frame (`Item.image`)
+
+    @property
+    def needs_pixels(self) -> bool:  # type: ignore[override]
+        """SAM reads the processor's pixels: without its cache, of every image row."""
+        return not self.sam_cache.enabled
+
+    def known_grid(self, picture: tuple | None) -> tuple[int, int, int] | None:
+        """A picture needs no pixels only when both its tower output and SAM's image embedding are cached
+        (or promised by a pending batch, which computes both)."""
+        grid = super().known_grid(picture)
+        if grid is None or picture is None:
+            return None
+        if picture in self._promised or self.sam_cache.peek(self.sam_picture_key(picture)) is not None:
+            return grid
+        return None
+
+    def frame_size(self, item: Item) -> tuple[int, int] | None:
+        """The image file's (w, h) from its header: the frame of the item's region for SAM's prompt."""
+        return header_size(item.image) if item.image else None
 
     @property
     def compat(self) -> str:  # the protocol's old name
@@ -137,11 +175,17 @@ class VirtueEmbedder(Qwen2VLEmbedder):
 
     reference_batch_size = REFERENCE_BATCH_SIZE
 
-    def sam_pixels(self, enc: dict[str, torch.Tensor]) -> torch.Tensor:
-        """SAM's input for every image of the batch, from the exact pixels the Qwen processor produced."""
+    def sam_pixels(self, enc: dict[str, torch.Tensor], slots: Sequence[int] | None = None,
+                   grids: Sequence[tuple[int, int, int]] | None = None) -> torch.Tensor:
+        """SAM's input for every processed image of the batch (or those at `slots`), from the exact pixels
+        the Qwen processor produced; `grids`: the patch grid of each processed image, when `enc` also
+        lists rows whose pixels were not processed (cached pictures)."""
         proc = self.processor.image_processor
-        images = unpatchify(enc["pixel_values"].float(), enc["image_grid_thw"], proc.patch_size, proc.merge_size,
+        grid_thw = enc["image_grid_thw"] if grids is None else torch.tensor(list(grids), dtype=torch.long)
+        images = unpatchify(enc["pixel_values"].float(), grid_thw, proc.patch_size, proc.merge_size,
                             proc.temporal_patch_size)
+        if slots is not None:
+            images = [images[slot] for slot in slots]
         mean = torch.tensor(proc.image_mean, device=images[0].device).view(-1, 1, 1)
         std = torch.tensor(proc.image_std, device=images[0].device).view(-1, 1, 1)
         if not self.official:
@@ -151,18 +195,69 @@ class VirtueEmbedder(Qwen2VLEmbedder):
     def sam_prompts(self, prepared: Sequence[Prepared], items: Sequence[Item]) -> list[SamPrompt]:
         return [build_prompt(item, p.original_size, self.stream.size, self.protocol, self.stream.points_per_side,
                              self.stream.mask_input_size)
-                for p, item in zip(prepared, items) if p.image is not None and p.original_size is not None]
+                for p, item in zip(prepared, items) if p.shows_image and p.original_size is not None]
+
+    def sam_key(self, item: Item) -> tuple | None:
+        """What identifies SAM's image embedding of `item`'s picture: the pixels the Qwen processor gives
+        (file bytes, a pixel-drawing region variant, resolution and processor limits) and the model
+        (its fingerprint: weights, dtype, protocol, options); None when not cached."""
+        if not self.sam_cache.enabled:
+            return None
+        picture = self.picture_key(item)
+        return None if picture is None else self.sam_picture_key(picture)
+
+    def sam_picture_key(self, picture: tuple) -> tuple:
+        """The SAM key of a vision-cache picture key (`picture_key`)."""
+        return ("sam", self.info.fingerprint, *picture)
+
+    def sam_image_embeddings(self, prepared: Sequence[Prepared], items: Sequence[Item],
+                             enc: dict[str, torch.Tensor]) -> torch.Tensor:
+        """SAM's image embedding of every image row, in row order: a picture seen before from `sam_cache`,
+        each other picture through SAM's image encoder once, from its processed pixels (then cached)."""
+        rows = [(p, self.sam_key(item)) for p, item in zip(prepared, items) if p.shows_image]
+        one_by_one = any(p.slot is None and p.image is not None for p, _ in rows)  # rows from `prepare`
+        # the processed image of each row: rows prepared one by one have theirs in row order
+        row_slots = list(range(len(rows))) if one_by_one else [p.slot for p, _ in rows]
+        found: dict[tuple, torch.Tensor] = {}
+        for key in dict.fromkeys(k for _, k in rows if k is not None):
+            entry = self.sam_cache.get(key)
+            if entry is not None:
+                found[key] = entry
+        first: dict[tuple, int] = {}  # picture -> the slot whose pixels are encoded for it
+        slots: list[int] = []  # processed images to encode, in row order
+        for (p, key), slot in zip(rows, row_slots):
+            if key is not None and (key in found or key in first):
+                continue
+            if slot is None:  # prepared without pixels, counting on a cached embedding that is gone
+                raise PictureEvicted(p.picture)
+            if slot not in slots:
+                slots.append(slot)
+            if key is not None:
+                first[key] = slot
+        computed: dict[int, torch.Tensor] = {}
+        if slots:
+            grids = None
+            if not one_by_one:  # the batch's grids list every image row, processed or not
+                by_slot = {p.slot: p.grid for p, _ in rows if p.slot is not None}
+                grids = [by_slot[i] for i in range(len(by_slot))]
+            pixels = self.sam_pixels(enc, slots, grids)  # type: ignore[arg-type]
+            computed = dict(zip(slots, self.stream.image_embeddings(pixels.to(self.device, self.dtype))))
+            for key, slot in first.items():
+                found[key] = computed[slot]
+                self.sam_cache.put(key, computed[slot].clone())  # its own storage, not a view of the batch's
+        return torch.stack([computed[slot] if key is None else found[key]  # type: ignore[index]
+                            for (_, key), slot in zip(rows, row_slots)])
 
     def segmentation_tokens(self, prepared: Sequence[Prepared], items: Sequence[Item],
                             enc: dict[str, torch.Tensor]) -> torch.Tensor:
-        pixels = self.sam_pixels(enc).to(self.device, self.dtype)
-        return self.stream(pixels, self.sam_prompts(prepared, items))
+        embeddings = self.sam_image_embeddings(prepared, items, enc)
+        return self.stream.tokens(embeddings, self.sam_prompts(prepared, items))
 
     def lm_inputs(self, items: Sequence[Item], prepared: Sequence[Prepared], enc: dict[str, torch.Tensor]
                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         embeds, attention_mask = self.input_embeddings(enc, prepared), enc["attention_mask"]
         batch, length = attention_mask.shape
-        rows = [i for i, p in enumerate(prepared) if p.image is not None]
+        rows = [i for i, p in enumerate(prepared) if p.shows_image]
         if not rows:
             if self.official:
                 return embeds, attention_mask, later_call_positions(batch, length, 0, embeds.device)
@@ -205,7 +300,8 @@ def load_virtue(spec: ModelSpec, variant: str | None, device: str = "cpu", dtype
                 virtue_compat: str | None = None, sam_checkpoint: str | None = None, sam_config: str | None = None,
                 image_token: str = QWEN_IMAGE_TOKEN, min_pixels: int | None = VIRTUE_MIN_PIXELS,
                 max_pixels: int | None = VIRTUE_MAX_PIXELS, attn_implementation: str | None = None,
-                vision_cache_mb: float = DEFAULT_BUDGET_MB, **unused: Any) -> VirtueEmbedder:
+                vision_cache_mb: float = DEFAULT_BUDGET_MB, sam_cache_mb: float = DEFAULT_BUDGET_MB,
+                **unused: Any) -> VirtueEmbedder:
     if unused:
         raise ScarError(f"{spec.name}: unknown option(s) {', '.join(sorted(unused))}")
     if protocol is not None and virtue_compat is not None and protocol != virtue_compat:
@@ -234,4 +330,5 @@ def load_virtue(spec: ModelSpec, variant: str | None, device: str = "cpu", dtype
     info = EmbedderInfo(name=display_name(spec, variant), model_id=path, revision=revision or "",
                         family=spec.family, dtype=dtype, device=device, options=options, protocol=protocol)
     return VirtueEmbedder(info.name, model, processor, info, variant, image_resolution, image_token, min_pixels,
-                          max_pixels, protocol=protocol, stream=stream, vision_cache_mb=vision_cache_mb)
+                          max_pixels, protocol=protocol, stream=stream, vision_cache_mb=vision_cache_mb,
+                          sam_cache_mb=sam_cache_mb)

@@ -213,5 +213,9 @@ class SegmentationStream(nn.Module):
         _, image_side = decoder.transformer(src, dense_pe, tokens)
         return image_side.transpose(1, 2).reshape(batch, channels, height, width)
 
+    def tokens(self, embeddings: torch.Tensor, prompts: list[SamPrompt]) -> torch.Tensor:
+        """Segmentation tokens from SAM's image embeddings (one per prompt) and the prompts."""
+        return self.connector(self.fuse(embeddings, prompts))
+
     def forward(self, pixels: torch.Tensor, prompts: list[SamPrompt]) -> torch.Tensor:
-        return self.connector(self.fuse(self.image_embeddings(pixels), prompts))
+        return self.tokens(self.image_embeddings(pixels), prompts)

@@ -6,7 +6,8 @@
   <task>.predictions.jsonl   per level and query: the perturbed prompt (box / point / mask RLE, realised
                              IoU or distance, how it was drawn), the gold's rank, the ranking and its ties
   summary.json               schema scar-robustness-summary/1: the model's score (definition included),
-                             per level P@1 averaged over tasks, the reuse counts and the cost
+                             per level P@1 averaged over tasks, the reuse counts (embedding cache, text
+                             items, image tower, SAM image encoder, decoded files) and the cost
 
 The folder is a subfolder of the run folder, so `scar eval`'s result readers never see it; the
 leaderboard finds the summaries with `summaries(results_dir)`.

@@ -6,7 +6,10 @@ across levels: an item is encoded once (the clean queries and every candidate te
 embedding cache from the clean run: no candidate is encoded again), items are batched by picture so a
 model's image-tower cache (`evaluators.vision_cache`: CLIP's `image_cache`, the Qwen2-VL models'
 `vision_cache`) runs the tower once per picture where the pixels do not depend on the prompt (no
-variant, `+boxtext`, VIRTUE), and image files are checked and hashed once. The counts are reported.
+variant, `+boxtext`, VIRTUE), VIRTUE's SAM image encoder runs once per picture too (its `sam_cache`:
+only SAM's prompt encoder and mask decoder see the prompt), an image file is decoded once while its
+items are encoded (`evaluators.models.decoded`, which `+crop` and `+circle` profit from: their tower
+runs per prompt), and image files are checked and hashed once. The counts are reported (`reuse`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any, Sequence
 
 from evaluators.distributed import DistContext
 from evaluators.metrics import OFFICIAL, TIE_WARN_RATE, tie_warning
+from evaluators.models.decoded import counts as decoded_counts
 from evaluators.models.protocol import Embedder
 from evaluators.robustness import results
 from evaluators.robustness.levels import LevelTask, level_tasks
@@ -30,6 +34,7 @@ from evaluators.tasks.base import LoadedTask
 from scar.core.errors import ScarError
 
 TOWER_CACHES = ("image_cache", "vision_cache")  # FeatureCache attributes of the CLIP and Qwen2-VL embedders
+SAM_CACHES = ("sam_cache",)  # VIRTUE's SAM image embeddings per picture
 
 
 class KeptOpen:
@@ -47,12 +52,23 @@ class KeptOpen:
         setattr(object.__getattribute__(self, "_inner"), name, value)
 
 
-def tower_counts(embedder: Embedder) -> dict[str, int]:
-    for name in TOWER_CACHES:
+def cache_counts(embedder: Embedder, names: Sequence[str]) -> dict[str, int]:
+    """Hits and misses of the embedder's first per-picture cache among `names` ({} when it has none)."""
+    for name in names:
         cache = getattr(embedder, name, None)
         if cache is not None and hasattr(cache, "hits"):
             return {"hits": int(cache.hits), "misses": int(cache.misses)}
     return {}
+
+
+def tower_counts(embedder: Embedder) -> dict[str, int]:
+    return cache_counts(embedder, TOWER_CACHES)
+
+
+def counters(embedder: Embedder) -> dict[str, dict[str, int]]:
+    """Every reuse counter, now: the image tower's and SAM's picture caches (where the model has them)
+    and this process's decoded pictures."""
+    return {"tower": tower_counts(embedder), "sam": cache_counts(embedder, SAM_CACHES), "decoded": decoded_counts()}
 
 
 @dataclass
@@ -82,7 +98,7 @@ def run_suite(embedder: Embedder, clean: Sequence[LoadedTask], full: Sequence[Lo
         raise ScarError("--robustness needs a SCaR task (MMEB items carry no region to perturb)")
     taken = settings.taken()
     started = time.perf_counter()
-    towers_before = tower_counts(embedder)
+    before = counters(embedder)
     entries: list[tuple[str, LevelTask]] = []
     for c, f in pairs:
         entries += [(c.name, e) for e in level_tasks(c, f, taken, settings.seed)]
@@ -95,7 +111,7 @@ def run_suite(embedder: Embedder, clean: Sequence[LoadedTask], full: Sequence[Lo
     if not ctx.is_main:
         return None
     suite_seconds = time.perf_counter() - started
-    towers_after = tower_counts(embedder)
+    after = counters(embedder)
     info = embedder.info
     folder = results.suite_dir(out, info.name, run, settings.name, settings.seed)
     per_task: dict[str, dict[str, Any]] = {}
@@ -125,7 +141,7 @@ def run_suite(embedder: Embedder, clean: Sequence[LoadedTask], full: Sequence[Lo
         **model_score(per_task), "tasks": per_task,
         "levels": _levels_over_tasks(rows_by_task, settings.levels),
         "kinds": {k: {"takes": r.takes, "how": r.how} for k, r in settings.routes.items()},
-        "reuse": _reuse(entries, stats, towers_before, towers_after, clean_encoded),
+        "reuse": _reuse(entries, stats, before, after, clean_encoded),
         "cost": {"clean_seconds": None if clean_seconds is None else round(clean_seconds, 3),
                  "suite_seconds": round(suite_seconds, 3), "prompt_seconds": round(build_seconds, 3),
                  "suite_over_clean": None if not clean_seconds else round(suite_seconds / clean_seconds, 3),
@@ -167,8 +183,8 @@ def _levels_over_tasks(rows_by_task: dict[str, list[dict[str, Any]]], levels: Se
     return out
 
 
-def _reuse(entries: list[tuple[str, LevelTask]], stats: Any, before: dict[str, int], after: dict[str, int],
-           clean_encoded: int | None) -> dict[str, Any]:
+def _reuse(entries: list[tuple[str, LevelTask]], stats: Any, before: dict[str, dict[str, int]],
+           after: dict[str, dict[str, int]], clean_encoded: int | None) -> dict[str, Any]:
     queries = sum(len(e.task.queries) for _, e in entries)
     candidates = sum(len(q.candidates) for _, e in entries for q in e.task.queries)
     distinct_candidates = len({c.key() for _, e in entries for q in e.task.queries for c in q.candidates})
@@ -185,7 +201,16 @@ def _reuse(entries: list[tuple[str, LevelTask]], stats: Any, before: dict[str, i
         "cached_items": getattr(stats, "cached", 0),  # found in the embedding cache: the clean run's work
         "encoded_items": getattr(stats, "encoded", 0),
         "clean_encoded_items": clean_encoded,
+        "text_cached": getattr(stats, "text_cached", 0),  # text-only items (candidates) from the embedding cache
+        "text_encoded": getattr(stats, "text_encoded", 0),
     }
-    if before and after:  # image items whose tower output came from the picture cache instead of the tower
-        reuse["tower_reused"] = after["hits"] - before["hits"]
+    # per picture: reused = taken from the model's cache instead of computed; computed = run through it
+    for name, (reused, computed) in (("tower", ("tower_reused", "tower_computed")),
+                                     ("sam", ("sam_reused", "sam_computed"))):
+        if before[name] and after[name]:
+            reuse[reused] = after[name]["hits"] - before[name]["hits"]
+            reuse[computed] = after[name]["misses"] - before[name]["misses"]
+    # image files decoded by this process (a preprocessing worker process counts its own)
+    reuse["decodes_reused"] = after["decoded"]["hits"] - before["decoded"]["hits"]
+    reuse["decoded"] = after["decoded"]["misses"] - before["decoded"]["misses"]
     return reuse

@@ -85,8 +85,12 @@ def first_call_position_ids(embedder, monkeypatch):
 
 
 def sam_normalised_once(embedder, monkeypatch):
-    """SAM sees the [0, 1] image normalised once (the fixed branch of `sam_pixels`)."""
+    """SAM sees the [0, 1] image normalised once (the fixed branch of `sam_pixels`). The patch changes
+    SAM's input behind its image-embedding cache's key, so that cache is off while it holds."""
+    from evaluators.models.vision_cache import FeatureCache
+
     fixed_branch(embedder, monkeypatch, "sam_pixels")
+    monkeypatch.setattr(embedder, "sam_cache", FeatureCache(0))
     return lambda: None
 
 
