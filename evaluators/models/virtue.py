@@ -251,7 +251,7 @@ class VirtueEmbedder(Qwen2VLEmbedder):
     def segmentation_tokens(self, prepared: Sequence[Prepared], items: Sequence[Item],
                             enc: dict[str, torch.Tensor]) -> torch.Tensor:
         embeddings = self.sam_image_embeddings(prepared, items, enc)
-        return self.stream.tokens(embeddings, self.sam_prompts(prepared, items))
+        return self.stream(None, self.sam_prompts(prepared, items), embeddings=embeddings)
 
     def lm_inputs(self, items: Sequence[Item], prepared: Sequence[Prepared], enc: dict[str, torch.Tensor]
                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

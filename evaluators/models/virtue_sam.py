@@ -217,5 +217,12 @@ class SegmentationStream(nn.Module):
         """Segmentation tokens from SAM's image embeddings (one per prompt) and the prompts."""
         return self.connector(self.fuse(embeddings, prompts))
 
-    def forward(self, pixels: torch.Tensor, prompts: list[SamPrompt]) -> torch.Tensor:
-        return self.tokens(self.image_embeddings(pixels), prompts)
+    def forward(
+        self, pixels: torch.Tensor | None, prompts: list[SamPrompt], embeddings: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Segmentation tokens from SAM's input pixels, or from image embeddings already computed (kept
+        per picture by VIRTUE's SAM cache); either way through this call, so hooks on the stream see it."""
+        if embeddings is None:
+            assert pixels is not None
+            embeddings = self.image_embeddings(pixels)
+        return self.tokens(embeddings, prompts)
