@@ -13,7 +13,8 @@ from evaluators.task_selection import preflight, select_tasks
 from evaluators.tasks.mmeb_v2.catalog import BY_NAME, task_info
 from evaluators.tasks.mmeb_v2.fixture import write_fixture
 from evaluators.tasks.mmeb_v2.frames import sample_uniform
-from evaluators.tasks.mmeb_v2.loaders import load_v2_task, page_file
+from evaluators.tasks.mmeb_v2.documents import page_file
+from evaluators.tasks.mmeb_v2.loaders import load_v2_task
 from evaluators.scoring_v2 import score_v2_task
 from scar.core.errors import InputFileError, ScarError
 

@@ -23,7 +23,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from evaluators.tasks.mmeb_v2.catalog import BY_NAME, IMAGE, SCORED, VIDEO, VISDOC, Hub, V2Spec
-from evaluators.tasks.mmeb_v2.loaders import FIXTURE_MARKER, page_file
+from evaluators.tasks.mmeb_v2.documents import page_file
+from evaluators.tasks.mmeb_v2.loaders import FIXTURE_MARKER
 
 TASKS = ("ImageNet-1K", "MSCOCO_t2i", "CIRR", "Breakfast", "MSR-VTT", "Video-MME", "QVHighlight",
          "ViDoRe_arxivqa", "VisRAG_ChartQA", "ViDoSeek-page", "ViDoRe_esg_reports_human_labeled_v2")

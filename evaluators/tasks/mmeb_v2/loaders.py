@@ -20,9 +20,8 @@ Differences from the official code, all on purpose and all reported, never silen
 
 from __future__ import annotations
 
-import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -30,11 +29,10 @@ from evaluators.models.protocol import IMAGE_TOKEN, Item
 from evaluators.tasks.base import LoadedTask, Query, file_fingerprint
 from evaluators.tasks.catalog import TaskInfo
 from evaluators.tasks.mmeb_v2 import catalog as cat
-from evaluators.tasks.mmeb_v2.catalog import Hub, V2Spec, spec_of
-from evaluators.tasks.mmeb_v2.frames import list_frames, middle, sample_uniform
+from evaluators.tasks.mmeb_v2.catalog import V2Spec, spec_of
+from evaluators.tasks.mmeb_v2.documents import load_documents
 from evaluators.tasks.mmeb_v2.layout import (
     ANNOTATIONS,
-    DOC_PARTS,
     MissingMedia,
     check_root,
     inside,
@@ -42,10 +40,10 @@ from evaluators.tasks.mmeb_v2.layout import (
     require_files,
     rows_of,
 )
+from evaluators.tasks.mmeb_v2.records import IMG, Context, Raw, prompt, video
 from evaluators.tasks.provenance import OFFICIAL, SUBSAMPLE, SYNTHETIC
 from scar.core.errors import InputFileError, ScarError
 
-IMG = IMAGE_TOKEN
 FIXTURE_MARKER = "mmeb_v2_fixture.json"  # written by the project's fixture writer: results are marked synthetic
 OPTION_LETTERS = ("A", "B", "C", "D")
 
@@ -69,60 +67,6 @@ class V2Task(LoadedTask):
         return self.spec.eval_type
 
 
-@dataclass
-class Raw:
-    """One query as a parser builds it."""
-
-    item: Item
-    candidates: list[tuple[str, Item]]
-    labels: list[str]
-    rel_scores: list[float] | None = None
-    qid: str = ""
-
-
-@dataclass
-class Context:
-    spec: V2Spec
-    root: Path
-    annotations: Path
-    skip_bad: bool
-    corpus: list[tuple[str, Item]] = field(default_factory=list)
-    skipped: dict[str, int] = field(default_factory=dict)
-    files: list[Path] = field(default_factory=list)
-
-    @property
-    def media(self) -> Path:
-        return self.root / self.spec.media
-
-    def skip(self, reason: str) -> None:
-        self.skipped[reason] = self.skipped.get(reason, 0) + 1
-
-    def image(self, relative: str, file: Path, record: str) -> str:
-        path = inside(self.media, relative, file, record)
-        if not path.is_file():
-            raise MissingMedia(file, f"image not found: {path} (the official release keeps it in "
-                                     f"{release_of(self.spec)})", record=record)
-        return str(path)
-
-    def frames(self, folder: str, file: Path, record: str, sample: bool = True) -> tuple[str, ...]:
-        path = inside(self.media, folder, file, record)
-        frames = list_frames(path)
-        if not frames:
-            raise MissingMedia(file, f"no frames in {path} (the official release keeps them in "
-                                     f"{release_of(self.spec)}; this loader does not decode videos)", record=record)
-        return tuple(sample_uniform(frames, self.spec.num_frames) if sample else frames)
-
-
-def video(text: str, frames: tuple[str, ...]) -> Item:
-    return Item(text=text, image=middle(frames), frames=frames)
-
-
-def _prompt(instruction: str, text: Any = None, visual: bool = False) -> str:
-    """`process_input_text`: the instruction, a space and the text when there is one, the token first."""
-    prompt = instruction + (" " + str(text) if text else "")
-    return f"{IMG} {prompt}" if visual else prompt
-
-
 def _v1_text(text: str) -> str:
     return text.replace(" \n", "\n")
 
@@ -134,7 +78,7 @@ def _image_query(ctx: Context, row: dict, file: Path, record: str, qa_style: boo
     inst = str(row["qry_inst"]).replace(IMAGE_TOKEN, "")
     if qa_style:
         inst = "\n" + inst.strip()
-    text = _v1_text(_prompt(inst, row["qry_text"], visual=True)) + "\n"
+    text = _v1_text(prompt(inst, row["qry_text"], visual=True)) + "\n"
     return Item(text=text, image=ctx.image(str(row["qry_img_path"]), file, record))
 
 
@@ -164,9 +108,9 @@ def _image_targets(ctx: Context, row: dict, file: Path, record: str, newline_wit
                              record=record)
     inst = str(row["tgt_inst"]).replace(IMAGE_TOKEN, "")
     if captions[0].strip():
-        texts = [_v1_text(_prompt(inst + " " + c, visual=True)) + "\n" for c in captions]
+        texts = [_v1_text(prompt(inst + " " + c, visual=True)) + "\n" for c in captions]
     else:
-        texts = [_v1_text(_prompt(inst, visual=True)) + ("\n" if newline_without_caption else "")] * len(paths)
+        texts = [_v1_text(prompt(inst, visual=True)) + ("\n" if newline_without_caption else "")] * len(paths)
     return [Item(text=t, image=ctx.image(str(p), file, record)) for t, p in zip(texts, paths)]
 
 
@@ -191,7 +135,7 @@ def parse_i2i_vg(ctx: Context, row: dict, file: Path, record: str) -> Raw:
 def parse_video_cls(ctx: Context, row: dict, file: Path, record: str) -> Raw:
     frames = ctx.frames(str(row["video_id"]), file, record)
     label = str(row["pos_text"])
-    query = video(_prompt(ctx.spec.query_instruction, visual=True), frames)
+    query = video(prompt(ctx.spec.query_instruction, visual=True), frames)
     if ctx.spec.parser == "ssv2":
         options = [str(t) for t in row["neg_text"]]
         return Raw(query, [(t, Item(text=t)) for t in options], [label])
@@ -200,8 +144,8 @@ def parse_video_cls(ctx: Context, row: dict, file: Path, record: str) -> Raw:
 
 def _retrieval(ctx: Context, caption: Any, name: str, file: Path, record: str) -> Raw:
     frames = ctx.frames(name, file, record)
-    target = video(_prompt(ctx.spec.target_instruction, visual=True), frames)
-    return Raw(Item(text=_prompt(ctx.spec.query_instruction, caption)), [(name, target)], [name])
+    target = video(prompt(ctx.spec.target_instruction, visual=True), frames)
+    return Raw(Item(text=prompt(ctx.spec.query_instruction, caption)), [(name, target)], [name])
 
 
 def parse_msrvtt(ctx: Context, row: dict, file: Path, record: str) -> Raw:
@@ -234,12 +178,12 @@ def parse_vatex(ctx: Context, row: dict, file: Path, record: str) -> Raw:
 def parse_moment(ctx: Context, row: dict, file: Path, record: str) -> Raw:
     name = os.path.splitext(os.path.basename(str(row["video_path"])))[0]
     base = inside(ctx.media, name, file, record)
-    query = video(_prompt(ctx.spec.query_instruction, row["query"], visual=True), ctx.frames(f"{name}/query", file, record))
+    query = video(prompt(ctx.spec.query_instruction, row["query"], visual=True), ctx.frames(f"{name}/query", file, record))
     clips = sorted(c for c in os.listdir(base) if c != "query" and (base / c).is_dir()) if base.is_dir() else []
     if not clips:
         raise MissingMedia(file, f"no clip folders in {base} (the official release keeps them in {release_of(ctx.spec)})",
                            record=record)
-    target = _prompt(ctx.spec.target_instruction, visual=True)
+    target = prompt(ctx.spec.target_instruction, visual=True)
     candidates = [(f"{name}/{c}", video(target, ctx.frames(f"{name}/{c}", file, record))) for c in clips]
     positives = [n for n, _ in candidates if n.rsplit("/", 1)[1].startswith("positive")]
     if not positives:
@@ -251,14 +195,14 @@ def parse_momentseeker(ctx: Context, row: dict, file: Path, record: str) -> Raw:
     spec, given, query_text = ctx.spec, str(row["input_frames"]), row["query"]
     if given.endswith(".mp4"):
         folder = "video_frames/" + given.split(".mp4")[0].replace("/", "_")
-        query = video(_prompt(cat.MOMENTSEEKER_QUERY_VIDEO, query_text, visual=True),
+        query = video(prompt(cat.MOMENTSEEKER_QUERY_VIDEO, query_text, visual=True),
                       ctx.frames(folder, file, record, sample=False))
     elif given.endswith(".jpg"):
-        query = Item(text=_prompt(cat.MOMENTSEEKER_QUERY_IMAGE, query_text, visual=True),
+        query = Item(text=prompt(cat.MOMENTSEEKER_QUERY_IMAGE, query_text, visual=True),
                      image=ctx.image(f"query_{given}", file, record))
     else:
-        query = Item(text=_prompt(cat.MOMENTSEEKER_QUERY_TEXT, query_text))
-    target = _prompt(spec.target_instruction, visual=True)
+        query = Item(text=prompt(cat.MOMENTSEEKER_QUERY_TEXT, query_text))
+    target = prompt(spec.target_instruction, visual=True)
     candidates, labels = [], []
     for group, positive in ((row["positive_frames"], True), (row["negative_frames"], False)):
         for entry in group or []:
@@ -332,85 +276,6 @@ def parse_activitynetqa(ctx: Context, row: dict, file: Path, record: str) -> Raw
     query = _qa_query(str(row["question"]) + "? (A) yes; (B) no.")
     frames = ctx.frames(f"v_{row['video_name']}", file, record)
     return Raw(video(query, frames), [(o, Item(text=o)) for o in ("yes", "no")], [str(row["answer"])])
-
-
-# ------------------------------------------------------------------------------------- visual documents
-
-
-def page_file(spec: V2Spec, corpus_id: str) -> str:
-    """A page's file name under the task's image root: `<id>.png` (ViDoRe layout), or for VisRAG the name's
-    stem cut to 50 characters, `_`, the first 8 hex digits of the name's MD5, and its extension."""
-    if spec.parser != "visrag":
-        return f"{corpus_id}.png"
-    base, ext = os.path.splitext(corpus_id)
-    return f"{base[:50]}_{hashlib.md5(corpus_id.encode('utf-8')).hexdigest()[:8]}{ext}"
-
-
-def _write_page(value: Any, path: Path, file: Path, record: str) -> bool:
-    """Write a corpus row's image to `path` as the official code does (decoded, saved); False if it has none."""
-    data = value.get("bytes") if isinstance(value, dict) else value
-    if not isinstance(data, (bytes, bytearray)):
-        return False
-    import io
-
-    from PIL import Image
-
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            im.save(path)
-    except Exception as exc:  # PIL raises many types for a bad image
-        raise InputFileError(file, f"corpus image does not decode: {exc}", record=record) from None
-    return True
-
-
-def load_documents(ctx: Context, limit: int | None) -> list[Raw]:
-    spec = ctx.spec
-    hub = spec.hubs[0]
-    parts = {part: require_files(spec, ctx.annotations, Hub(hub.repo, part, hub.split)) for part in DOC_PARTS}
-    ctx.files += [f for files in parts.values() for f in files]
-    qrels: dict[str, dict[str, float]] = {}
-    for _, _, row in rows_of(parts["qrels"], ("query-id", "corpus-id", "score")):
-        if row["score"] > 0:
-            q, d = str(row["query-id"]), str(row["corpus-id"])
-            grades = qrels.setdefault(q, {})
-            grades[d] = max(grades.get(d, 0), row["score"])
-    target = _prompt(spec.target_instruction, visual=True)
-    pages: dict[str, Item] = {}
-    for file, i, row in rows_of(parts["corpus"], ("corpus-id",)):
-        cid, record = str(row["corpus-id"]), f"row {i}"
-        path = inside(ctx.media, page_file(spec, cid), file, record)
-        try:
-            if not path.is_file() and not _write_page(row.get("image"), path, file, record):
-                raise MissingMedia(file, f"page not found: {path}, and the corpus row has no image to write it from",
-                                   record=record)
-        except MissingMedia as exc:
-            if not ctx.skip_bad:
-                raise
-            ctx.skip(exc.reason)
-            continue
-        pages.setdefault(cid, Item(text=target, image=str(path)))
-    raws = []
-    for file, i, row in rows_of(parts["queries"], ("query-id", "query")):
-        if spec.language is not None and row.get("language") != spec.language:
-            continue
-        if limit is not None and len(raws) >= limit:
-            break
-        qid = str(row["query-id"])
-        grades = qrels.get(qid)
-        if not grades:
-            ctx.skip("query without a relevant page")
-            continue
-        missing = [d for d in grades if d not in pages]
-        if missing:
-            if not ctx.skip_bad:
-                raise InputFileError(file, f"relevant page {missing[0]!r} is not in the corpus", record=f"row {i}")
-            ctx.skip("relevant page not in the corpus")
-            continue
-        raws.append(Raw(Item(text=_prompt(spec.query_instruction, row["query"])),
-                        [(d, pages[d]) for d in grades], list(grades), [float(g) for g in grades.values()], qid))
-    ctx.corpus = list(pages.items())
-    return raws
 
 
 # ------------------------------------------------------------------------------------------------ tasks
