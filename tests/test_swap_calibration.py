@@ -11,7 +11,15 @@ import pyarrow.parquet as pq
 import pytest
 
 from scar.generate.offline import OfflineGenerator
-from scar.generate.offline.calibration import MAX_KIND_LIFT, Keyed, SwapFactors, Tally
+from scar.generate.offline.calibration import (
+    MAX_KIND_LIFT,
+    MIN_KIND_GOLDS,
+    MIN_RESIDUAL_KEEP,
+    RESIDUAL_LIFT,
+    Keyed,
+    SwapFactors,
+    Tally,
+)
 from scar.build.config import BuildConfig
 from scar.build.pipeline import build
 from scar.sources import resolve_source
@@ -70,6 +78,39 @@ def test_golds_a_relation_names_by_itself_are_thinned() -> None:
     assert factors.keep_chance("above", "person") == 1.0  # as common everywhere: no cue
     assert factors.keep_chance("left", "sky") == 1.0
     assert factors.keep_chance("above", None) == 1.0
+    assert SwapFactors.from_state(factors.to_state()) == factors
+
+
+def test_stuff_no_swap_can_be_as_often_is_thinned_to_what_swaps_allow() -> None:
+    tally = Tally()
+    golds = ["floor"] * 14 + ["rug"] * 8 + ["person"] * 10 + ["grass"] * 8  # 40 golds of the kind
+    for i, gold in enumerate(golds):  # "the floor beneath ...": 35% of the golds, one swap in 120
+        tally.add("object@below", gold, ["rug", "floor" if i == 0 else "chair", "grass"])
+        tally.add("anchor@below", "sky" if i % 2 else "tree", ["tree", "house", "bench"])
+    is_stuff = {"floor", "rug", "grass", "sky"}.__contains__
+    keep = tally.residual_keep({}, is_stuff)
+    gold, swap = tally.gold["object@below"], tally.swap["object@below"]
+    keys = sorted(set(gold) | set(swap))
+    lift = (gold["floor"] / 40) / ((swap["floor"] + 1) / (120 + len(keys)))
+    assert lift > RESIDUAL_LIFT
+    assert keep["object@below"]["floor"] == pytest.approx(max(MIN_RESIDUAL_KEEP, RESIDUAL_LIFT / lift))
+    assert "person" not in keep["object@below"]  # a thing: never thinned for this, however seldom a swap
+    assert "rug" not in keep["object@below"]  # as common among swaps as among golds
+    assert set(keep["anchor@below"]) == {"sky"}  # "... below the sky": half the golds, no swap
+    # a later round multiplies; never below the floor
+    again = tally.residual_keep(keep, is_stuff)
+    assert again["object@below"]["floor"] == pytest.approx(max(MIN_RESIDUAL_KEEP, keep["object@below"]["floor"] * RESIDUAL_LIFT / lift))
+    assert min(v for t in again.values() for v in t.values()) >= MIN_RESIDUAL_KEEP
+    # too few golds of a kind: no table
+    few = Tally()
+    for _ in range(MIN_KIND_GOLDS - 1):
+        few.add("object@above", "sky", ["bird"])
+    assert few.residual_keep({}, is_stuff) == {}
+    factors = SwapFactors({}, {}, again)
+    chance = factors.stuff_keep_chance("below", "floor", "sky")
+    assert chance == pytest.approx(again["object@below"]["floor"] * again["anchor@below"]["sky"])
+    assert factors.stuff_keep_chance("left", "floor", "sky") == 1.0
+    assert factors.stuff_keep_chance("below", "person", None) == 1.0
     assert SwapFactors.from_state(factors.to_state()) == factors
 
 

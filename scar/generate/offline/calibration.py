@@ -13,7 +13,7 @@ keyed by strings and the factors are computed in key order: every process gets t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 PARTS = ("object", "anchor", "scene")
 MIN_KIND_GOLDS = 30  # golds of one relation kind before its object and anchor swaps get their own factors
@@ -23,6 +23,12 @@ FACTOR_RANGE = (0.01, 10.0)
 # relation kind's golds is above MIN_THINNED_SHARE and MAX_KIND_LIFT times its share of all golds
 MAX_KIND_LIFT = 2.0
 MIN_THINNED_SHARE = 0.1
+# stuff that golds of one relation kind name (as object or anchor) more than RESIDUAL_LIFT times as
+# often as its swaps do once the factors have done what they can (the floor, the sky, the wall: in
+# nearly every picture of their scenes, so seldom a swap) keeps its golds of that kind only as often as
+# that allows (SwapFactors.keep_chance), never below MIN_RESIDUAL_KEEP
+RESIDUAL_LIFT = 4.0
+MIN_RESIDUAL_KEEP = 0.4
 
 
 class Keyed(str):
@@ -82,6 +88,33 @@ class Tally:
             out[part] = dict(sorted(table.items()))
         return out
 
+    def residual_keep(
+        self, previous: Mapping[str, Mapping[str, float]] | None = None, only: Callable[[str], bool] = lambda key: True
+    ) -> dict[str, dict[str, float]]:
+        """Per part of a relation kind with MIN_KIND_GOLDS golds ("object@below", "anchor@below"): key ->
+        the chance a gold naming it there is kept, for the keys `only` admits that golds name more than
+        RESIDUAL_LIFT times as often as swaps do; times the previous round's chance."""
+        previous = previous or {}
+        out: dict[str, dict[str, float]] = {k: dict(v) for k, v in sorted(previous.items())}
+        for part in sorted(self.gold):
+            name, _, kind = part.partition("@")
+            gold, swap = self.gold[part], self.swap.get(part, {})
+            gold_total = sum(gold[k] for k in sorted(gold))
+            if name not in ("object", "anchor") or not kind or gold_total < MIN_KIND_GOLDS:
+                continue
+            keys = sorted(set(gold) | set(swap))
+            swap_total = sum(swap[k] for k in sorted(swap)) + SMOOTHING * len(keys)
+            table = out.setdefault(part, {})
+            for k in sorted(gold):
+                if not only(k):
+                    continue
+                lift = (gold[k] / gold_total) / ((swap.get(k, 0) + SMOOTHING) / swap_total)
+                if lift > RESIDUAL_LIFT:
+                    table[k] = round(max(MIN_RESIDUAL_KEEP, table.get(k, 1.0) * RESIDUAL_LIFT / lift), 9)
+            if not table:
+                out.pop(part)
+        return out
+
     def object_shares(self) -> dict[str, dict[str, tuple[float, float]]]:
         """Per relation kind with MIN_KIND_GOLDS golds: each object's (share of that kind's golds,
         share of all golds)."""
@@ -105,6 +138,7 @@ class SwapFactors:
 
     by_part: Mapping[str, Mapping[str, float]]
     object_shares: Mapping[str, Mapping[str, tuple[float, float]]] = field(default_factory=dict)
+    residual: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     def of(self, part: str, key: str) -> float:
         return self.by_part.get(part, {}).get(key, 1.0)
@@ -120,10 +154,18 @@ class SwapFactors:
             return 1.0
         return max(MAX_KIND_LIFT * overall, MIN_THINNED_SHARE) / share
 
+    def stuff_keep_chance(self, kind: str, object_key: str | None, anchor_key: str | None) -> float:
+        """How likely a gold of this relation kind is kept for the stuff it names as object or anchor
+        (Tally.residual_keep): what no swap can be as often as golds are ("the floor beneath ...", "...
+        below the sky")."""
+        keep = self.residual.get(kind_part("object", kind), {}).get(object_key or "", 1.0)
+        return keep * self.residual.get(kind_part("anchor", kind), {}).get(anchor_key or "", 1.0)
+
     def to_state(self) -> dict[str, Any]:
         return {
             "by_part": {p: dict(v) for p, v in self.by_part.items()},
             "object_shares": {k: {o: list(v) for o, v in t.items()} for k, t in self.object_shares.items()},
+            "residual": {k: dict(v) for k, v in self.residual.items()},
         }
 
     @staticmethod
@@ -132,4 +174,5 @@ class SwapFactors:
             return None
         by_part = {p: dict(v) for p, v in state["by_part"].items()}
         shares = {k: {o: (float(a), float(b)) for o, (a, b) in v.items()} for k, v in state["object_shares"].items()}
-        return SwapFactors(by_part, shares)
+        residual = {k: dict(v) for k, v in (state.get("residual") or {}).items()}
+        return SwapFactors(by_part, shares, residual)

@@ -18,7 +18,7 @@ from scar.generate.offline.calibration import Keyed, Tally, kind_part
 from scar.generate.offline.draws import Draws
 from scar.generate.offline.objects import Objects, modifiers
 from scar.generate.offline.picture import PictureBuilder
-from scar.generate.offline.pools import SwapPool
+from scar.generate.offline.pools import ROLE_CLASS, SwapPool
 from scar.generate.offline.prior import Prior, scene_key
 from scar.generate.offline.relations import Group, Relations
 from scar.generate.offline.scenes import NoSceneEvidence, SceneChoice, SceneTable
@@ -214,12 +214,20 @@ class OfflineGenerator:
             before = self.prior.factors
             # the golds' own shares are learnt once, before any is thinned
             shares = before.object_shares if before is not None else tally.object_shares()
-            state = self.prior.with_factors(tally.factors(before.by_part if before else None), shares).to_state()
+            # stuff is thinned from the second round on: only what the factors could not fix
+            residual = tally.residual_keep(before.residual, self._is_stuff) if before is not None else None
+            state = self.prior.with_factors(tally.factors(before.by_part if before else None), shares, residual).to_state()
             self.use_prior(state)
         if len(_CALIBRATED) >= 16:
             _CALIBRATED.pop(next(iter(_CALIBRATED)))
         _CALIBRATED[key] = state
         return state
+
+    def _is_stuff(self, key: str) -> bool:
+        """Ground, overhead and backdrop concepts (the floor, the sky, the wall), which nearly every picture
+        of their scenes shows: the only kinds of thing calibration thins for being seldom a swap."""
+        c = self.taxonomy.concepts.get(key)
+        return c is not None and ROLE_CLASS.get(c.role, "thing") not in ("thing", "part")
 
     def _scaled(self, pool: SwapPool, part: str) -> SwapPool:
         """`pool` with the calibrated factors of one part (object or anchor), cached."""
@@ -269,9 +277,15 @@ class OfflineGenerator:
             return self._scaled(absent, self._part("anchor", kind))
 
         for option in self.relations.options(pic, noun, anchor_pool, self.p_frame, d):
-            if factors is not None and thin >= factors.keep_chance(option.kind, object_key):
-                failure = "relation names its object: thinned"
-                continue
+            if factors is not None:
+                named = factors.keep_chance(option.kind, object_key)
+                anchor_key = self.pictures.info(option.anchor.category).key if option.anchor is not None else None
+                if thin >= named:
+                    failure = "relation names its object: thinned"
+                    continue
+                if thin >= named * factors.stuff_keep_chance(option.kind, object_key, anchor_key):
+                    failure = "names stuff no swap can be as often: thinned"
+                    continue
             candidate = CaptionParts(obj, option.text, scene_np if option.framed else f"{scene_prep} {scene_np}")
             try:
                 rel_texts = self._take(candidate, "relation", option.swaps, "relation swaps", rel_keys)

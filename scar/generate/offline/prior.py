@@ -164,9 +164,12 @@ class Prior:
         return out
 
     def with_factors(
-        self, factors: Mapping[str, Mapping[str, float]], object_shares: Mapping[str, Mapping[str, tuple[float, float]]]
+        self,
+        factors: Mapping[str, Mapping[str, float]],
+        object_shares: Mapping[str, Mapping[str, tuple[float, float]]],
+        residual: Mapping[str, Mapping[str, float]] | None = None,
     ) -> "Prior":
-        return replace(self, factors=SwapFactors(factors, object_shares))
+        return replace(self, factors=SwapFactors(factors, object_shares, residual or {}))
 
     def to_state(self) -> dict[str, Any]:
         state: dict[str, Any] = {"objects": dict(self.objects), "scenes": dict(self.scenes)}

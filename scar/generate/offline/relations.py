@@ -136,11 +136,13 @@ class Relations:
         if len(options) > 1 and options[1][0] == options[0][0] and d.next() < P_SECOND_ANCHOR:
             options[0], options[1] = options[1], options[0]
         frame_first = e.is_thing and d.next() < p_frame
-        if frame_first or not options:
+        # the sky "in the upper part", the road "at the bottom": where its kind always is, said by its words
+        framed = e.role not in ("overhead", "ground")
+        if framed and (frame_first or not options):
             yield self._frame(pic, d)
         for _, _, kind, it in options:
             yield self._neighbour(pic, kind, it, noun, anchor_pool(kind), d)
-        if options and not frame_first:
+        if framed and options and not frame_first:
             yield self._frame(pic, d)
 
     def _neighbour(self, pic: Picture, kind: str, anchor: Item, noun: str, absent: SwapPool, d: Draws) -> RelationChoice:
