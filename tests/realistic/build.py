@@ -51,12 +51,12 @@ def source_options(name: str, raw: Path, scale: float, seed: int = 0) -> SourceO
     raise ValueError(name)
 
 
-def build_source(name: str, root: Path, scale: float = 1.0, seed: int = 0) -> Path:
+def build_source(name: str, root: Path, scale: float = 1.0, seed: int = 0, thin_stuff: bool = False) -> Path:
     """Build one fixture layout: into root/build, or root/build-<layout> for a second layout of a source."""
     options = source_options(name, root / "raw", scale, seed)
     source = SOURCE_OF.get(name, name)
     out = root / ("build" if source == name else f"build-{name}")
-    generator = OfflineGenerator(seed=seed)
+    generator = OfflineGenerator(seed=seed, thin_stuff=thin_stuff)
     build(BuildConfig(source=resolve_source(source), out=out, source_options=options, seed=seed, progress=False), generator)
     return out
 
@@ -67,9 +67,10 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--sources", default=",".join(SOURCES))
     ap.add_argument("--seed", type=int, default=0, help="fixture and build seed")
+    ap.add_argument("--thin-stuff", action="store_true", help="build as `scar build --thin-stuff`")
     args = ap.parse_args()
     for name in args.sources.split(","):
-        out = build_source(name, args.out, args.scale, args.seed)
+        out = build_source(name, args.out, args.scale, args.seed, args.thin_stuff)
         stats = json.loads((out / "stats.json").read_text())["sources"][SOURCE_OF.get(name, name)]["splits"]
         ents = sum(s["entities"] for s in stats.values())
         samples = sum(s["samples"] for s in stats.values())

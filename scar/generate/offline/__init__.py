@@ -16,8 +16,17 @@ __all__ = ["MODEL", "NAME", "PROMPT_VERSION", "OfflineGenerator", "add_arguments
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The offline generator has no options of its own (seed and region kind come from the CLI)."""
+    """Seed and region kind come from the CLI; --thin-stuff is the offline generator's own."""
+    parser.add_argument(
+        "--thin-stuff", action="store_true",
+        help="offline generator: thin golds naming stuff that no swap can be as often (the floor, the sky, the wall) "
+        "and give ground and overhead stuff no frame relation; fewer rows from stuff-heavy sources (ADE20K, "
+        "COCO-Stuff), no text-only cue from their stuff (README, 'Swaps as common as golds')",
+    )  # fmt: skip
 
 
 def from_args(args: argparse.Namespace) -> OfflineGenerator:
-    return OfflineGenerator(seed=int(getattr(args, "seed", 0) or 0), region_kind=getattr(args, "region_kind", None) or "box")
+    return OfflineGenerator(
+        seed=int(getattr(args, "seed", 0) or 0), region_kind=getattr(args, "region_kind", None) or "box",
+        thin_stuff=bool(getattr(args, "thin_stuff", False)),
+    )  # fmt: skip

@@ -22,12 +22,14 @@ from scar.generate.offline.pools import ROLE_CLASS, SwapPool
 from scar.generate.offline.prior import Prior, scene_key
 from scar.generate.offline.relations import Group, Relations
 from scar.generate.offline.scenes import NoSceneEvidence, SceneChoice, SceneTable
+from scar.generate.rules import meaning_key
 from scar.generate.taxonomy import Taxonomy, default_taxonomy
 from scar.generate.words import noun_phrase, norm_name
 
 NAME, MODEL, PROMPT_VERSION = "offline", "rules-v2", "offline-2"
 P_FRAME = 0.12  # use a frame relation although an anchor exists, for variety (things only)
 CALIBRATION_ROUNDS = 3  # generate-and-correct passes over the split's first entities (see calibrate)
+THIN_STUFF_SUFFIX = "+thin-stuff"  # the model name of --thin-stuff builds: a resume never mixes the two
 MIN_PLAUSIBLE = 8  # prior categories the scene table places in the scene before others are admitted
 
 
@@ -48,12 +50,20 @@ class OfflineGenerator:
     parallel_safe = True
 
     def __init__(
-        self, seed: int = 0, region_kind: RegionKind = "box", taxonomy: Taxonomy | None = None, p_frame: float = P_FRAME
+        self,
+        seed: int = 0,
+        region_kind: RegionKind = "box",
+        taxonomy: Taxonomy | None = None,
+        p_frame: float = P_FRAME,
+        thin_stuff: bool = False,
     ) -> None:
         self.seed = int(seed)
         self.p_frame = p_frame
         self.region_kind: RegionKind = region_kind
-        self.info = GeneratorInfo(name=NAME, model=MODEL, prompt_version=PROMPT_VERSION, seed=self.seed)
+        # --thin-stuff: fewer rows from stuff-heavy sources, no text-only cue from their stuff (see calibrate)
+        self.thin_stuff = thin_stuff
+        model = f"{MODEL}{THIN_STUFF_SUFFIX}" if thin_stuff else MODEL
+        self.info = GeneratorInfo(name=NAME, model=model, prompt_version=PROMPT_VERSION, seed=self.seed)
         self.taxonomy = taxonomy or default_taxonomy()
         self._taxonomy_key = "default" if taxonomy is None else f"custom-{id(taxonomy)}"
         self.scenes = default_scenes() if taxonomy is None else SceneTable.load(self.taxonomy)
@@ -197,7 +207,8 @@ class OfflineGenerator:
         # builds of the same entities in one process (tests, the demo) calibrate once; the key holds
         # everything the result depends on, the entities' whole content included
         key = hashlib.sha256(
-            repr((state["digest"], self.seed, self.p_frame, self.region_kind, self._taxonomy_key, rounds, entities)).encode()
+            repr((state["digest"], self.seed, self.p_frame, self.region_kind, self._taxonomy_key, self.thin_stuff, rounds,
+                  entities)).encode()
         ).hexdigest()
         found = _CALIBRATED.get(key)
         if found is not None:
@@ -214,8 +225,8 @@ class OfflineGenerator:
             before = self.prior.factors
             # the golds' own shares are learnt once, before any is thinned
             shares = before.object_shares if before is not None else tally.object_shares()
-            # stuff is thinned from the second round on: only what the factors could not fix
-            residual = tally.residual_keep(before.residual, self._is_stuff) if before is not None else None
+            # --thin-stuff: stuff is thinned from the second round on, only what the factors could not fix
+            residual = tally.residual_keep(before.residual, self._is_stuff) if before is not None and self.thin_stuff else None
             state = self.prior.with_factors(tally.factors(before.by_part if before else None), shares, residual).to_state()
             self.use_prior(state)
         if len(_CALIBRATED) >= 16:
@@ -276,7 +287,7 @@ class OfflineGenerator:
         def anchor_pool(kind: str) -> SwapPool:
             return self._scaled(absent, self._part("anchor", kind))
 
-        for option in self.relations.options(pic, noun, anchor_pool, self.p_frame, d):
+        for option in self.relations.options(pic, noun, anchor_pool, self.p_frame, d, stuff_frames=not self.thin_stuff):
             if factors is not None:
                 named = factors.keep_chance(option.kind, object_key)
                 anchor_key = self.pictures.info(option.anchor.category).key if option.anchor is not None else None
@@ -328,9 +339,8 @@ class OfflineGenerator:
             scene_method=scene.method,
         )
 
-    @staticmethod
     def _take(
-        gold: CaptionParts, part: str, values: Iterable[str | Group], what: str, keys: list[str | None] | None = None
+        self, gold: CaptionParts, part: str, values: Iterable[str | Group], what: str, keys: list[str | None] | None = None
     ) -> list[str]:
         """The first 3 values that make a distinct negative of fair length, as full caption texts; the
         keys of what they name (calibration.Keyed values) go to `keys`, replacing what it held.
@@ -346,12 +356,17 @@ class OfflineGenerator:
         prefix = {"object": "", "relation": f"{gold.object} ", "scene": f"{gold.object} {gold.relation} "}[part]
         suffix = {"object": f" {gold.relation} {gold.scene}", "relation": f" {gold.scene}", "scene": ""}[part]
         taken = {gold_value.lower()}
+        meanings: set[str] = set()  # "a blue glass" and "a blue wine glass" are one negative, not two
         texts: list[str] = []
         for group in values:
             for value in (group,) if isinstance(group, str) else group:
                 low = value.lower()
                 if low in taken or abs(len(value) - gold_len) > tolerance:
                     continue
+                meaning = meaning_key(part, value, self.taxonomy)
+                if meaning in meanings:
+                    continue
+                meanings.add(meaning)
                 taken.add(low)
                 texts.append(prefix + value + suffix)
                 if keys is not None:

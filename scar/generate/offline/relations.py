@@ -105,10 +105,13 @@ class Relations:
         return f"the other {name}" if name == noun else f"the {name}"
 
     def options(
-        self, pic: Picture, noun: str, anchor_pool: Callable[[str], SwapPool], p_frame: float, d: Draws
+        self, pic: Picture, noun: str, anchor_pool: Callable[[str], SwapPool], p_frame: float, d: Draws,
+        stuff_frames: bool = True,
     ) -> Iterator[RelationChoice]:
         """Gold relations in preference order, each with its lazy swaps; `anchor_pool(kind)`: the things a swap
-        about another anchor is drawn from, with their weights, for a relation of that kind."""
+        about another anchor is drawn from, with their weights, for a relation of that kind.
+        `stuff_frames` False: ground and overhead stuff gets no frame relation ("the sky in the upper
+        part of a farm" is where such stuff always is; its swaps "at the bottom" are false by their words)."""
         e = pic.entity
         anchors = []
         tiny = 0.002 * pic.width * pic.height
@@ -136,8 +139,7 @@ class Relations:
         if len(options) > 1 and options[1][0] == options[0][0] and d.next() < P_SECOND_ANCHOR:
             options[0], options[1] = options[1], options[0]
         frame_first = e.is_thing and d.next() < p_frame
-        # the sky "in the upper part", the road "at the bottom": where its kind always is, said by its words
-        framed = e.role not in ("overhead", "ground")
+        framed = stuff_frames or e.role not in ("overhead", "ground")
         if framed and (frame_first or not options):
             yield self._frame(pic, d)
         for _, _, kind, it in options:
