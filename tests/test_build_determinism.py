@@ -180,3 +180,41 @@ def test_fixable_reasons_name_the_loaders_reasons() -> None:
 
     named = {images.MISSING, images.EMPTY, images.UNREADABLE, images.SIZE_MISMATCH, images.AMBIGUOUS, images.MISSING_FOLDER}
     assert named == images.FIXABLE_REASONS
+
+
+@pytest.fixture(scope="module")
+def ade_root(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """ADE20K's challenge layout (nearly all stuff): where `--thin-stuff` thins."""
+    from tests.realistic import label_maps
+
+    return str(label_maps.write_ade_challenge(tmp_path_factory.mktemp("ade"), 60, 24, seed=4))
+
+
+def _ade_build(root: str, out: Path, *extra: str, hash_seed: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+    cmd = [sys.executable, "-m", "scar", "build", "--source", "ade20k", "--root", root, "--out", str(out), "--no-progress",
+           "--shard-size", SHARD_SIZE, "--audit-rows", "400", *extra]  # fmt: skip
+    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    if check:
+        assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+def test_thin_stuff_gives_the_same_build_in_every_process(ade_root: str, tmp_path: Path) -> None:
+    reference = tmp_path / "ref"
+    _ade_build(ade_root, reference, "--thin-stuff", "--workers", "1", hash_seed="1")
+    stats = json.loads((reference / "stats.json").read_text())["sources"]["ade20k"]["splits"]
+    reasons = {r for s in stats.values() for r in s["rejections"]["counts"]}
+    assert any("names stuff no swap can be as often" in r for r in reasons), reasons  # the thinning ran
+    _ade_build(ade_root, tmp_path / "w2", "--thin-stuff", "--workers", "2", hash_seed="2")
+    _same_build(reference, tmp_path / "w2")
+    array = tmp_path / "array"
+    for index, seed in (("1", "3"), ("0", "4")):
+        _ade_build(ade_root, array, "--thin-stuff", "--num-shards", "2", "--shard-index", index, "--workers", "1",
+                   hash_seed=seed)  # fmt: skip
+    _same_build(reference, array)
+    # the default mode is another build: its rows differ, and it never resumes into a --thin-stuff folder
+    _ade_build(ade_root, tmp_path / "default", "--workers", "1", hash_seed="5")
+    assert _rows(tmp_path / "default") != _rows(reference)
+    mixed = _ade_build(ade_root, reference, "--workers", "1", hash_seed="6", check=False)
+    assert mixed.returncode != 0 and "other settings" in mixed.stderr, mixed.stderr[-500:]
