@@ -33,9 +33,11 @@ def coco_inputs(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     return [*(a for f in files for a in ("--annotations", str(f))), "--images", str(images)]
 
 
-def _build(inputs: list[str], out: Path, *extra: str, hash_seed: str = "0", check: bool = True) -> subprocess.CompletedProcess:
+def _build(
+    inputs: list[str], out: Path, *extra: str, hash_seed: str = "0", check: bool = True, source: str = "coco"
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-    cmd = [sys.executable, "-m", "scar", "build", "--source", "coco", *inputs, "--out", str(out), "--no-progress",
+    cmd = [sys.executable, "-m", "scar", "build", "--source", source, *inputs, "--out", str(out), "--no-progress",
            "--shard-size", SHARD_SIZE, "--audit-rows", "400", *extra]  # fmt: skip
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     if check:
@@ -191,13 +193,7 @@ def ade_root(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def _ade_build(root: str, out: Path, *extra: str, hash_seed: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-    cmd = [sys.executable, "-m", "scar", "build", "--source", "ade20k", "--root", root, "--out", str(out), "--no-progress",
-           "--shard-size", SHARD_SIZE, "--audit-rows", "400", *extra]  # fmt: skip
-    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    if check:
-        assert done.returncode == 0, done.stderr[-2000:]
-    return done
+    return _build(["--root", root], out, *extra, hash_seed=hash_seed, check=check, source="ade20k")
 
 
 def test_thin_stuff_gives_the_same_build_in_every_process(ade_root: str, tmp_path: Path) -> None:

@@ -290,13 +290,14 @@ class OfflineGenerator:
         for option in self.relations.options(pic, noun, anchor_pool, self.p_frame, d, stuff_frames=not self.thin_stuff):
             if factors is not None:
                 named = factors.keep_chance(option.kind, object_key)
-                anchor_key = self.pictures.info(option.anchor.category).key if option.anchor is not None else None
                 if thin >= named:
                     failure = "relation names its object: thinned"
                     continue
-                if thin >= named * factors.stuff_keep_chance(option.kind, object_key, anchor_key):
-                    failure = "names stuff no swap can be as often: thinned"
-                    continue
+                if factors.residual:  # --thin-stuff
+                    anchor = self.pictures.info(option.anchor.category).key if option.anchor is not None else None
+                    if thin >= named * factors.stuff_keep_chance(option.kind, object_key, anchor):
+                        failure = "names stuff no swap can be as often: thinned"
+                        continue
             candidate = CaptionParts(obj, option.text, scene_np if option.framed else f"{scene_prep} {scene_np}")
             try:
                 rel_texts = self._take(candidate, "relation", option.swaps, "relation swaps", rel_keys)
