@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import OrderedDict
 from typing import Callable
 
 from PIL import Image
+
+from evaluators.models.lru import ByteBudgetLRU
 
 DEFAULT_BUDGET_MB = 256  # ~270 decoded 640x480 photos (COCO's size)
 
@@ -41,31 +42,19 @@ def image_nbytes(image: Image.Image) -> int:
     return image.width * image.height * len(image.getbands())
 
 
-class DecodedPictures:
-    """LRU map file key -> decoded image, holding at most `budget_mb` MiB of pixels, with hit counts."""
+class DecodedPictures(ByteBudgetLRU):
+    """LRU map file key -> decoded image, holding at most `budget_mb` MiB of pixels, with hit counts;
+    every access under one lock."""
 
     def __init__(self, budget_mb: float = DEFAULT_BUDGET_MB) -> None:
         self._lock = threading.Lock()
-        self._items: OrderedDict[Key, Image.Image] = OrderedDict()
-        self._sizes: dict[Key, int] = {}
-        self.budget = 0
-        self.size = 0
-        self.hits = 0
-        self.misses = 0
+        super().__init__()
         self.configure(budget_mb)
 
     def configure(self, budget_mb: float) -> None:
         """A new budget (MiB; 0 disables the cache); what no longer fits is dropped."""
         with self._lock:
-            self.budget = max(0, int(float(budget_mb) * 2**20))
-            self._shrink()
-
-    @property
-    def enabled(self) -> bool:
-        return self.budget > 0
-
-    def __len__(self) -> int:
-        return len(self._items)
+            self.set_budget(int(float(budget_mb) * 2**20))
 
     def load(self, path: str, decode: Callable[[str], Image.Image]) -> Image.Image:
         """`decode(path)`, or a copy of the picture decoded before (same path, size and mtime)."""
@@ -73,16 +62,12 @@ class DecodedPictures:
         if key is None:
             return decode(path)
         with self._lock:
-            image = self._items.get(key)
-            if image is not None:
-                self._items.move_to_end(key)
-                self.hits += 1
-            else:
-                self.misses += 1
+            image = self.lookup(key)
         if image is not None:
             return image.copy()
         image = decode(path)
-        self._put(key, image)
+        with self._lock:
+            self.store(key, image, image_nbytes(image))
         return image.copy()
 
     def counts(self) -> dict[str, int]:
@@ -91,27 +76,7 @@ class DecodedPictures:
 
     def clear(self) -> None:
         with self._lock:
-            self._items.clear()
-            self._sizes.clear()
-            self.size = 0
-
-    def _put(self, key: Key, image: Image.Image) -> None:
-        size = image_nbytes(image)
-        with self._lock:
-            if size > self.budget:
-                return
-            if key in self._items:
-                self.size -= self._sizes[key]
-                del self._items[key]
-            self._items[key] = image
-            self._sizes[key] = size
-            self.size += size
-            self._shrink()
-
-    def _shrink(self) -> None:
-        while self.size > self.budget and self._items:
-            old, _ = self._items.popitem(last=False)
-            self.size -= self._sizes.pop(old)
+            super().clear()
 
 
 PICTURES = DecodedPictures()  # the process's cache, used by `evaluators.models.regions.load_image`

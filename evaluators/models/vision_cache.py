@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import OrderedDict
 from typing import Any, Hashable
 
+from evaluators.models.lru import ByteBudgetLRU
 from evaluators.models.protocol import Item
 
 DEFAULT_BUDGET_MB = 1024
@@ -75,57 +75,15 @@ def nbytes(value: Any) -> int:
     return int(numel() * value.element_size()) if callable(numel) else 64
 
 
-class FeatureCache:
+class FeatureCache(ByteBudgetLRU):
     """LRU map picture key -> tower output, holding at most `budget_mb` MiB (0 disables it)."""
 
     def __init__(self, budget_mb: float = DEFAULT_BUDGET_MB) -> None:
-        self.budget = int(float(budget_mb) * 2**20)
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
-        self._sizes: dict[Hashable, int] = {}
-        self.size = 0
-        self.hits = 0
-        self.misses = 0
-
-    @property
-    def enabled(self) -> bool:
-        return self.budget > 0
-
-    def __contains__(self, key: Hashable) -> bool:
-        return key is not None and key in self._items
-
-    def __len__(self) -> int:
-        return len(self._items)
+        super().__init__(int(float(budget_mb) * 2**20))
 
     def get(self, key: Hashable) -> Any:
-        value = self._items.get(key) if key is not None else None
-        if value is None:
-            self.misses += 1
-            return None
-        self._items.move_to_end(key)
-        self.hits += 1
-        return value
-
-    def peek(self, key: Hashable) -> Any:
-        """The cached value without counting a hit or touching the LRU order (safe from another thread)."""
-        return self._items.get(key) if key is not None else None
+        return self.lookup(key)
 
     def put(self, key: Hashable, value: Any) -> None:
-        if not self.enabled or key is None:
-            return
-        size = nbytes(value)
-        if size > self.budget:
-            return
-        if key in self._items:
-            self.size -= self._sizes[key]
-            del self._items[key]
-        self._items[key] = value
-        self._sizes[key] = size
-        self.size += size
-        while self.size > self.budget:
-            old, _ = self._items.popitem(last=False)
-            self.size -= self._sizes.pop(old)
-
-    def clear(self) -> None:
-        self._items.clear()
-        self._sizes.clear()
-        self.size = 0
+        if self.enabled and key is not None:
+            self.store(key, value, nbytes(value))
